@@ -1,0 +1,238 @@
+"""`aicity.build`: framework + data + pipeline spec -> IndexResult.
+
+This module only wires the pure array steps of `aicity.pipeline` together; it holds no method.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aicity.data import Dataset, load_data
+from aicity.errors import InputError, PipelineError, Problem
+from aicity.framework import Framework, load_framework
+from aicity.pipeline.aggregate import AggregationPlan, aggregate, make_plan
+from aicity.pipeline.denominate import denominate, denominator_problems
+from aicity.pipeline.impute import impute
+from aicity.pipeline.normalize import normalize
+from aicity.pipeline.rank import rank_desc
+from aicity.pipeline.screen import coverage, screen
+from aicity.pipeline.treat import treat
+from aicity.result import IndexResult
+from aicity.spec import apply_overrides, load_pipeline, parse_pipeline, with_defaults
+
+Steps = list[tuple[str, dict[str, Any]]]
+
+
+def aggregation_plan(framework: Framework) -> AggregationPlan:
+    return make_plan(
+        framework.codes,
+        {c: n.parent for c, n in framework.nodes.items()},
+        framework.levels,
+        framework.weights(),
+        len(framework.indicators),
+    )
+
+
+def resolve_spec(framework: Framework, pipeline: str | Path | dict | None, overrides: dict[str, dict[str, Any]] | None = None) -> Steps:
+    raw = load_pipeline(pipeline) if pipeline is not None else framework.pipeline
+    source = str(pipeline) if isinstance(pipeline, str | Path) else "pipeline"
+    steps = parse_pipeline(raw, source)
+    if overrides:
+        steps = apply_overrides(steps, overrides)
+    return with_defaults(steps)
+
+
+def weight_vector(framework: Framework, plan: AggregationPlan, params: dict[str, Any]) -> np.ndarray:
+    """Weights by code position for the `weights` step: the framework's, equal, or a set."""
+    choice = params.get("set", "framework")
+    weights = framework.weights()
+    if choice == "equal":
+        weights = {c: 1.0 for c in weights}
+    elif choice == "custom":
+        weights = {**weights, **{str(k): float(v) for k, v in (params.get("values") or {}).items()}}
+    elif choice != "framework":
+        sets = framework.weight_sets
+        if choice not in sets:
+            raise InputError([Problem("pipeline", f"unknown weight set '{choice}' (use framework, equal, or one of {sorted(sets)})")])
+        weights = {**weights, **sets[choice]}
+    unknown = set(weights) - set(plan.codes)
+    if unknown:
+        raise InputError([Problem("weights", f"unknown code(s) {sorted(unknown)}")])
+    w = np.array([float(weights[c]) for c in plan.codes])
+    if (w < 0).any():
+        raise InputError([Problem("weights", "weights must be >= 0")])
+    return w
+
+
+def build(
+    framework: str | Path | dict | Framework | None = None,
+    data: str | Path | Dataset | None = None,
+    pipeline: str | Path | dict | None = None,
+    *,
+    units: str | Path | pd.DataFrame | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IndexResult:
+    """Build an index. With no arguments, the bundled Global AI City Index.
+
+    `pipeline` is a file or a mapping of steps (else the framework's `pipeline:` section);
+    `overrides` merges parameters into single steps, e.g. {"normalize": {"method": "zscore"}}.
+    """
+    fw = load_framework(framework)
+    if data is None and framework is None:
+        from aicity.bundled import data_path, units_path
+
+        data, units = data_path(), units if units is not None else units_path()
+    ds = load_data(data, fw, units)
+    steps = resolve_spec(fw, pipeline, overrides)
+    return run_pipeline(fw, ds, steps, progress=progress)
+
+
+def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[str], None] | None = None) -> IndexResult:
+    started = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    plan = aggregation_plan(fw)
+    codes = fw.indicators
+    raw = ds.matrix(codes)
+    x = raw.copy()
+    units = np.array(ds.unit_codes, dtype=object)
+    kept = np.ones(len(units), dtype=bool)
+    imputed = np.zeros_like(x, dtype=bool)
+    stages: dict[str, pd.DataFrame] = {"raw": _frame(raw, units, codes)}
+    warnings: list[str] = []
+    screened_out = pd.DataFrame(columns=["unit", "coverage"])
+    treatment = pd.DataFrame()
+    weights = plan.weight_vector()
+    normalised = None
+    scores = None
+    timings: dict[str, float] = {}
+    for step, params in steps:
+        t0 = time.perf_counter()
+        say(step)
+        if step == "denominate":
+            dens = [fw.node(c).denominator for c in codes]
+            if params["enabled"] and any(dens):
+                d = np.ones_like(x)
+                for j, den in enumerate(dens):
+                    if den:
+                        d[:, j] = ds.values[den].to_numpy(dtype=float)[kept] if den in ds.values.columns else np.nan
+                bad = denominator_problems(x, d)
+                if bad.any():
+                    for j in np.flatnonzero(bad.any(axis=0)):
+                        who = ", ".join(str(u) for u in units[bad[:, j]][:5])
+                        warnings.append(f"{codes[j]}: denominator '{dens[j]}' missing or zero for {who}; value left missing")
+                x = denominate(x, d)
+            stages["denominated"] = _frame(x, units, codes)
+        elif step == "impute":
+            groups = ds.unit_column(params["group"])[kept] if params.get("group") else None
+            extra = {k: params[k] for k in ("k",) if params["method"] == "knn"}
+            extra |= {k: params[k] for k in ("max_iter", "seed") if params["method"] == "iterative"}
+            filled = impute(x, params["method"], groups, **extra)
+            imputed |= np.isnan(x) & ~np.isnan(filled)
+            left = int(np.isnan(filled).sum())
+            if left and params["method"] != "none":
+                warnings.append(f"imputation '{params['method']}' left {left} value(s) missing (nothing to impute from)")
+            x = filled
+            stages["imputed"] = _frame(x, units, codes)
+        elif step == "screen":
+            basis = x if params["on"] == "input" else raw[kept]
+            cov = coverage(basis)
+            keep = screen(basis, float(params["min_coverage"]))
+            out = pd.DataFrame({"unit": units[~keep], "coverage": cov[~keep]})
+            screened_out = pd.concat([screened_out, out], ignore_index=True) if len(screened_out) else out
+            idx = np.flatnonzero(kept)
+            kept[idx[~keep]] = False
+            x, units, imputed = x[keep], units[keep], imputed[keep]
+            stages["screened"] = _frame(x, units, codes)
+        elif step == "treat":
+            x, reports = treat(x, params["method"], int(params["winmax"]), float(params["skew"]), float(params["kurtosis"]))
+            treatment = _treatment_table(reports, codes, units)
+            stages["treated"] = _frame(x, units, codes)
+        elif step == "normalize":
+            targets = np.array([np.nan if fw.node(c).target is None else fw.node(c).target for c in codes])
+            gp = [fw.node(c).goalposts for c in codes]
+            lo = np.array([np.nan if g is None else g[0] for g in gp])
+            hi = np.array([np.nan if g is None else g[1] for g in gp])
+            method = params["method"]
+            allowed = {"minmax": ("range",), "zscore": ("mean", "sd"), "goalposts": ("range",), "dist2target": ("cap",)}
+            kwargs = {k: params[k] for k in allowed.get(method, ())}
+            normalised = normalize(
+                x, method, fw.directions(), targets=targets, goalposts_lo=lo, goalposts_hi=hi, codes=codes, **kwargs
+            )
+            constant = [c for j, c in enumerate(codes) if np.isnan(normalised[:, j]).all() and not np.isnan(x[:, j]).all()]
+            if constant:
+                warnings.append(f"no spread to normalise (left missing): {', '.join(constant)}")
+            stages["normalised"] = _frame(normalised, units, codes)
+        elif step == "weights":
+            weights = weight_vector(fw, plan, params)
+        elif step == "aggregate":
+            if normalised is None:
+                raise PipelineError("aggregation needs a 'normalize' step before it")
+            scores = aggregate(
+                normalised,
+                plan,
+                params["method"],
+                weights=weights,
+                p=float(params["p"]),
+                min_share=float(params["min_share"]),
+                rescale=None if params["rescale"] is None else tuple(float(v) for v in params["rescale"]),
+            )
+        timings[step] = time.perf_counter() - t0
+    assert scores is not None  # with_defaults guarantees an aggregate step
+    say("rank")
+    ranks = rank_desc(scores)
+    timings["total"] = time.perf_counter() - started
+    return IndexResult(
+        framework=fw,
+        dataset=ds,
+        spec=[(s, _jsonable(p)) for s, p in steps],
+        units=list(units),
+        scores_array=scores,
+        ranks_array=ranks,
+        weights=weights,
+        imputed_array=imputed,
+        stages=stages,
+        screened_out=screened_out,
+        treatment=treatment,
+        warnings=warnings,
+        timings=timings,
+    )
+
+
+def _frame(x: np.ndarray, units: np.ndarray, codes: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(x, index=pd.Index(units, name="unit"), columns=codes)
+
+
+def _treatment_table(reports, codes: list[str], units: np.ndarray) -> pd.DataFrame:
+    rows = []
+    for code, rep in zip(codes, reports, strict=True):
+        rows.append(
+            {
+                "indicator": code,
+                "status": rep.status,
+                "skew_before": rep.skew_before,
+                "kurtosis_before": rep.kurt_before,
+                "skew_after": rep.skew_after,
+                "kurtosis_after": rep.kurt_after,
+                "n_winsorised": rep.n_winsorised,
+                "winsorised_high": ";".join(str(units[i]) for i in rep.winsorised_high),
+                "winsorised_low": ";".join(str(units[i]) for i in rep.winsorised_low),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

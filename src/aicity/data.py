@@ -1,0 +1,340 @@
+"""Reading index data: long or wide tables (CSV, XLSX, Parquet) and unit metadata.
+
+Every problem names the file, row, column and reason, all problems of a file are reported
+together, and nothing is dropped or coerced without a word: a cell is a number, an explicit
+missing-value token, or an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aicity.errors import InputError, Problem
+from aicity.framework import Framework, read_table
+
+# Cells that mean "no value" in a number column. Anything else that is not a number is an error.
+MISSING_TOKENS = ("", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A", "..", "-")
+UNIT_COLUMNS = ("unit", "uCode", "code", "unit_code")
+LONG_REQUIRED = ("unit", "indicator", "value")
+# Provenance columns kept with each value in long data.
+PROVENANCE_COLUMNS = (
+    "year", "geo", "geo_name", "unit_of_measure", "publisher", "source", "url", "quote", "note",
+)
+
+
+@dataclass
+class Dataset:
+    """Values for every unit and variable, unit metadata, and where each value came from.
+
+    `values` holds one value per unit and variable (the latest year when several are given);
+    `observations` keeps every row that was read, all years, with its provenance.
+    """
+
+    values: pd.DataFrame
+    units: pd.DataFrame
+    observations: pd.DataFrame
+    source: str
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def unit_codes(self) -> list[str]:
+        return list(self.values.index)
+
+    def matrix(self, codes: list[str]) -> np.ndarray:
+        """Units x codes as float64; a code the data lacks is all-missing."""
+        out = np.full((len(self.values), len(codes)), np.nan)
+        for j, code in enumerate(codes):
+            if code in self.values.columns:
+                out[:, j] = self.values[code].to_numpy(dtype=float)
+        return out
+
+    def unit_column(self, name: str) -> np.ndarray:
+        if name not in self.units.columns:
+            raise InputError([Problem(self.source, f"no unit column '{name}' (have: {', '.join(self.units.columns)})")])
+        return self.units[name].to_numpy(dtype=object)
+
+    def unit_name(self, code: str, lang: str = "en") -> str:
+        for col in (f"name_{lang}", "name_en", "uName", "name"):
+            if col in self.units.columns:
+                val = self.units.at[code, col]
+                if isinstance(val, str) and val.strip():
+                    return val
+        return code
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    lower = {c.lower(): c for c in columns}
+    for cand in candidates:
+        if cand.lower() in lower:
+            return lower[cand.lower()]
+    return None
+
+
+def _read(path: Path, number_columns: set[str] | None) -> pd.DataFrame:
+    """Read a table. In CSVs, columns listed in `number_columns` are parsed by pandas' fast C
+    parser (missing tokens only); everything else stays text so codes such as 'NA' (Namibia)
+    survive. Columns that could not be parsed as numbers come back as text and are checked
+    cell by cell by the caller."""
+    if path.suffix.lower() != ".csv" and path.suffix.lower() != ".txt":
+        return read_table(path)
+    header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.tolist()
+    numeric = [c for c in header if number_columns is None or c in number_columns]
+    dtype = {c: str for c in header if c not in numeric}
+    return pd.read_csv(
+        path,
+        dtype=dtype,
+        keep_default_na=False,
+        na_values={c: list(MISSING_TOKENS) for c in numeric},
+        encoding="utf-8-sig",
+        low_memory=False,
+    )
+
+
+def _to_numbers(col: pd.Series, file: str, column: str, problems: list[Problem]) -> np.ndarray:
+    """A column as float64, reporting text and infinities with their row numbers."""
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        values = np.full(len(col), np.nan)
+        for i, cell in enumerate(col.to_numpy(dtype=object)):
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+                continue
+            if isinstance(cell, bool):
+                problems.append(Problem(file, f"'{cell}' is not a number", i + 2, column))
+                continue
+            if isinstance(cell, int | float | np.integer | np.floating):
+                values[i] = float(cell)
+                continue
+            text = str(cell).strip()
+            if text in MISSING_TOKENS:
+                continue
+            try:
+                values[i] = float(text)
+            except ValueError:
+                problems.append(Problem(file, f"text '{text}' in a number column", i + 2, column))
+    bad = np.flatnonzero(np.isinf(values))
+    for i in bad[:50]:
+        problems.append(Problem(file, "infinite value", int(i) + 2, column))
+    if len(bad) > 50:
+        problems.append(Problem(file, f"{len(bad) - 50} more infinite values", None, column))
+    return values
+
+
+def _variables(framework: Framework) -> tuple[set[str], dict[str, str]]:
+    """Codes a data file may carry numbers for, and what each is."""
+    kinds: dict[str, str] = {}
+    for code in framework.indicators:
+        kinds[code] = "indicator"
+    for code in framework.denominators:
+        kinds.setdefault(code, "denominator")
+    for code in framework.indicators:
+        den = framework.node(code).denominator
+        if den:
+            kinds.setdefault(den, "denominator")
+    for ctx in framework.context:
+        kinds.setdefault(ctx.code, "context")
+    return set(kinds), kinds
+
+
+def _unit_table(df: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
+    code_col = _find_column(list(df.columns), UNIT_COLUMNS)
+    if code_col is None:
+        problems.append(Problem(file, f"no unit code column (one of {', '.join(UNIT_COLUMNS)})"))
+        return pd.DataFrame()
+    codes = df[code_col].astype(str).str.strip()
+    for i, code in enumerate(codes):
+        if code in ("", "nan", "None"):
+            problems.append(Problem(file, "empty unit code", i + 2, code_col))
+    dup = codes.duplicated(keep="first")
+    for i in np.flatnonzero(dup.to_numpy()):
+        first = int(np.flatnonzero((codes == codes.iloc[i]).to_numpy())[0]) + 2
+        problems.append(Problem(file, f"duplicate unit '{codes.iloc[i]}' (first at row {first})", int(i) + 2, code_col))
+    out = df.drop(columns=[code_col]).copy()
+    out.index = pd.Index(codes, name="unit")
+    if "uName" in out.columns and "name_en" not in out.columns:
+        out = out.rename(columns={"uName": "name_en"})
+    if "name" in out.columns and "name_en" not in out.columns:
+        out = out.rename(columns={"name": "name_en"})
+    return out
+
+
+def load_units(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem(str(path), "file not found")])
+    problems: list[Problem] = []
+    df = read_table(path)
+    units = _unit_table(df, str(path), problems)
+    for col in ("lat", "lon", "population"):
+        if col in units.columns:
+            units[col] = _to_numbers(units[col].reset_index(drop=True), str(path), col, problems)
+    if problems:
+        raise InputError(problems)
+    return units
+
+
+def _load_wide(path: Path, df: pd.DataFrame, framework: Framework, problems: list[Problem]) -> Dataset:
+    file = str(path)
+    variables, _ = _variables(framework)
+    units = _unit_table(df, file, problems)
+    columns = list(units.columns)
+    for code in framework.indicators:
+        if code not in columns:
+            problems.append(Problem(file, f"indicator '{code}' of the framework has no column"))
+    for code in framework.indicators:
+        den = framework.node(code).denominator
+        if den and den not in columns:
+            problems.append(Problem(file, f"denominator '{den}' (used by '{code}') has no column"))
+    numbers = {}
+    for col in columns:
+        if col in variables:
+            numbers[col] = _to_numbers(units[col].reset_index(drop=True), file, col, problems)
+    values = pd.DataFrame(numbers, index=units.index)
+    meta = units.drop(columns=[c for c in columns if c in variables])
+    n_units, codes = len(values), list(values.columns)
+    observations = pd.DataFrame(
+        {
+            "unit": np.repeat(values.index.to_numpy(dtype=object), len(codes)),
+            "indicator": np.tile(np.array(codes, dtype=object), n_units),
+            "value": values.to_numpy().reshape(-1),
+            "source": file,
+        }
+    )
+    observations = observations[~np.isnan(observations["value"].to_numpy())].reset_index(drop=True)
+    return Dataset(values=values, units=meta, observations=observations, source=file)
+
+
+def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: list[Problem]) -> Dataset:
+    file = str(path)
+    variables, _ = _variables(framework)
+    cols = {c.lower(): c for c in df.columns}
+    df = df.rename(columns={cols[k]: k for k in cols if k in LONG_REQUIRED + PROVENANCE_COLUMNS})
+    units_col = df["unit"].astype(str).str.strip()
+    ind_col = df["indicator"].astype(str).str.strip()
+    value = _to_numbers(df["value"], file, "value", problems)
+    year = None
+    if "year" in df.columns:
+        year = _to_numbers(df["year"], file, "year", problems)
+        frac = np.flatnonzero(~np.isnan(year) & (year != np.round(year)))
+        for i in frac:
+            problems.append(Problem(file, f"year {year[i]} is not a whole number", int(i) + 2, "year"))
+    for i, code in enumerate(ind_col):
+        if code not in variables:
+            problems.append(Problem(file, f"unknown indicator code '{code}'", i + 2, "indicator"))
+    for i, code in enumerate(units_col):
+        if code in ("", "nan", "None"):
+            problems.append(Problem(file, "empty unit code", i + 2, "unit"))
+    key = pd.DataFrame({"u": units_col, "i": ind_col, "y": year if year is not None else 0.0})
+    dup = key.duplicated(keep=False).to_numpy()
+    if dup.any():
+        first_row: dict[tuple, int] = {}
+        for i in np.flatnonzero(dup):
+            k = (key.u.iat[i], key.i.iat[i], key.y.iat[i])
+            if k in first_row:
+                what = f"{k[0]} + {k[1]}" + (f" + {int(k[2])}" if year is not None and not math.isnan(k[2]) else "")
+                problems.append(
+                    Problem(file, f"duplicate {what} (first at row {first_row[k]})", int(i) + 2, "indicator")
+                )
+            else:
+                first_row[k] = int(i) + 2
+    obs = pd.DataFrame({"unit": units_col, "indicator": ind_col, "value": value})
+    for col in PROVENANCE_COLUMNS:
+        if col == "year":
+            obs["year"] = year if year is not None else np.nan
+        elif col in df.columns:
+            obs[col] = df[col].to_numpy(dtype=object)
+    obs["row"] = np.arange(len(obs)) + 2
+    # Latest year per unit and indicator feeds the build; every row stays in `observations`.
+    present = obs[~np.isnan(obs["value"].to_numpy())]
+    latest = present.sort_values(["year", "row"], na_position="first").drop_duplicates(
+        ["unit", "indicator"], keep="last"
+    )
+    values = latest.pivot(index="unit", columns="indicator", values="value")
+    unit_order = list(dict.fromkeys(units_col))
+    values = values.reindex(index=unit_order)
+    values.columns.name = None
+    units = pd.DataFrame(index=pd.Index(unit_order, name="unit"))
+    obs["used"] = False
+    obs.loc[latest.index, "used"] = True
+    return Dataset(values=values, units=units, observations=obs, source=file)
+
+
+def load_data(
+    source: str | Path | Dataset | None,
+    framework: Framework,
+    units: str | Path | pd.DataFrame | None = None,
+) -> Dataset:
+    """Read a data file in long (`unit, indicator, value, ...`) or wide (a row per unit) form."""
+    if isinstance(source, Dataset):
+        return source
+    if source is None:
+        from aicity.bundled import data_path, units_path
+
+        source, units = data_path(), units if units is not None else units_path()
+    path = Path(source)
+    if not path.exists():
+        raise InputError([Problem(str(path), "file not found")])
+    variables, _ = _variables(framework)
+    header = read_table(path).columns if path.suffix.lower() not in (".csv", ".txt") else None
+    if header is None:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    lower = {c.lower() for c in header}
+    is_long = all(c in lower for c in LONG_REQUIRED)
+    df = _read(path, {c for c in header if c.lower() == "value" or c.lower() == "year"} if is_long else variables)
+    problems: list[Problem] = []
+    dataset = (_load_long if is_long else _load_wide)(path, df, framework, problems)
+    hashes = {str(path): file_hash(path)}
+    if units is not None:
+        unit_table = units if isinstance(units, pd.DataFrame) else load_units(units)
+        if not isinstance(units, pd.DataFrame):
+            hashes[str(units)] = file_hash(Path(units))
+        unit_file = str(units) if not isinstance(units, pd.DataFrame) else "<units>"
+        unknown = [u for u in dataset.values.index if u not in unit_table.index]
+        if is_long:
+            rows = dataset.observations
+            for u in unknown:
+                first = int(rows.loc[rows.unit == u, "row"].iloc[0])
+                problems.append(Problem(str(path), f"unknown unit '{u}' (not in {unit_file})", first, "unit"))
+        else:
+            for u in unknown:
+                problems.append(Problem(str(path), f"unknown unit '{u}' (not in {unit_file})"))
+        # Units in the unit table without any value are kept: they show as all-missing.
+        order = list(unit_table.index) + [u for u in dataset.values.index if u not in unit_table.index]
+        dataset.values = dataset.values.reindex(index=order)
+        extra = dataset.units.reindex(index=order)
+        merged = unit_table.reindex(index=order)
+        for col in extra.columns:
+            if col not in merged.columns:
+                merged[col] = extra[col]
+        dataset.units = merged
+    if problems:
+        raise InputError(problems)
+    dataset.hashes = hashes
+    dataset.values = dataset.values.astype(float)
+    return dataset
+
+
+def describe_coverage(dataset: Dataset, codes: list[str]) -> pd.DataFrame:
+    """Share of the given indicators present for each unit."""
+    present = ~np.isnan(dataset.matrix(codes))
+    return pd.DataFrame(
+        {"present": present.sum(axis=1), "of": len(codes), "coverage": present.mean(axis=1)},
+        index=dataset.values.index,
+    )
+
+

@@ -1,0 +1,453 @@
+"""The index structure: indicators, groups at any depth, weights, directions and names.
+
+Read from our YAML format or from COINr's metadata table (`iMeta`) as it is, so COINr users
+move over without converting anything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from aicity.errors import InputError, Problem
+
+LANGUAGES = ("en", "ko", "ja")
+
+
+@dataclass(frozen=True)
+class Node:
+    """An indicator (level 1), a group, or the index itself (the single root)."""
+
+    code: str
+    parent: str | None
+    weight: float
+    names: dict[str, str]
+    kind: str  # "indicator" | "group" | "index"
+    direction: int = 1
+    unit: str | None = None
+    description: str | None = None
+    denominator: str | None = None
+    goalposts: tuple[float, float] | None = None
+    target: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def name(self, lang: str = "en") -> str:
+        return self.names.get(lang) or self.names.get("en") or self.code
+
+
+@dataclass(frozen=True)
+class ContextVariable:
+    """Shown beside the index (population, GDP...) but never scored."""
+
+    code: str
+    names: dict[str, str]
+    unit: str | None = None
+    description: str | None = None
+
+    def name(self, lang: str = "en") -> str:
+        return self.names.get(lang) or self.names.get("en") or self.code
+
+
+class Framework:
+    """A validated index tree.
+
+    `indicators` keeps the order of the source file; `levels` maps every code to its level
+    (1 for indicators, 1 + the highest child level for groups), so unbalanced trees work.
+    """
+
+    def __init__(
+        self,
+        nodes: list[Node],
+        *,
+        context: list[ContextVariable] | None = None,
+        denominators: dict[str, dict[str, Any]] | None = None,
+        unit_groups: list[str] | None = None,
+        pipeline: dict[str, Any] | None = None,
+        uncertainty: dict[str, Any] | None = None,
+        weight_sets: dict[str, dict[str, float]] | None = None,
+        source: str = "<framework>",
+    ):
+        self.source = source
+        self.weight_sets = dict(weight_sets or {})
+        self.nodes: dict[str, Node] = {}
+        self.context = list(context or [])
+        self.denominators = dict(denominators or {})
+        self.unit_groups = list(unit_groups or [])
+        self.pipeline = pipeline
+        self.uncertainty = uncertainty
+        problems = _validate(nodes, source)
+        if problems:
+            raise InputError(problems)
+        self.nodes = {n.code: n for n in nodes}
+        self.index_code = next(n.code for n in nodes if n.parent is None)
+        self.children: dict[str, list[str]] = {n.code: [] for n in nodes}
+        for n in nodes:
+            if n.parent is not None:
+                self.children[n.parent].append(n.code)
+        self.indicators: list[str] = [n.code for n in nodes if n.kind == "indicator"]
+        self.levels: dict[str, int] = {}
+        self._assign_levels(self.index_code)
+        self.n_levels = self.levels[self.index_code]
+        # Aggregates in evaluation order: every group after all of its children.
+        groups = [n.code for n in nodes if n.kind != "indicator"]
+        self.aggregates: list[str] = sorted(groups, key=lambda c: (self.levels[c], groups.index(c)))
+
+    def _assign_levels(self, code: str) -> int:
+        kids = self.children[code]
+        level = 1 if not kids else 1 + max(self._assign_levels(k) for k in kids)
+        self.levels[code] = level
+        return level
+
+    # -- convenience -----------------------------------------------------------------
+    @property
+    def codes(self) -> list[str]:
+        """Indicators first, then aggregates bottom-up: the column order of every result."""
+        return self.indicators + self.aggregates
+
+    def node(self, code: str) -> Node:
+        return self.nodes[code]
+
+    def codes_at_level(self, level: int) -> list[str]:
+        return [c for c in self.codes if self.levels[c] == level]
+
+    def pillars(self) -> list[str]:
+        """The index's direct children, in file order."""
+        return list(self.children[self.index_code])
+
+    def ancestors(self, code: str) -> list[str]:
+        out = []
+        parent = self.nodes[code].parent
+        while parent is not None:
+            out.append(parent)
+            parent = self.nodes[parent].parent
+        return out
+
+    def leaves_under(self, code: str) -> list[str]:
+        if self.nodes[code].kind == "indicator":
+            return [code]
+        return [leaf for k in self.children[code] for leaf in self.leaves_under(k)]
+
+    def weights(self) -> dict[str, float]:
+        return {c: n.weight for c, n in self.nodes.items()}
+
+    def directions(self) -> np.ndarray:
+        return np.array([self.nodes[c].direction for c in self.indicators], dtype=float)
+
+    def with_weights(self, weights: dict[str, float]) -> Framework:
+        """A copy with some weights replaced (validated like any framework)."""
+        unknown = sorted(set(weights) - set(self.nodes))
+        if unknown:
+            raise InputError([Problem("weights", f"unknown code(s): {', '.join(unknown)}")])
+        nodes = [
+            _replace(n, weight=float(weights[n.code])) if n.code in weights else n
+            for n in self.nodes.values()
+        ]
+        return Framework(
+            nodes,
+            context=self.context,
+            denominators=self.denominators,
+            unit_groups=self.unit_groups,
+            pipeline=self.pipeline,
+            uncertainty=self.uncertainty,
+            weight_sets=self.weight_sets,
+            source=f"{self.source} (custom weights)",
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = []
+        for code in self.codes:
+            n = self.nodes[code]
+            rows.append(
+                {
+                    "code": code,
+                    "kind": n.kind,
+                    "level": self.levels[code],
+                    "parent": n.parent,
+                    "weight": n.weight,
+                    "direction": n.direction if n.kind == "indicator" else None,
+                    "unit": n.unit,
+                    "denominator": n.denominator,
+                    "name_en": n.names.get("en"),
+                    "name_ko": n.names.get("ko"),
+                    "name_ja": n.names.get("ja"),
+                    "description": n.description,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _replace(node: Node, **changes: Any) -> Node:
+    values = {f: getattr(node, f) for f in node.__dataclass_fields__}
+    values.update(changes)
+    return Node(**values)
+
+
+def _validate(nodes: list[Node], source: str) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        if not n.code:
+            problems.append(Problem(source, f"entry {i + 1} has no code"))
+        elif n.code in seen:
+            problems.append(Problem(source, f"duplicate code '{n.code}'"))
+        seen.setdefault(n.code, i)
+    codes = {n.code for n in nodes}
+    roots = [n.code for n in nodes if n.parent is None]
+    if len(roots) != 1:
+        problems.append(
+            Problem(source, f"exactly one index (a node without parent) is needed, found {roots}")
+        )
+    has_children = {n.parent for n in nodes if n.parent is not None}
+    for n in nodes:
+        if n.parent is not None and n.parent not in codes:
+            problems.append(Problem(source, f"'{n.code}' has unknown parent '{n.parent}'"))
+        if n.kind == "indicator":
+            if n.parent is None:
+                problems.append(Problem(source, f"indicator '{n.code}' needs a parent"))
+            if n.direction not in (1, -1):
+                problems.append(
+                    Problem(source, f"indicator '{n.code}' has direction {n.direction!r}; use 1 or -1")
+                )
+            if n.code in has_children:
+                problems.append(Problem(source, f"indicator '{n.code}' cannot have children"))
+        elif n.code not in has_children:
+            problems.append(Problem(source, f"group '{n.code}' has no children"))
+        if not isinstance(n.weight, int | float) or math.isnan(n.weight) or n.weight < 0:
+            problems.append(Problem(source, f"'{n.code}' has weight {n.weight!r}; weights must be >= 0"))
+        if n.goalposts is not None and not (n.goalposts[0] < n.goalposts[1]):
+            problems.append(Problem(source, f"'{n.code}' goalposts must be [lo, hi] with lo < hi"))
+    if problems:
+        return problems
+    # Cycles: walk up from every node; a walk longer than the node count loops.
+    parent_of = {n.code: n.parent for n in nodes}
+    for n in nodes:
+        steps, cur = 0, n.code
+        while cur is not None and steps <= len(nodes):
+            cur, steps = parent_of[cur], steps + 1
+        if cur is not None:
+            problems.append(Problem(source, f"cycle in the hierarchy through '{n.code}'"))
+            break
+    if problems:
+        return problems
+    for parent in has_children:
+        kids = [n for n in nodes if n.parent == parent]
+        if all(k.weight == 0 for k in kids):
+            problems.append(
+                Problem(source, f"all children of '{parent}' have weight 0: it cannot be aggregated")
+            )
+    return problems
+
+
+# -- readers ---------------------------------------------------------------------------
+
+
+def _names(raw: Any, code: str, source: str, problems: list[Problem]) -> dict[str, str]:
+    if raw is None:
+        return {"en": code}
+    if isinstance(raw, str):
+        return {"en": raw}
+    if not isinstance(raw, dict) or "en" not in raw:
+        problems.append(Problem(source, f"'{code}': names must map languages to text, with 'en'"))
+        return {"en": code}
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+_NODE_KEYS = {
+    "code", "parent", "weight", "direction", "unit", "names", "name", "description",
+    "denominator", "goalposts", "target",
+}
+
+
+def _number(value: Any, what: str, code: str, source: str, problems: list[Problem]) -> Any:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        problems.append(Problem(source, f"'{code}': {what} {value!r} is not a number"))
+        return float("nan")
+
+
+def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Framework:
+    problems: list[Problem] = []
+    if not isinstance(spec, dict):
+        raise InputError([Problem(source, "the framework must be a mapping with 'index', 'groups', 'indicators'")])
+    for key in ("index", "indicators"):
+        if key not in spec:
+            problems.append(Problem(source, f"missing section '{key}'"))
+    if problems:
+        raise InputError(problems)
+    index = spec["index"] or {}
+    nodes: list[Node] = []
+    index_code = str(index.get("code", "Index"))
+    nodes.append(
+        Node(
+            code=index_code,
+            parent=None,
+            weight=1.0,
+            names=_names(index.get("names", index.get("name")), index_code, source, problems),
+            kind="index",
+            description=index.get("description"),
+        )
+    )
+    for section, kind in (("groups", "group"), ("indicators", "indicator")):
+        entries = spec.get(section) or []
+        if not isinstance(entries, list):
+            problems.append(Problem(source, f"'{section}' must be a list"))
+            continue
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or "code" not in entry:
+                problems.append(Problem(source, f"{section}[{i}] needs a 'code'"))
+                continue
+            code = str(entry["code"])
+            if "parent" not in entry:
+                problems.append(Problem(source, f"'{code}' has no parent"))
+                continue
+            gp = entry.get("goalposts")
+            if gp is not None:
+                if not isinstance(gp, list | tuple) or len(gp) != 2:
+                    problems.append(Problem(source, f"'{code}': goalposts must be [lo, hi]"))
+                    gp = None
+                else:
+                    gp = tuple(_number(g, "goalpost", code, source, problems) for g in gp)
+            direction = entry.get("direction", 1)
+            nodes.append(
+                Node(
+                    code=code,
+                    parent=str(entry["parent"]),
+                    weight=_number(entry.get("weight", 1), "weight", code, source, problems),
+                    names=_names(entry.get("names", entry.get("name")), code, source, problems),
+                    kind=kind,
+                    direction=direction if kind == "indicator" else 1,
+                    unit=entry.get("unit"),
+                    description=entry.get("description"),
+                    denominator=entry.get("denominator"),
+                    goalposts=gp,
+                    target=None
+                    if entry.get("target") is None
+                    else _number(entry["target"], "target", code, source, problems),
+                    extra={k: v for k, v in entry.items() if k not in _NODE_KEYS},
+                )
+            )
+    context = []
+    for entry in spec.get("context") or []:
+        code = str(entry.get("code"))
+        context.append(
+            ContextVariable(
+                code=code,
+                names=_names(entry.get("names"), code, source, problems),
+                unit=entry.get("unit"),
+                description=entry.get("description"),
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return Framework(
+        nodes,
+        context=context,
+        denominators={str(d["code"]): d for d in spec.get("denominators") or []},
+        unit_groups=[str(g) for g in spec.get("unit_groups") or []],
+        pipeline=spec.get("pipeline"),
+        uncertainty=spec.get("uncertainty"),
+        weight_sets=spec.get("weight_sets"),
+        source=source,
+    )
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def framework_from_coinr(table: pd.DataFrame, source: str = "<iMeta>") -> Framework:
+    """COINr's iMeta: one row per indicator, aggregate, group column and denominator."""
+    problems: list[Problem] = []
+    required = {"iCode", "Type"}
+    missing = required - set(table.columns)
+    if missing:
+        raise InputError([Problem(source, f"missing column(s) {sorted(missing)} of COINr's iMeta")])
+    nodes: list[Node] = []
+    denominators: dict[str, dict[str, Any]] = {}
+    unit_groups: list[str] = []
+    for i, row in table.iterrows():
+        rownum = int(i) + 2
+        code = str(row["iCode"]).strip()
+        kind = str(row["Type"]).strip()
+        name = None if _is_blank(row.get("iName")) else str(row.get("iName"))
+        names = {"en": name or code}
+        if kind in ("Indicator", "Aggregate"):
+            parent = None if _is_blank(row.get("Parent")) else str(row["Parent"]).strip()
+            try:
+                weight = 1.0 if _is_blank(row.get("Weight")) else float(row["Weight"])
+            except ValueError:
+                problems.append(Problem(source, "weight is not a number", rownum, "Weight"))
+                continue
+            direction = 1
+            if kind == "Indicator":
+                try:
+                    direction = int(float(row.get("Direction")))
+                except (TypeError, ValueError):
+                    problems.append(Problem(source, "direction must be 1 or -1", rownum, "Direction"))
+                    continue
+            target = row.get("Target")
+            nodes.append(
+                Node(
+                    code=code,
+                    parent=parent,
+                    weight=weight if parent is not None else 1.0,
+                    names=names,
+                    kind="indicator" if kind == "Indicator" else ("index" if parent is None else "group"),
+                    direction=direction,
+                    unit=None if _is_blank(row.get("Unit")) else str(row["Unit"]),
+                    denominator=None if _is_blank(row.get("Denominator")) else str(row["Denominator"]).strip(),
+                    target=None if _is_blank(target) else float(target),
+                )
+            )
+        elif kind == "Denominator":
+            denominators[code] = {"code": code, "names": names, "unit": row.get("Unit")}
+        elif kind == "Group":
+            unit_groups.append(code)
+        elif kind in ("Other",):
+            continue
+        else:
+            problems.append(Problem(source, f"unknown Type '{kind}'", rownum, "Type"))
+    if problems:
+        raise InputError(problems)
+    return Framework(nodes, denominators=denominators, unit_groups=unit_groups, source=source)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """CSV, XLSX or Parquet, read without coercing anything: text stays text for our checks."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return pd.read_excel(path, dtype=object)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+
+
+def load_framework(source: str | Path | dict | Framework | None = None) -> Framework:
+    """A Framework from a YAML file, a COINr iMeta table (CSV/XLSX), a dict, or the bundled one."""
+    if isinstance(source, Framework):
+        return source
+    if source is None:
+        from aicity.bundled import framework_path
+
+        source = framework_path()
+    if isinstance(source, dict):
+        return framework_from_dict(source)
+    path = Path(source)
+    if not path.exists():
+        raise InputError([Problem(str(path), "file not found")])
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise InputError([Problem(str(path), f"not valid YAML: {exc}")]) from exc
+        return framework_from_dict(spec, source=str(path))
+    table = read_table(path)
+    table = table.replace({"": None})
+    return framework_from_coinr(table, source=str(path))

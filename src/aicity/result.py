@@ -1,0 +1,124 @@
+"""IndexResult: scores and ranks at every level, every pipeline stage, and what happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aicity.data import Dataset
+from aicity.framework import Framework
+from aicity.pipeline.rank import rank_within_groups
+
+
+@dataclass
+class IndexResult:
+    framework: Framework
+    dataset: Dataset
+    spec: list[tuple[str, dict[str, Any]]]
+    units: list[str]
+    scores_array: np.ndarray  # (units, codes): normalised indicators, then aggregates
+    ranks_array: np.ndarray
+    weights: np.ndarray  # by code position, as used
+    imputed_array: np.ndarray  # (units, indicators) True where a value was imputed
+    stages: dict[str, pd.DataFrame]
+    screened_out: pd.DataFrame
+    treatment: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # -- tables ------------------------------------------------------------------------
+    @property
+    def codes(self) -> list[str]:
+        return self.framework.codes
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        return pd.DataFrame(self.scores_array, index=pd.Index(self.units, name="unit"), columns=self.codes)
+
+    @property
+    def ranks(self) -> pd.DataFrame:
+        return pd.DataFrame(self.ranks_array, index=pd.Index(self.units, name="unit"), columns=self.codes)
+
+    @property
+    def index_scores(self) -> pd.Series:
+        return self.scores[self.framework.index_code]
+
+    @property
+    def imputed(self) -> pd.DataFrame:
+        return pd.DataFrame(self.imputed_array, index=pd.Index(self.units, name="unit"), columns=self.framework.indicators)
+
+    def imputed_counts(self) -> np.ndarray:
+        """(units, codes): how many imputed indicator values feed each score."""
+        fw = self.framework
+        pos = {c: i for i, c in enumerate(fw.indicators)}
+        out = np.zeros(self.scores_array.shape, dtype=np.int64)
+        imp = self.imputed_array.astype(np.int64)
+        for j, code in enumerate(self.codes):
+            leaves = [pos[c] for c in fw.leaves_under(code)]
+            out[:, j] = imp[:, leaves].sum(axis=1)
+        return out
+
+    def level_codes(self, level: int) -> list[str]:
+        return self.framework.codes_at_level(level)
+
+    def table(self, level: int | str = "index", lang: str = "en") -> pd.DataFrame:
+        """Scores and ranks of one level, best first: a column per code and `<code>_rank`."""
+        if level == "index":
+            level = self.framework.n_levels
+        codes = self.level_codes(int(level))
+        s, r = self.scores[codes], self.ranks[codes].add_suffix("_rank")
+        out = pd.concat([s, r], axis=1)
+        out.insert(0, "name", [self.dataset.unit_name(u, lang) for u in self.units])
+        key = self.framework.index_code if self.framework.index_code in codes else codes[0]
+        return out.sort_values(f"{key}_rank", kind="stable", na_position="last")
+
+    def ranking(self, lang: str = "en") -> pd.DataFrame:
+        """The headline ranking: rank, unit, name, index score and each pillar's score."""
+        fw = self.framework
+        cols = [fw.index_code] + fw.pillars()
+        out = pd.DataFrame(
+            {
+                "rank": self.ranks[fw.index_code],
+                "name": [self.dataset.unit_name(u, lang) for u in self.units],
+            },
+            index=pd.Index(self.units, name="unit"),
+        )
+        for c in cols:
+            out[c] = self.scores[c]
+        out["imputed"] = self.imputed_array.sum(axis=1)
+        return out.sort_values("rank", kind="stable", na_position="last")
+
+    def group_ranks(self, column: str) -> pd.DataFrame:
+        groups = self.dataset.unit_column(column)
+        kept = pd.Index(self.dataset.unit_codes).get_indexer(self.units)
+        r = rank_within_groups(self.scores_array, groups[kept])
+        return pd.DataFrame(r, index=pd.Index(self.units, name="unit"), columns=self.codes)
+
+    def to_frame(self, group: str | None = None) -> pd.DataFrame:
+        """Tidy results: a row per unit and per code (`unit, code, level, score, rank`, then
+        `imputed` (any imputed value underneath) and `n_imputed`)."""
+        n_units, codes = len(self.units), self.codes
+        levels = np.array([self.framework.levels[c] for c in codes])
+        counts = self.imputed_counts()
+        frame = pd.DataFrame(
+            {
+                "unit": np.repeat(np.array(self.units, dtype=object), len(codes)),
+                "code": np.tile(np.array(codes, dtype=object), n_units),
+                "level": np.tile(levels, n_units),
+                "score": self.scores_array.reshape(-1),
+                "rank": self.ranks_array.reshape(-1),
+                "imputed": counts.reshape(-1) > 0,
+                "n_imputed": counts.reshape(-1),
+            }
+        )
+        if group is not None:
+            labels = self.dataset.unit_column(group)[pd.Index(self.dataset.unit_codes).get_indexer(self.units)]
+            frame["group"] = np.repeat(labels, len(codes))
+            frame["group_rank"] = self.group_ranks(group).to_numpy().reshape(-1)
+        return frame
+
+    def spec_dict(self) -> dict[str, Any]:
+        return {"pipeline": {step: params for step, params in self.spec}}
