@@ -338,3 +338,18 @@ def describe_coverage(dataset: Dataset, codes: list[str]) -> pd.DataFrame:
     )
 
 
+
+
+def find_unit(dataset: Dataset, query: str) -> str:
+    """A unit code from its code or its name in any language ('SEL', 'Seoul', '서울', 'ソウル')."""
+    q = query.strip().casefold()
+    codes = dataset.unit_codes
+    for code in codes:
+        if str(code).casefold() == q:
+            return code
+    name_cols = [c for c in dataset.units.columns if c.startswith("name") or c == "uName"]
+    for col in name_cols:
+        for code, name in dataset.units[col].items():
+            if isinstance(name, str) and name.strip().casefold() == q:
+                return code
+    raise InputError([Problem(dataset.source, f"no unit '{query}' (by code or by name in en/ko/ja)")])

@@ -35,21 +35,23 @@ def kurtosis(x: np.ndarray) -> float:
 
 
 def passes(x: np.ndarray, skew_max: float, kurt_max: float) -> bool:
-    """COINr's check_SkewKurt: an indicator fails only if |skew| > skew_max AND kurt > kurt_max."""
-    return not (abs(skewness(x)) > skew_max and kurtosis(x) > kurt_max)
+    """COINr's check_SkewKurt: passes if |skew| < skew_max OR kurtosis < kurt_max."""
+    return abs(skewness(x)) < skew_max or kurtosis(x) < kurt_max
 
 
 def log_ct(x: np.ndarray) -> np.ndarray:
-    """COINr's log_CT: log(x) when all values are positive, else log(x - min + 1)."""
-    mn = np.nanmin(x)
-    return np.log(x) if mn > 0 else np.log(x - mn + 1.0)
+    """COINr's log_CT: log(x - min + 0.01 (max - min)), defined whatever the sign of x; the
+    minimum maps to log(1 % of the range) rather than to log(0)."""
+    mn, mx = np.nanmin(x), np.nanmax(x)
+    with np.errstate(divide="ignore"):
+        return np.log(x - mn + 0.01 * (mx - mn))
 
 
 @dataclass
 class TreatmentReport:
     """What happened to one indicator."""
 
-    status: str  # "passed" | "winsorised" | "log" | "log_failed" | "skipped"
+    status: str  # "passed" | "winsorised" | "log" | "log_failed"
     skew_before: float
     kurt_before: float
     skew_after: float
@@ -63,33 +65,34 @@ class TreatmentReport:
 
 
 def winsorise_log_column(x: np.ndarray, winmax: int = 5, skew: float = 2.0, kurt: float = 3.5) -> tuple[np.ndarray, TreatmentReport]:
-    """Treat one indicator.
+    """Treat one indicator exactly as COINr 1.1.14's Treat() with its defaults.
 
-    Each round replaces the most extreme value(s) on the side the skew points to by the next
-    value inside (all tied extremes at once, as COINr). Rounds stop when the check passes or
-    after `winmax` points; if it still fails, the ORIGINAL values are log-transformed instead.
+    While the check fails and fewer than `winmax` points are winsorised, the value(s) at the
+    end the skew points to (skew >= 0: the top) are replaced by the next value inside. All
+    points tied at that end move together, and points already moved stay tied there, so the
+    count is of points now sitting at the clipped value. If the check still fails, the
+    ORIGINAL values are log-transformed instead (log_CT), and that result is kept even if it
+    fails too (reported as "log_failed").
     """
     s0, k0 = skewness(x), kurtosis(x)
     if passes(x, skew, kurt):
         return x.copy(), TreatmentReport("passed", s0, k0, s0, k0)
     out = x.copy()
-    high: list[int] = []
-    low: list[int] = []
-    for _ in range(winmax):
-        if passes(out, skew, kurt) or np.sum(~np.isnan(out)) < 3:
-            break
+    high = np.array([], dtype=int)
+    low = np.array([], dtype=int)
+    ok = False
+    while not ok and len(high) + len(low) < winmax and np.sum(~np.isnan(out)) >= 3:
         if skewness(out) >= 0:
-            idx = np.flatnonzero(out == np.nanmax(out))
-            rest = np.delete(out, idx)
-            out[idx] = np.nanmax(rest)
-            high.extend(int(i) for i in idx)
+            high = np.flatnonzero(out == np.nanmax(out))
+            out[high] = np.nanmax(np.delete(out, high))
         else:
-            idx = np.flatnonzero(out == np.nanmin(out))
-            rest = np.delete(out, idx)
-            out[idx] = np.nanmin(rest)
-            low.extend(int(i) for i in idx)
-    if passes(out, skew, kurt):
-        return out, TreatmentReport("winsorised", s0, k0, skewness(out), kurtosis(out), high, low)
+            low = np.flatnonzero(out == np.nanmin(out))
+            out[low] = np.nanmin(np.delete(out, low))
+        ok = passes(out, skew, kurt)
+    if ok:
+        return out, TreatmentReport(
+            "winsorised", s0, k0, skewness(out), kurtosis(out), [int(i) for i in high], [int(i) for i in low]
+        )
     logged = log_ct(x)
     status = "log" if passes(logged, skew, kurt) else "log_failed"
     return logged, TreatmentReport(status, s0, k0, skewness(logged), kurtosis(logged))

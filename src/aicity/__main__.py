@@ -1,0 +1,3 @@
+from aicity.cli import main
+
+main()

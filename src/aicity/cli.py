@@ -1,0 +1,336 @@
+"""The `aicity` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from aicity.build import build as build_index
+from aicity.build import resolve_spec
+from aicity.data import describe_coverage, find_unit, load_data
+from aicity.errors import InputError, PipelineError
+from aicity.framework import load_framework
+from aicity.result import IndexResult
+from aicity.store import default_store_path
+
+app = typer.Typer(
+    help="AI City Index: build, audit and compare composite indices of cities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+FrameworkOpt = typer.Option(None, "--framework", "-f", help="Framework YAML or COINr iMeta (CSV/XLSX). Default: the bundled index.")
+DataOpt = typer.Option(None, "--data", "-d", help="Data: long or wide CSV, XLSX or Parquet. Default: the bundled data.")
+UnitsOpt = typer.Option(None, "--units", help="Unit metadata (names, country, region, groups) if not in the data file.")
+PipelineOpt = typer.Option(None, "--pipeline", "-p", help="Pipeline spec YAML. Default: the framework's pipeline section.")
+StoreOpt = typer.Option(None, "--store", help="DuckDB run store. Default: $AICITY_STORE or the user data directory.")
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    raise typer.Exit(code=2)
+
+
+def _inputs(framework: Path | None, data: Path | None, units: Path | None):
+    fw = load_framework(framework)
+    if data is None and framework is None:
+        ds = load_data(None, fw, units)
+    elif data is None:
+        raise InputError([_problem("--data is required with --framework")])
+    else:
+        ds = load_data(data, fw, units)
+    return fw, ds
+
+
+def _problem(reason: str):
+    from aicity.errors import Problem
+
+    return Problem("command line", reason)
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, float) and value.is_integer() and digits == 0:
+        return str(int(value))
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def print_ranking(result: IndexResult, top: int, lang: str = "en") -> None:
+    fw = result.framework
+    ranking = result.ranking(lang).head(top)
+    table = Table(title=f"{fw.node(fw.index_code).name(lang)}: top {min(top, len(ranking))} of {len(result.units)}")
+    table.add_column("Rank", justify="right")
+    table.add_column("Unit")
+    table.add_column(fw.index_code, justify="right")
+    for p in fw.pillars():
+        table.add_column(fw.node(p).name(lang), justify="right")
+    table.add_column("Imputed", justify="right")
+    for unit, row in ranking.iterrows():
+        table.add_row(
+            _fmt(row["rank"], 0),
+            f"{row['name']} ({unit})",
+            _fmt(row[fw.index_code]),
+            *[_fmt(row[p]) for p in fw.pillars()],
+            str(int(row["imputed"])),
+        )
+    console.print(table)
+
+
+def print_versus(result: IndexResult, a: str, b: str, lang: str = "en") -> None:
+    fw = result.framework
+    ua, ub = find_unit(result.dataset, a), find_unit(result.dataset, b)
+    for u in (ua, ub):
+        if u not in result.units:
+            raise InputError([_problem(f"{u} was screened out of this build; it has no scores")])
+    na, nb = result.dataset.unit_name(ua, lang), result.dataset.unit_name(ub, lang)
+    table = Table(title=f"{na} vs {nb}")
+    table.add_column("Level")
+    for col in (f"{na} score", f"{na} rank", f"{nb} score", f"{nb} rank", "Gap"):
+        table.add_column(col, justify="right")
+    scores, ranks = result.scores, result.ranks
+    for code in [fw.index_code] + fw.pillars():
+        sa, sb = scores.at[ua, code], scores.at[ub, code]
+        table.add_row(
+            fw.node(code).name(lang),
+            _fmt(sa), _fmt(ranks.at[ua, code], 0), _fmt(sb), _fmt(ranks.at[ub, code], 0), _fmt(sa - sb),
+        )
+    console.print(table)
+
+
+@app.command()
+def build(
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output directory."),
+    normalize: str = typer.Option(None, "--normalize", help="Override the normalisation method."),
+    range_: tuple[float, float] | None = typer.Option(None, "--range", help="Normalisation range LO HI."),
+    aggregate: str = typer.Option(None, "--aggregate", help="Override the aggregation method."),
+    impute: str = typer.Option(None, "--impute", help="Override the imputation method."),
+    treat: str = typer.Option(None, "--treat", help="Override the outlier treatment (none, winsorise_log)."),
+    no_denominate: bool = typer.Option(False, "--no-denominate", help="Skip the denominate step."),
+    store: Path = StoreOpt,
+    no_store: bool = typer.Option(False, "--no-store", help="Do not record the run in the store."),
+    top: int = typer.Option(10, "--top", help="How many units to print."),
+    versus: list[str] = typer.Option(None, "--versus", help="Two units to compare by pillar (code or name)."),
+    xlsx: str = typer.Option("auto", "--xlsx", help="auto (skip when very large), always or never."),
+    group_ranks: str = typer.Option(None, "--group-ranks", help="Unit column to rank within (adds group_rank)."),
+    label: str = typer.Option(None, "--label", help="A label stored with the run."),
+    lang: str = typer.Option("en", "--lang", help="Language for names: en, ko or ja."),
+) -> None:
+    """Build an index and write results.csv, results.json and results.xlsx."""
+    from aicity.export import write_outputs
+    from aicity.store import Store
+
+    overrides: dict[str, dict[str, Any]] = {}
+    if normalize:
+        overrides.setdefault("normalize", {})["method"] = normalize
+    if range_ and range_[0] is not None:
+        overrides.setdefault("normalize", {})["range"] = [range_[0], range_[1]]
+    if aggregate:
+        overrides["aggregate"] = {"method": aggregate}
+    if impute:
+        overrides["impute"] = {"method": impute}
+    if treat:
+        overrides["treat"] = {"method": treat}
+    if no_denominate:
+        overrides["denominate"] = {"enabled": False}
+    if versus and len(versus) != 2:
+        _fail(ValueError("--versus takes exactly two units (give the option twice)"))
+    try:
+        with console.status("Building…") as status:
+            result = build_index(
+                framework, data, pipeline, units=units, overrides=overrides,
+                progress=lambda step: status.update(f"Building: {step}…"),
+            )
+            status.update("Writing results…")
+            written = write_outputs(result, out, xlsx=xlsx, group=group_ranks)
+            run_id = None
+            if not no_store:
+                status.update("Recording the run…")
+                with Store(store) as st:
+                    run_id = st.save(
+                        result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label
+                    )
+    except (InputError, PipelineError) as exc:
+        _fail(exc)
+        return
+    print_ranking(result, top, lang)
+    if versus:
+        try:
+            print_versus(result, versus[0], versus[1], lang)
+        except InputError as exc:
+            _fail(exc)
+    if len(result.screened_out):
+        names = ", ".join(f"{u} ({c:.0%})" for u, c in zip(result.screened_out.unit, result.screened_out.coverage, strict=True))
+        console.print(f"[yellow]Screened out (data coverage below the threshold):[/] {names}")
+    n_imp = int(result.imputed_array.sum())
+    if n_imp:
+        console.print(f"[yellow]{n_imp} imputed value(s)[/], flagged in every output (column 'imputed').")
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for kind, path in written.items():
+        console.print(f"{kind}: {path}")
+    if run_id:
+        console.print(f"run: {run_id} (store: {store or default_store_path()})")
+
+
+@app.command()
+def validate(
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+) -> None:
+    """Check a framework, data and pipeline without building; report every problem found."""
+    try:
+        fw, ds = _inputs(framework, data, units)
+        steps = resolve_spec(fw, pipeline)
+    except (InputError, PipelineError) as exc:
+        _fail(exc)
+        return
+    cov = describe_coverage(ds, fw.indicators)
+    console.print(
+        f"[green]OK[/]: {len(fw.indicators)} indicators, {len(fw.aggregates)} aggregates, "
+        f"{fw.n_levels} levels; {len(ds.unit_codes)} units, "
+        f"{int(cov.present.sum())} of {len(ds.unit_codes) * len(fw.indicators)} values present; "
+        f"pipeline: {' -> '.join(s for s, _ in steps)}"
+    )
+
+
+@app.command()
+def info(
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """The framework as a tree, and data coverage per unit and per indicator."""
+    try:
+        fw, ds = _inputs(framework, data, units)
+    except InputError as exc:
+        _fail(exc)
+        return
+    present = ~np.isnan(ds.matrix(fw.indicators))
+
+    def label(code: str) -> str:
+        n = fw.node(code)
+        text = f"[bold]{code}[/] {n.name(lang)} (w={n.weight:g}"
+        if n.kind == "indicator":
+            j = fw.indicators.index(code)
+            text += f", dir={n.direction:+d}, {present[:, j].mean():.0%} of units"
+        return text + ")"
+
+    def add(tree: Tree, code: str) -> None:
+        for kid in fw.children[code]:
+            add(tree.add(label(kid)), kid)
+
+    root = Tree(label(fw.index_code))
+    add(root, fw.index_code)
+    console.print(root)
+    cov = describe_coverage(ds, fw.indicators).sort_values("coverage", ascending=False)
+    table = Table(title="Data coverage per unit")
+    for col in ("Unit", "Name", "Present", "Coverage"):
+        table.add_column(col, justify="right" if col in ("Present", "Coverage") else "left")
+    for unit, row in cov.iterrows():
+        table.add_row(str(unit), ds.unit_name(unit, lang), f"{int(row.present)}/{int(row.of)}", f"{row.coverage:.0%}")
+    console.print(table)
+    if fw.context:
+        console.print("Context (shown, not scored): " + ", ".join(c.code for c in fw.context))
+
+
+@app.command()
+def runs(store: Path = StoreOpt) -> None:
+    """List the runs in the store."""
+    from aicity.store import Store
+
+    with Store(store) as st:
+        frame = st.runs()
+    if frame.empty:
+        console.print(f"No runs yet in {store or default_store_path()}.")
+        return
+    table = Table(title="Runs")
+    for col in ("run_id", "created_at", "index_code", "n_units", "label", "data"):
+        table.add_column(col)
+    for _, row in frame.iterrows():
+        table.add_row(row.run_id, str(row.created_at)[:19], row.index_code, str(row.n_units), row.label or "", row.data or "")
+    console.print(table)
+
+
+@app.command()
+def show(
+    run: str = typer.Argument("latest", help="Run id, unique prefix, 'latest' or 'previous'."),
+    store: Path = StoreOpt,
+    top: int = typer.Option(10, "--top"),
+    code: str = typer.Option(None, "--code", help="Code to rank by (default: the index)."),
+) -> None:
+    """A stored run: its spec and its ranking."""
+    from aicity.store import RunNotFound, Store
+
+    try:
+        with Store(store) as st:
+            meta = st.run_info(run)
+            frame = st.results(run, code=code or meta["index_code"])
+    except RunNotFound as exc:
+        _fail(exc)
+        return
+    console.print(f"[bold]{meta['run_id']}[/] {str(meta['created_at'])[:19]} UTC  {meta['index_code']}  {meta['n_units']} units")
+    console.print("spec: " + ", ".join(f"{k}={v}" for k, v in meta["spec"]["pipeline"].items()), highlight=False)
+    table = Table()
+    for col in ("Rank", "Unit", "Score"):
+        table.add_column(col)
+    for _, row in frame.sort_values("rank").head(top).iterrows():
+        table.add_row(_fmt(row["rank"], 0), f"{row.unit_name} ({row.unit})", _fmt(row.score))
+    console.print(table)
+
+
+@app.command()
+def diff(
+    run_a: str = typer.Argument(..., help="Earlier run."),
+    run_b: str = typer.Argument(..., help="Later run."),
+    store: Path = StoreOpt,
+    code: str = typer.Option(None, "--code"),
+    all_units: bool = typer.Option(False, "--all", help="Show units whose rank did not change too."),
+) -> None:
+    """Rank changes between two runs (positive change = moved up)."""
+    from aicity.store import RunNotFound, Store
+
+    try:
+        with Store(store) as st:
+            frame = st.diff(run_a, run_b, code)
+    except RunNotFound as exc:
+        _fail(exc)
+        return
+    if not all_units:
+        frame = frame[(frame.rank_change != 0) | frame.rank_change.isna()]
+    table = Table(title=f"{run_a} -> {run_b}: {len(frame)} unit(s) changed")
+    for col in ("Unit", "Rank A", "Rank B", "Change", "Score A", "Score B"):
+        table.add_column(col, justify="right")
+    for _, row in frame.iterrows():
+        change = row.rank_change
+        arrow = "" if pd.isna(change) else ("▲" if change > 0 else "▼" if change < 0 else "=")
+        table.add_row(
+            f"{row.unit_name} ({row.unit})", _fmt(row.rank_a, 0), _fmt(row.rank_b, 0),
+            f"{arrow}{_fmt(abs(change), 0) if not pd.isna(change) else 'new/gone'}", _fmt(row.score_a), _fmt(row.score_b),
+        )
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m aicity`
+    app(prog_name="aicity")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

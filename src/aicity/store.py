@@ -1,0 +1,188 @@
+"""The run store: every build with its spec, input hashes, timestamps and results, in DuckDB.
+
+A run is written in one transaction: a build killed midway leaves no partial run and every
+earlier run intact (DuckDB discards uncommitted work when it reopens the file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from aicity import __version__
+from aicity.result import IndexResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    index_code VARCHAR NOT NULL,
+    framework VARCHAR,
+    data VARCHAR,
+    spec JSON NOT NULL,
+    input_hashes JSON NOT NULL,
+    n_units INTEGER NOT NULL,
+    n_codes INTEGER NOT NULL,
+    screened_out JSON,
+    warnings JSON,
+    duration_s DOUBLE,
+    aicity_version VARCHAR,
+    label VARCHAR
+);
+CREATE TABLE IF NOT EXISTS results (
+    run_id VARCHAR NOT NULL,
+    unit VARCHAR NOT NULL,
+    unit_name VARCHAR,
+    code VARCHAR NOT NULL,
+    level INTEGER NOT NULL,
+    score DOUBLE,
+    rank DOUBLE,
+    n_imputed INTEGER
+);
+"""
+
+
+def default_store_path() -> Path:
+    """$AICITY_STORE, else the user's data directory (XDG_DATA_HOME or ~/.local/share)."""
+    if os.environ.get("AICITY_STORE"):
+        return Path(os.environ["AICITY_STORE"])
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "aicity" / "aicity.duckdb"
+
+
+class RunNotFound(LookupError):
+    pass
+
+
+class Store:
+    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+        self.path = Path(path) if path else default_store_path()
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        if not read_only:
+            self.con.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def save(self, result: IndexResult, *, framework: str = "", data: str = "", label: str | None = None) -> str:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        run_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        frame = result.to_frame()[["unit", "code", "level", "score", "rank", "n_imputed"]]
+        names = {u: result.dataset.unit_name(u) for u in result.units}
+        frame.insert(0, "run_id", run_id)
+        frame.insert(2, "unit_name", frame["unit"].map(names))
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    now,
+                    result.framework.index_code,
+                    framework,
+                    data,
+                    json.dumps(result.spec_dict(), ensure_ascii=False),
+                    json.dumps({**result.dataset.hashes, **_framework_hash(framework)}),
+                    len(result.units),
+                    len(result.codes),
+                    json.dumps(result.screened_out.to_dict(orient="records"), ensure_ascii=False, default=str),
+                    json.dumps(result.warnings, ensure_ascii=False),
+                    result.timings.get("total"),
+                    __version__,
+                    label,
+                ],
+            )
+            self._insert_results(frame)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return run_id
+
+    def _insert_results(self, frame: pd.DataFrame) -> None:
+        self.con.register("incoming_results", frame)
+        try:
+            self.con.execute("INSERT INTO results SELECT * FROM incoming_results")
+        finally:
+            self.con.unregister("incoming_results")
+
+    def runs(self) -> pd.DataFrame:
+        return self.con.execute(
+            "SELECT run_id, created_at, index_code, n_units, n_codes, duration_s, label, data "
+            "FROM runs ORDER BY created_at, run_id"
+        ).df()
+
+    def resolve(self, run: str) -> str:
+        """A run id, a unique prefix of one, or 'latest' / 'previous'."""
+        if run in ("latest", "previous"):
+            ids = self.con.execute("SELECT run_id FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 2").fetchall()
+            pick = 0 if run == "latest" else 1
+            if len(ids) <= pick:
+                raise RunNotFound(f"no {run} run in {self.path}")
+            return ids[pick][0]
+        ids = [r[0] for r in self.con.execute("SELECT run_id FROM runs WHERE starts_with(run_id, ?)", [run]).fetchall()]
+        if not ids:
+            raise RunNotFound(f"no run '{run}' in {self.path}")
+        if len(ids) > 1:
+            raise RunNotFound(f"'{run}' matches {len(ids)} runs; give more characters")
+        return ids[0]
+
+    def run_info(self, run: str) -> dict[str, Any]:
+        run_id = self.resolve(run)
+        cur = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
+        cols = [d[0] for d in cur.description]
+        row = dict(zip(cols, cur.fetchone(), strict=True))
+        for key in ("spec", "input_hashes", "screened_out", "warnings"):
+            if isinstance(row.get(key), str):
+                row[key] = json.loads(row[key])
+        return row
+
+    def results(self, run: str, level: int | None = None, code: str | None = None) -> pd.DataFrame:
+        run_id = self.resolve(run)
+        sql = "SELECT unit, unit_name, code, level, score, rank, n_imputed FROM results WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if level is not None:
+            sql += " AND level = ?"
+            params.append(level)
+        if code is not None:
+            sql += " AND code = ?"
+            params.append(code)
+        return self.con.execute(sql + " ORDER BY code, rank, unit", params).df()
+
+    def diff(self, run_a: str, run_b: str, code: str | None = None) -> pd.DataFrame:
+        """Rank and score changes from run A to run B for one code (default: the index)."""
+        a, b = self.resolve(run_a), self.resolve(run_b)
+        code = code or self.run_info(a)["index_code"]
+        return self.con.execute(
+            """
+            SELECT coalesce(x.unit, y.unit) AS unit, coalesce(x.unit_name, y.unit_name) AS unit_name,
+                   x.rank AS rank_a, y.rank AS rank_b, x.rank - y.rank AS rank_change,
+                   x.score AS score_a, y.score AS score_b, y.score - x.score AS score_change
+            FROM (SELECT * FROM results WHERE run_id = ? AND code = ?) x
+            FULL OUTER JOIN (SELECT * FROM results WHERE run_id = ? AND code = ?) y ON x.unit = y.unit
+            ORDER BY rank_b NULLS LAST, unit
+            """,
+            [a, code, b, code],
+        ).df()
+
+
+def _framework_hash(framework: str) -> dict[str, str]:
+    from aicity.data import file_hash
+
+    path = Path(framework) if framework else None
+    return {framework: file_hash(path)} if path and path.is_file() else {}
