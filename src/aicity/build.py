@@ -152,7 +152,7 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
             stages["screened"] = _frame(x, units, codes)
         elif step == "treat":
             x, reports = treat(x, params["method"], int(params["winmax"]), float(params["skew"]), float(params["kurtosis"]))
-            treatment = _treatment_table(reports, codes, units)
+            treatment = _treatment_table(reports, codes, units) if reports else pd.DataFrame()
             stages["treated"] = _frame(x, units, codes)
         elif step == "normalize":
             targets = np.array([np.nan if fw.node(c).target is None else fw.node(c).target for c in codes])

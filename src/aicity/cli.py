@@ -74,14 +74,17 @@ def print_ranking(result: IndexResult, top: int, lang: str = "en") -> None:
     table.add_column("Unit")
     table.add_column(fw.index_code, justify="right")
     for p in fw.pillars():
-        table.add_column(fw.node(p).name(lang), justify="right")
+        table.add_column(p, justify="right")  # codes keep the table narrow; names in the caption
+    table.add_column("Missing", justify="right")
     table.add_column("Imputed", justify="right")
+    table.caption = " · ".join(f"{p}: {fw.node(p).name(lang)}" for p in fw.pillars())
     for unit, row in ranking.iterrows():
         table.add_row(
             _fmt(row["rank"], 0),
             f"{row['name']} ({unit})",
             _fmt(row[fw.index_code]),
             *[_fmt(row[p]) for p in fw.pillars()],
+            str(int(row["missing"])),
             str(int(row["imputed"])),
         )
     console.print(table)
@@ -124,7 +127,7 @@ def build(
     store: Path = StoreOpt,
     no_store: bool = typer.Option(False, "--no-store", help="Do not record the run in the store."),
     top: int = typer.Option(10, "--top", help="How many units to print."),
-    versus: list[str] = typer.Option(None, "--versus", help="Two units to compare by pillar (code or name)."),
+    versus: str = typer.Option(None, "--versus", help="Two units to compare by pillar, e.g. Seoul,Tokyo (codes or names)."),
     xlsx: str = typer.Option("auto", "--xlsx", help="auto (skip when very large), always or never."),
     group_ranks: str = typer.Option(None, "--group-ranks", help="Unit column to rank within (adds group_rank)."),
     label: str = typer.Option(None, "--label", help="A label stored with the run."),
@@ -147,8 +150,9 @@ def build(
         overrides["treat"] = {"method": treat}
     if no_denominate:
         overrides["denominate"] = {"enabled": False}
-    if versus and len(versus) != 2:
-        _fail(ValueError("--versus takes exactly two units (give the option twice)"))
+    pair = [v.strip() for v in versus.split(",")] if versus else []
+    if versus and len(pair) != 2:
+        _fail(ValueError("--versus takes two units separated by a comma, e.g. Seoul,Tokyo"))
     try:
         with console.status("Building…") as status:
             result = build_index(
@@ -168,9 +172,9 @@ def build(
         _fail(exc)
         return
     print_ranking(result, top, lang)
-    if versus:
+    if pair:
         try:
-            print_versus(result, versus[0], versus[1], lang)
+            print_versus(result, pair[0], pair[1], lang)
         except InputError as exc:
             _fail(exc)
     if len(result.screened_out):

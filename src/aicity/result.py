@@ -88,6 +88,8 @@ class IndexResult:
         )
         for c in cols:
             out[c] = self.scores[c]
+        raw = self.stages["raw"].loc[self.units].to_numpy()
+        out["missing"] = np.isnan(raw).sum(axis=1) - self.imputed_array.sum(axis=1)
         out["imputed"] = self.imputed_array.sum(axis=1)
         return out.sort_values("rank", kind="stable", na_position="last")
 

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+ASEM = SHARED / "coinr-asem"
+COINR_OUT = ASEM / "coinr-1.1.14-outputs"
+PUBLISHED = SHARED / "published-indices"
+
+ASEM_PIPELINE = {
+    "denominate": True,
+    "impute": {"method": "group_mean", "group": "EurAsia_group"},
+    "screen": {"min_coverage": 0.9},
+    "treat": {"method": "winsorise_log", "winmax": 5, "skew": 2.0, "kurtosis": 3.5},
+    "normalize": {"method": "minmax", "range": [0, 100]},
+    "aggregate": {"method": "arithmetic"},
+}
+
+
+def need_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared reference data sits beside the repository in CI")
+    return path
+
+
+@pytest.fixture(scope="session")
+def asem_result():
+    import aicity
+
+    need_shared(ASEM)
+    return aicity.build(ASEM / "ASEM_iMeta.csv", ASEM / "ASEM_iData.csv", ASEM_PIPELINE)

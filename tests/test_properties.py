@@ -1,0 +1,61 @@
+"""Property tests of the pipeline's guarantees."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from aicity.pipeline.aggregate import aggregate, make_plan
+from aicity.pipeline.normalize import normalize
+from aicity.pipeline.rank import rank_desc
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(arrays(float, st.tuples(st.integers(2, 30), st.integers(1, 5)), elements=finite),
+       st.floats(-100, 100), st.floats(0.5, 200))
+def test_minmax_stays_in_range(x, lo, width):
+    out = normalize(x, "minmax", np.ones(x.shape[1]), range=[lo, lo + width])
+    ok = ~np.isnan(out)
+    assert np.all(out[ok] >= lo - 1e-9 * (1 + abs(lo))) and np.all(out[ok] <= lo + width + 1e-9 * (1 + abs(lo + width)))
+
+
+@given(arrays(float, st.integers(1, 50), elements=finite, unique=True))
+def test_ranks_of_distinct_scores_are_a_permutation(x):
+    x = x[np.argsort(x)]  # distinct beyond tolerance: space them apart
+    x = x + np.arange(len(x)) * (1.0 + np.abs(x).max())
+    r = rank_desc(x[:, None])[:, 0]
+    assert sorted(r.tolist()) == list(range(1, len(x) + 1))
+
+
+@given(arrays(float, st.integers(1, 50), elements=finite))
+def test_ranks_are_between_1_and_n_and_best_is_1(x):
+    r = rank_desc(x[:, None])[:, 0]
+    assert r.min() == 1 and r.max() <= len(x)
+    assert np.all(r[x == x.max()] == 1)
+
+
+def _plan():
+    codes = ["a", "b", "c", "P1", "P2", "I"]
+    parents = {"a": "P1", "b": "P1", "c": "P2", "P1": "I", "P2": "I", "I": None}
+    levels = {"a": 1, "b": 1, "c": 1, "P1": 2, "P2": 2, "I": 3}
+    return make_plan(codes, parents, levels, {c: 1.0 for c in codes}, 3)
+
+
+@settings(max_examples=200)
+@given(arrays(float, st.tuples(st.integers(2, 15), st.just(3)), elements=st.floats(0, 1000)),
+       st.integers(0, 14), st.integers(0, 2), st.floats(0.001, 500))
+def test_raising_a_positive_indicator_never_lowers_the_units_score(x, unit, ind, bump):
+    unit = unit % x.shape[0]
+    plan, d = _plan(), np.ones(3)
+    before = aggregate(normalize(x, "minmax", d), plan)
+    y = x.copy()
+    y[unit, ind] += bump
+    # A column with no spread cannot be min-max normalised (it is reported and left missing).
+    assume(np.all(np.ptp(x, axis=0) > 0) and np.all(np.ptp(y, axis=0) > 0))
+    after = aggregate(normalize(y, "minmax", d), plan)
+    b, a = before[unit, -1], after[unit, -1]
+    if not np.isnan(b):
+        assert a >= b - 1e-9
