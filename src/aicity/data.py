@@ -11,7 +11,6 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,9 +38,21 @@ class Dataset:
 
     values: pd.DataFrame
     units: pd.DataFrame
-    observations: pd.DataFrame
     source: str
+    long_rows: pd.DataFrame | None = None  # every row of a long file, with provenance
     hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def observations(self) -> pd.DataFrame:
+        """Every value with its provenance. A wide file carries none beyond the file itself, so
+        its table is made on demand (a million-cell file would otherwise pay for it on every build)."""
+        if self.long_rows is not None:
+            return self.long_rows
+        stacked = self.values.stack().rename("value").reset_index()
+        stacked.columns = ["unit", "indicator", "value"]
+        stacked = stacked[stacked["value"].notna()].reset_index(drop=True)
+        stacked["source"] = self.source
+        return stacked
 
     @property
     def unit_codes(self) -> list[str]:
@@ -49,11 +60,7 @@ class Dataset:
 
     def matrix(self, codes: list[str]) -> np.ndarray:
         """Units x codes as float64; a code the data lacks is all-missing."""
-        out = np.full((len(self.values), len(codes)), np.nan)
-        for j, code in enumerate(codes):
-            if code in self.values.columns:
-                out[:, j] = self.values[code].to_numpy(dtype=float)
-        return out
+        return self.values.reindex(columns=codes).to_numpy(dtype=float, copy=True)
 
     def unit_column(self, name: str) -> np.ndarray:
         if name not in self.units.columns:
@@ -86,23 +93,22 @@ def _find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
 
 
 def _read(path: Path, number_columns: set[str] | None) -> pd.DataFrame:
-    """Read a table. In CSVs, columns listed in `number_columns` are parsed by pandas' fast C
-    parser (missing tokens only); everything else stays text so codes such as 'NA' (Namibia)
-    survive. Columns that could not be parsed as numbers come back as text and are checked
-    cell by cell by the caller."""
-    if path.suffix.lower() != ".csv" and path.suffix.lower() != ".txt":
+    """Read a table. CSVs go through Arrow's multi-threaded reader: number columns take the
+    missing-value tokens as empty, text columns never do, so a code such as 'NA' (Namibia)
+    survives. A number column holding text comes back as text and is checked cell by cell."""
+    if path.suffix.lower() not in (".csv", ".txt"):
         return read_table(path)
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.tolist()
-    numeric = [c for c in header if number_columns is None or c in number_columns]
-    dtype = {c: str for c in header if c not in numeric}
-    return pd.read_csv(
-        path,
-        dtype=dtype,
-        keep_default_na=False,
-        na_values={c: list(MISSING_TOKENS) for c in numeric},
-        encoding="utf-8-sig",
-        low_memory=False,
-    )
+    text = {c: pa.string() for c in header if number_columns is not None and c not in number_columns}
+    options = pacsv.ConvertOptions(null_values=list(MISSING_TOKENS), strings_can_be_null=False, column_types=text)
+    try:
+        table = pacsv.read_csv(path, convert_options=options)
+    except pa.ArrowInvalid as exc:
+        raise InputError([Problem(str(path), f"cannot be read as CSV: {exc}")]) from exc
+    return table.to_pandas()
 
 
 def _to_numbers(col: pd.Series, file: str, column: str, problems: list[Problem]) -> np.ndarray:
@@ -200,23 +206,13 @@ def _load_wide(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
         den = framework.node(code).denominator
         if den and den not in columns:
             problems.append(Problem(file, f"denominator '{den}' (used by '{code}') has no column"))
-    numbers = {}
-    for col in columns:
-        if col in variables:
-            numbers[col] = _to_numbers(units[col].reset_index(drop=True), file, col, problems)
-    values = pd.DataFrame(numbers, index=units.index)
-    meta = units.drop(columns=[c for c in columns if c in variables])
-    n_units, codes = len(values), list(values.columns)
-    observations = pd.DataFrame(
-        {
-            "unit": np.repeat(values.index.to_numpy(dtype=object), len(codes)),
-            "indicator": np.tile(np.array(codes, dtype=object), n_units),
-            "value": values.to_numpy().reshape(-1),
-            "source": file,
-        }
-    )
-    observations = observations[~np.isnan(observations["value"].to_numpy())].reset_index(drop=True)
-    return Dataset(values=values, units=meta, observations=observations, source=file)
+    codes = [c for c in columns if c in variables]
+    matrix = np.empty((len(units), len(codes)))
+    for j, col in enumerate(codes):
+        matrix[:, j] = _to_numbers(units[col], file, col, problems)
+    values = pd.DataFrame(matrix, index=units.index, columns=codes)
+    meta = units.drop(columns=codes)
+    return Dataset(values=values, units=meta, source=file)
 
 
 def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: list[Problem]) -> Dataset:
@@ -271,7 +267,7 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
     units = pd.DataFrame(index=pd.Index(unit_order, name="unit"))
     obs["used"] = False
     obs.loc[latest.index, "used"] = True
-    return Dataset(values=values, units=units, observations=obs, source=file)
+    return Dataset(values=values, units=units, source=file, long_rows=obs)
 
 
 def load_data(
@@ -306,7 +302,7 @@ def load_data(
         unit_file = str(units) if not isinstance(units, pd.DataFrame) else "<units>"
         unknown = [u for u in dataset.values.index if u not in unit_table.index]
         if is_long:
-            rows = dataset.observations
+            rows = dataset.long_rows
             for u in unknown:
                 first = int(rows.loc[rows.unit == u, "row"].iloc[0])
                 problems.append(Problem(str(path), f"unknown unit '{u}' (not in {unit_file})", first, "unit"))
@@ -325,7 +321,6 @@ def load_data(
     if problems:
         raise InputError(problems)
     dataset.hashes = hashes
-    dataset.values = dataset.values.astype(float)
     return dataset
 
 

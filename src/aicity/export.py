@@ -51,12 +51,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def result_json(result: IndexResult) -> dict[str, Any]:
+def result_json(result: IndexResult, matrices: bool = True) -> dict[str, Any]:
+    """Everything but the big matrices, which `write_json` streams in with a C encoder."""
     fw = result.framework
     codes = result.codes
 
     def matrix(a: np.ndarray) -> list[list[float | None]]:
-        return [[_clean(v) for v in row] for row in a.tolist()]
+        return [[_clean(v) for v in row] for row in a.tolist()] if matrices else []
 
     return {
         "index": fw.index_code,
@@ -71,9 +72,21 @@ def result_json(result: IndexResult) -> dict[str, Any]:
     }
 
 
+def _matrix_json(a: np.ndarray) -> str:
+    # pandas' C JSON encoder: full 15-digit precision, NaN as null, ~20x faster than json.dumps
+    # on a million cells.
+    return pd.DataFrame(a).to_json(orient="values", double_precision=15)
+
+
 def write_json(result: IndexResult, path: Path) -> None:
-    payload = result_json(result)
-    atomic_write(path, lambda p: p.write_text(json.dumps(payload, ensure_ascii=False, allow_nan=False), encoding="utf-8"))
+    """results.json: units, codes, spec, warnings, and scores/ranks as units x codes matrices."""
+    payload = result_json(result, matrices=False)
+    head = json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str)
+    text = (
+        head.replace('"scores": []', '"scores": ' + _matrix_json(result.scores_array), 1)
+        .replace('"ranks": []', '"ranks": ' + _matrix_json(result.ranks_array), 1)
+    )
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def xlsx_cells(result: IndexResult) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from aicity.errors import InputError, Problem
+from aicity.framework import SafeLoader
 from aicity.pipeline import aggregate as agg
 from aicity.pipeline import impute as imp
 from aicity.pipeline import normalize as norm
@@ -148,7 +149,7 @@ def load_pipeline(source: str | Path | dict | None) -> dict[str, Any] | None:
     if not path.exists():
         raise InputError([Problem(str(path), "file not found")])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
     except yaml.YAMLError as exc:
         raise InputError([Problem(str(path), f"not valid YAML: {exc}")]) from exc
     if not isinstance(raw, dict):

@@ -1,0 +1,121 @@
+"""The CLI and the DuckDB run store, end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+import aicity
+from aicity.cli import app
+from aicity.store import Store
+
+runner = CliRunner()
+
+
+def test_build_bundled_index_writes_all_outputs(tmp_path):
+    out, store = tmp_path / "out", tmp_path / "runs.duckdb"
+    res = runner.invoke(app, ["build", "--out", str(out), "--store", str(store), "--versus", "서울,ソウル"], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    assert "Seoul vs Seoul" in res.output or "Seoul" in res.output
+    tidy = pd.read_csv(out / "results.csv")
+    assert list(tidy.columns[:5]) == ["unit", "code", "level", "score", "rank"]
+    result = aicity.build()
+    assert len(tidy) == len(result.units) * len(result.codes)
+    index = tidy[tidy.code == "AICI"].set_index("unit")
+    pd.testing.assert_series_equal(index["score"].sort_index(), result.index_scores.sort_index(), check_names=False)
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["index"] == "AICI" and len(payload["units"]) == len(result.units)
+    book = load_workbook(out / "results.xlsx", read_only=True)
+    assert {"Index", "Indicators", "Data", "Metadata", "Sources", "Spec"} <= set(book.sheetnames)
+
+
+def test_versus_compares_two_cities_by_pillar(tmp_path):
+    res = runner.invoke(app, ["build", "--out", str(tmp_path), "--no-store", "--versus", "Seoul,東京"], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    assert "Seoul vs Tokyo" in res.output and "Technology infrastructure" in res.output
+
+
+def test_flags_override_the_spec(tmp_path):
+    res = runner.invoke(app, ["build", "--out", str(tmp_path), "--no-store", "--normalize", "zscore", "--aggregate", "arithmetic"])
+    assert res.exit_code == 0, res.output
+    tidy = pd.read_csv(tmp_path / "results.csv")
+    assert tidy[tidy.level == 1].score.min() < 0  # z-scores, not 0-100
+    bad = runner.invoke(app, ["build", "--out", str(tmp_path), "--no-store", "--aggregate", "median"])
+    assert bad.exit_code == 2 and "unknown method 'median'" in bad.output
+
+
+def test_validate_reports_bad_data(tmp_path):
+    fw = tmp_path / "fw.yaml"
+    fw.write_text("index: {code: I}\nindicators:\n  - {code: a, parent: I}\n")
+    data = tmp_path / "d.csv"
+    data.write_text("unit,a\nX,1\nY,oops\n")
+    res = runner.invoke(app, ["validate", "-f", str(fw), "-d", str(data)])
+    assert res.exit_code == 2
+    assert "row 3" in res.output and "column 'a'" in res.output and "oops" in res.output
+    assert "Traceback" not in res.output
+    data.write_text("unit,a\nX,1\nY,2\n")
+    ok = runner.invoke(app, ["validate", "-f", str(fw), "-d", str(data)])
+    assert ok.exit_code == 0 and "OK" in ok.output
+
+
+def test_info_shows_tree_and_coverage():
+    res = runner.invoke(app, ["info"], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    assert "AICI" in res.output and "INFRA" in res.output and "Data coverage per unit" in res.output
+
+
+def test_runs_show_and_diff(tmp_path):
+    store = str(tmp_path / "s.duckdb")
+    for extra in ([], ["--aggregate", "geometric", "--range", "1", "100"]):
+        res = runner.invoke(app, ["build", "--out", str(tmp_path / "o"), "--store", store, *extra])
+        assert res.exit_code == 0, res.output
+    with Store(store) as st:
+        runs = st.runs()
+        assert len(runs) == 2
+        info = st.run_info("latest")
+        assert info["spec"]["pipeline"]["aggregate"]["method"] == "geometric"
+        assert info["input_hashes"] and all(len(h) == 64 for h in info["input_hashes"].values())
+        d = st.diff("previous", "latest")
+        assert len(d) == info["n_units"]
+        assert ((d.rank_a - d.rank_b) == d.rank_change).all()
+    listed = runner.invoke(app, ["runs", "--store", store], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and runs.run_id[0] in listed.output
+    shown = runner.invoke(app, ["show", runs.run_id[0][:18], "--store", store])
+    assert shown.exit_code == 0 and "AICI" in shown.output
+    diffed = runner.invoke(app, ["diff", "previous", "latest", "--store", store, "--all"])
+    assert diffed.exit_code == 0 and "Rank A" in diffed.output
+    missing = runner.invoke(app, ["show", "nope", "--store", store])
+    assert missing.exit_code == 2 and "no run 'nope'" in missing.output
+
+
+def test_a_build_killed_while_saving_leaves_earlier_runs_intact(tmp_path):
+    store = tmp_path / "s.duckdb"
+    with Store(store) as st:
+        first = st.save(aicity.build(), label="first")
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        import aicity
+        from aicity.store import Store
+        st = Store({str(store)!r})
+        original = st._insert_results
+        def die_midway(frame):
+            original(frame)                       # rows written inside the transaction...
+            os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before COMMIT
+        st._insert_results = die_midway
+        st.save(aicity.build(), label="killed")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    with Store(store) as st:
+        runs = st.runs()
+        assert list(runs.run_id) == [first]
+        assert st.con.execute("SELECT count(DISTINCT run_id) FROM results").fetchone()[0] == 1
+        assert len(st.results(first)) > 0

@@ -1,0 +1,153 @@
+"""Bad input gets clear errors naming file, row, column and reason, all at once."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import aicity
+from aicity.errors import InputError
+from aicity.framework import framework_from_dict
+from aicity.spec import parse_pipeline
+
+FW = {
+    "index": {"code": "IDX", "names": {"en": "Index", "ko": "지수", "ja": "指数"}},
+    "groups": [{"code": "P", "parent": "IDX", "weight": 1}],
+    "indicators": [
+        {"code": "a", "parent": "P", "weight": 1, "direction": 1},
+        {"code": "b", "parent": "P", "weight": 1, "direction": -1},
+    ],
+}
+
+
+def messages(exc: InputError) -> list[str]:
+    return [str(p) for p in exc.problems]
+
+
+def test_long_csv_reports_every_problem_with_row_and_column(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "unit,indicator,value,year,source,url\n"
+        "X,a,1.5,2023,S,http://s\n"
+        "X,zzz,2,2023,S,http://s\n"  # row 3: unknown indicator
+        "Y,a,\"1,234\",2023,S,http://s\n"  # row 4: text in a number column
+        "X,a,3,2023,S,http://s\n"  # row 5: duplicate of row 2
+        "Y,b,inf,2023,S,http://s\n"  # row 6: infinite
+    )
+    with pytest.raises(InputError) as info:
+        aicity.load_data(path, aicity.load_framework(FW))
+    found = messages(info.value)
+    assert any("row 3" in m and "'indicator'" in m and "unknown indicator code 'zzz'" in m for m in found)
+    assert any("row 4" in m and "'value'" in m and "text '1,234'" in m for m in found)
+    assert any("row 5" in m and "duplicate X + a + 2023 (first at row 2)" in m for m in found)
+    assert any("row 6" in m and "infinite" in m for m in found)
+    assert all(str(path) in m for m in found)
+    assert len(found) == 4
+
+
+def test_long_data_keeps_provenance_and_uses_the_latest_year(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "unit,indicator,value,year,source,url,geo\n"
+        "X,a,1,2020,Old,http://old,city\nX,a,2,2023,New,http://new,country\nNA,a,5,2023,S,http://s,city\n"
+    )
+    ds = aicity.load_data(path, aicity.load_framework(FW))
+    assert ds.values.at["X", "a"] == 2
+    assert "NA" in ds.values.index  # Namibia's code is not a missing value
+    used = ds.observations[ds.observations.used]
+    assert used.set_index("unit").at["X", "source"] == "New"
+    assert len(ds.observations) == 3
+
+
+def test_wide_csv_text_and_duplicate_units(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("unit,a,b\nX,1,2\nY,abc,3\nX,4,5\nZ,NA,\n")
+    with pytest.raises(InputError) as info:
+        aicity.load_data(path, aicity.load_framework(FW))
+    found = messages(info.value)
+    assert any("row 3" in m and "'a'" in m and "text 'abc'" in m for m in found)
+    assert any("row 4" in m and "duplicate unit 'X' (first at row 2)" in m for m in found)
+
+
+def test_wide_missing_indicator_column(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("unit,a\nX,1\n")
+    with pytest.raises(InputError, match="indicator 'b' of the framework has no column"):
+        aicity.load_data(path, aicity.load_framework(FW))
+
+
+def test_wide_xlsx_and_parquet_read_the_same(tmp_path):
+    frame = pd.DataFrame({"unit": ["X", "Y", "Z"], "a": [1.0, 2.0, 4.0], "b": [3.0, None, 1.0], "region": ["r1", "r2", "r1"]})
+    frame.to_excel(tmp_path / "d.xlsx", index=False)
+    frame.to_parquet(tmp_path / "d.parquet", index=False)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    results = [aicity.build(FW, tmp_path / f"d.{ext}").scores for ext in ("csv", "xlsx", "parquet")]
+    pd.testing.assert_frame_equal(results[0], results[1])
+    pd.testing.assert_frame_equal(results[0], results[2])
+
+
+def test_unknown_unit_against_the_unit_table(tmp_path):
+    (tmp_path / "units.csv").write_text("code,name_en,name_ko\nX,Ex,엑스\n")
+    (tmp_path / "long.csv").write_text("unit,indicator,value\nX,a,1\nQ,a,2\n")
+    with pytest.raises(InputError, match=r"row 3, column 'unit': unknown unit 'Q'"):
+        aicity.load_data(tmp_path / "long.csv", aicity.load_framework(FW), tmp_path / "units.csv")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f["indicators"].append({"code": "c", "parent": "NOPE"}), "unknown parent 'NOPE'"),
+        (lambda f: f["indicators"].append({"code": "a", "parent": "P"}), "duplicate code 'a'"),
+        (lambda f: f["groups"].append({"code": "Q", "parent": "IDX"}), "group 'Q' has no children"),
+        (lambda f: f["indicators"][0].update(direction=2), "direction 2"),
+        (lambda f: f["indicators"][0].update(weight=-1), "weights must be >= 0"),
+        (lambda f: [i.update(weight=0) for i in f["indicators"]], "all children of 'P' have weight 0"),
+        (lambda f: f["groups"].extend([{"code": "C1", "parent": "C2"}, {"code": "C2", "parent": "C1"}]), "cycle"),
+    ],
+)
+def test_framework_errors(change, message):
+    import copy
+
+    spec = copy.deepcopy(FW)
+    change(spec)
+    with pytest.raises(InputError, match=message):
+        framework_from_dict(spec)
+
+
+def test_framework_tree_and_levels():
+    fw = framework_from_dict(FW)
+    assert fw.codes == ["a", "b", "P", "IDX"]
+    assert fw.levels == {"a": 1, "b": 1, "P": 2, "IDX": 3}
+    assert fw.node("IDX").name("ko") == "지수"
+
+
+def test_pipeline_errors_name_the_step_and_parameter():
+    with pytest.raises(InputError) as info:
+        parse_pipeline({"normalise": {"method": "minmax", "rnge": [0, 1]}, "impute": "magic", "bogus": 1})
+    text = str(info.value)
+    assert "no parameter 'rnge'" in text and "unknown method 'magic'" in text and "unknown step 'bogus'" in text
+
+
+def test_pipeline_steps_run_in_the_order_written():
+    steps = parse_pipeline({"impute": "mean", "screen": {"min_coverage": 0.5}, "aggregate": "geometric"})
+    assert [s for s, _ in steps] == ["impute", "screen", "aggregate"]
+
+
+def test_geometric_mean_of_zero_is_a_clear_error(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("unit,a,b\nX,1,2\nY,2,3\nZ,3,1\n")
+    with pytest.raises(aicity.PipelineError, match="geometric aggregation needs positive values, but a"):
+        aicity.build(FW, path, {"aggregate": "geometric"})
+    ok = aicity.build(FW, path, {"normalize": {"method": "minmax", "range": [1, 100]}, "aggregate": "geometric"})
+    assert ok.index_scores.notna().all()
+
+
+def test_imputed_cells_are_flagged_in_outputs(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("unit,a,b\nX,1,2\nY,,3\nZ,3,1\n")
+    result = aicity.build(FW, path, {"impute": "mean"})
+    assert result.imputed.at["Y", "a"] and result.imputed.values.sum() == 1
+    tidy = result.to_frame().set_index(["unit", "code"])
+    assert tidy.at[("Y", "a"), "imputed"] and tidy.at[("Y", "IDX"), "n_imputed"] == 1
+    assert not tidy.at[("X", "IDX"), "imputed"]
+    assert result.stages["raw"].isna().at["Y", "a"]  # the input is never overwritten
