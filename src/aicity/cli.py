@@ -255,6 +255,54 @@ def info(
         console.print("Context (shown, not scored): " + ", ".join(c.code for c in fw.context))
 
 
+SOURCE_COLUMNS = ["unit", "unit_name", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure",
+                  "publisher", "source", "url", "quote", "note"]
+
+
+@app.command()
+def sources(
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    format_: str = typer.Option("table", "--format", help="table (for people) or csv."),
+    unit: str = typer.Option(None, "--unit", help="Only this unit (code or name)."),
+    indicator: str = typer.Option(None, "--indicator", help="Only this indicator code."),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Every value with its source: unit, indicator, value, year, geographic unit, publisher, URL."""
+    try:
+        fw, ds = _inputs(framework, data, units)
+        rows = ds.observations.copy()
+        if unit:
+            rows = rows[rows.unit == find_unit(ds, unit)]
+    except InputError as exc:
+        _fail(exc)
+        return
+    if indicator:
+        rows = rows[rows.indicator == indicator]
+    if "used" in rows.columns:
+        rows = rows[rows.used]
+    rows.insert(1, "unit_name", [ds.unit_name(u, lang) for u in rows.unit])
+    for col in SOURCE_COLUMNS:
+        if col not in rows.columns:
+            rows[col] = None
+    rows = rows[SOURCE_COLUMNS]
+    if "year" in rows:
+        rows["year"] = rows["year"].astype("Int64")
+    if format_ == "csv":
+        sys.stdout.write(rows.to_csv(index=False))
+        return
+    if format_ != "table":
+        _fail(ValueError("--format must be table or csv"))
+    table = Table(title=f"{len(rows)} values with their sources")
+    for col in ("Unit", "Indicator", "Value", "Year", "Geo", "Publisher", "URL"):
+        table.add_column(col, overflow="fold")
+    for _, r in rows.iterrows():
+        geo = r.geo if r.geo != "country" else f"country proxy ({r.geo_name})"
+        table.add_row(f"{r.unit_name} ({r.unit})", r.indicator, f"{r.value:g}", str(r.year), str(geo), str(r.publisher), str(r.url))
+    console.print(table)
+
+
 @app.command()
 def runs(store: Path = StoreOpt) -> None:
     """List the runs in the store."""
