@@ -119,3 +119,26 @@ def test_a_build_killed_while_saving_leaves_earlier_runs_intact(tmp_path):
         assert list(runs.run_id) == [first]
         assert st.con.execute("SELECT count(DISTINCT run_id) FROM results").fetchone()[0] == 1
         assert len(st.results(first)) > 0
+
+
+def test_impute_treat_and_denominate_flags(tmp_path):
+    from tests.conftest import ASEM, need_shared
+
+    need_shared(ASEM)
+    base = ["build", "-f", str(ASEM / "ASEM_iMeta.csv"), "-d", str(ASEM / "ASEM_iData.csv"), "--no-store"]
+    runs = {}
+    for name, flags in {
+        "plain": [],
+        "no_denominate": ["--no-denominate"],
+        "impute": ["--impute", "median"],
+        "treat": ["--treat", "winsorise_log"],
+    }.items():
+        res = runner.invoke(app, [*base, "-o", str(tmp_path / name), *flags])
+        assert res.exit_code == 0, res.output
+        runs[name] = pd.read_csv(tmp_path / name / "results.csv").set_index(["unit", "code"])
+    plain = runs["plain"]
+    # Flights is divided by population unless --no-denominate: its normalised scores change.
+    assert not runs["no_denominate"].score.xs("Flights", level="code").equals(plain.score.xs("Flights", level="code"))
+    assert runs["impute"].imputed.sum() > 0 and plain.imputed.sum() == 0
+    assert plain.score.isna().sum() > runs["impute"].score.isna().sum()
+    assert not runs["treat"].score.equals(plain.score)

@@ -151,3 +151,53 @@ def test_imputed_cells_are_flagged_in_outputs(tmp_path):
     assert tidy.at[("Y", "a"), "imputed"] and tidy.at[("Y", "IDX"), "n_imputed"] == 1
     assert not tidy.at[("X", "IDX"), "imputed"]
     assert result.stages["raw"].isna().at["Y", "a"]  # the input is never overwritten
+
+
+WEIGHTED = {
+    "index": {"code": "IDX"},
+    "groups": [{"code": "P", "parent": "IDX", "weight": 1}, {"code": "Q", "parent": "IDX", "weight": 3}],
+    "indicators": [
+        {"code": "a", "parent": "P", "weight": 1},
+        {"code": "b", "parent": "Q", "weight": 1},
+    ],
+    "weight_sets": {"p_heavy": {"P": 3, "Q": 1}},
+}
+
+
+def _two_units(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text("unit,a,b\nX,0,10\nY,10,0\n")  # min-max: X = (0, 100), Y = (100, 0)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("weights", "x_score"),
+    [("framework", 75.0), ("equal", 50.0), ("p_heavy", 25.0), ({"P": 1, "Q": 4}, 80.0)],
+)
+def test_weight_choices_by_hand(tmp_path, weights, x_score):
+    result = aicity.build(WEIGHTED, _two_units(tmp_path), {"weights": weights})
+    assert result.index_scores["X"] == pytest.approx(x_score)
+    assert result.index_scores["Y"] == pytest.approx(100 - x_score)
+
+
+def test_unknown_weight_set_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="unknown weight set 'nope'"):
+        aicity.build(WEIGHTED, _two_units(tmp_path), {"weights": "nope"})
+
+
+def test_goalposts_and_targets_from_yaml(tmp_path):
+    spec = tmp_path / "fw.yaml"
+    spec.write_text(
+        "index: {code: I}\nindicators:\n"
+        "  - {code: a, parent: I, goalposts: [0, 20], target: 15}\n"
+        "  - {code: b, parent: I, direction: -1, goalposts: [0, 10], target: 2}\n"
+    )
+    data = tmp_path / "d.csv"
+    data.write_text("unit,a,b\nX,5,4\nY,30,12\n")
+    r = aicity.build(spec, data, {"normalize": {"method": "goalposts", "range": [0, 100]}})
+    assert r.scores.at["X", "a"] == pytest.approx(25) and r.scores.at["Y", "a"] == 100
+    assert r.scores.at["X", "b"] == pytest.approx(60) and r.scores.at["Y", "b"] == 0
+    t = aicity.build(spec, data, {"normalize": {"method": "dist2target"}})
+    # a: 1 - (15 - x) / (15 - 5); b (lower is better, target 2): 1 - (x - 2) / (12 - 2), capped at 1
+    assert t.scores.at["X", "a"] == pytest.approx(0.0) and t.scores.at["Y", "a"] == 1.0
+    assert t.scores.at["X", "b"] == pytest.approx(0.8) and t.scores.at["Y", "b"] == pytest.approx(0.0)
