@@ -201,3 +201,10 @@ def test_goalposts_and_targets_from_yaml(tmp_path):
     # a: 1 - (15 - x) / (15 - 5); b (lower is better, target 2): 1 - (x - 2) / (12 - 2), capped at 1
     assert t.scores.at["X", "a"] == pytest.approx(0.0) and t.scores.at["Y", "a"] == 1.0
     assert t.scores.at["X", "b"] == pytest.approx(0.8) and t.scores.at["Y", "b"] == pytest.approx(0.0)
+
+
+def test_duplicate_column_names_are_reported(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("unit,a,b,a\nX,1,2,3\n")
+    with pytest.raises(InputError, match=r"row 1, column 'a': duplicate column name"):
+        aicity.load_data(path, aicity.load_framework(FW))

@@ -85,11 +85,7 @@ def build(
     `overrides` merges parameters into single steps, e.g. {"normalize": {"method": "zscore"}}.
     """
     fw = load_framework(framework)
-    if data is None and framework is None:
-        from aicity.bundled import data_path, units_path
-
-        data, units = data_path(), units if units is not None else units_path()
-    ds = load_data(data, fw, units)
+    ds = load_data(data, fw, units)  # None: the bundled data set
     steps = resolve_spec(fw, pipeline, overrides)
     return run_pipeline(fw, ds, steps, progress=progress)
 

@@ -7,6 +7,7 @@ missing-value token, or an error.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -101,7 +102,11 @@ def _read(path: Path, number_columns: set[str] | None) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.tolist()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise InputError([Problem(str(path), "duplicate column name(s) in the header", 1, c) for c in dupes])
     text = {c: pa.string() for c in header if number_columns is not None and c not in number_columns}
     options = pacsv.ConvertOptions(null_values=list(MISSING_TOKENS), strings_can_be_null=False, column_types=text)
     try:

@@ -97,7 +97,7 @@ class Store:
                     framework,
                     data,
                     json.dumps(result.spec_dict(), ensure_ascii=False),
-                    json.dumps({**result.dataset.hashes, **_framework_hash(framework)}),
+                    json.dumps({**result.dataset.hashes, **_framework_hash(result.framework.source)}),
                     len(result.units),
                     len(result.codes),
                     json.dumps(result.screened_out.to_dict(orient="records"), ensure_ascii=False, default=str),
