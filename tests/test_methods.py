@@ -211,3 +211,26 @@ def test_screen_and_coverage():
 def test_denominate_by_hand():
     out = denominate(np.array([[10.0, 3.0], [20.0, 4.0]]), np.array([[2.0, 1.0], [0.0, 1.0]]))
     np.testing.assert_array_equal(out, [[5.0, 3.0], [np.nan, 4.0]])
+
+
+def test_generalised_mean_with_negative_p_skips_missing_children():
+    x = np.array([[10.0, np.nan, 40.0]])
+    # p = -1 is the weighted harmonic mean of the present children: 3 / (1/10 + 2/40)
+    assert aggregate_level(x, ONE_GROUP, W, "generalised_mean", p=-1)[0, 0] == pytest.approx(20.0)
+
+
+def test_shared_data_with_per_sample_weights_equals_one_product_per_sample():
+    from aicity.pipeline.aggregate import aggregate, make_plan
+
+    rng = np.random.default_rng(3)
+    codes = ["a", "b", "c", "d", "P", "Q", "I"]
+    parents = {"a": "P", "b": "P", "c": "Q", "d": "I", "P": "I", "Q": "I", "I": None}
+    levels = {"a": 1, "b": 1, "c": 1, "d": 1, "P": 2, "Q": 2, "I": 3}
+    plan = make_plan(codes, parents, levels, {c: 1.0 for c in codes}, 4)
+    x = rng.uniform(1, 100, size=(6, 4))
+    x[2, 1] = np.nan
+    w = rng.uniform(0.5, 2, size=(5, len(codes)))
+    for method in ("arithmetic", "geometric", "harmonic"):
+        batched = aggregate(x, plan, method, weights=w)
+        for s in range(5):
+            np.testing.assert_allclose(batched[s], aggregate(x, plan, method, weights=w[s]), rtol=1e-12)

@@ -255,6 +255,63 @@ def info(
         console.print("Context (shown, not scored): " + ", ".join(c.code for c in fw.context))
 
 
+@app.command()
+def uncertainty(
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    samples: int = typer.Option(None, "--samples", "-n", help="Monte Carlo samples (default: the spec's, else 10,000)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed (default: the spec's, else 1)."),
+    sobol: bool = typer.Option(False, "--sobol", help="Also estimate first-order and total Sobol' indices."),
+    sobol_samples: int = typer.Option(None, "--sobol-samples", help="Sobol' base samples N, a power of 2 (runs: N x (inputs + 2))."),
+    dask: str = typer.Option(None, "--dask", help="Run chunks on Dask: tcp://HOST:PORT, or local:N for a LocalCluster of N workers."),
+    out: Path = typer.Option(Path("out/uncertainty"), "--out", "-o"),
+    save_samples: bool = typer.Option(False, "--save-samples", help="Also write every sampled score to samples.parquet."),
+    top: int = typer.Option(10, "--top"),
+) -> None:
+    """Monte Carlo rank intervals and Sobol' sensitivity of the index to the uncertain inputs
+    declared in the pipeline file's `uncertainty:` section."""
+    from rich.progress import Progress
+
+    from aicity.uncertainty import run_uncertainty
+
+    try:
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("Preparing…", total=None)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if total:
+                    bar.update(task, description=f"Evaluating {stage}", completed=done, total=total)
+                else:
+                    bar.update(task, description=stage[:60])
+
+            result = run_uncertainty(
+                framework, data, pipeline, units=units, samples=samples, seed=seed, sobol=sobol,
+                sobol_samples=sobol_samples, dask=dask, progress=progress,
+            )
+        written = result.write(out, save_samples=save_samples)
+    except (InputError, PipelineError) as exc:
+        _fail(exc)
+        return
+    n = len(result.scores)
+    table = Table(title=f"Rank intervals over {n:,} samples (seed {result.spec.seed})")
+    for col in ("Unit", "Nominal", "Mean", "Median", "5%", "95%"):
+        table.add_column(col, justify="right" if col != "Unit" else "left")
+    for _, row in result.rank_intervals().head(top).iterrows():
+        table.add_row(f"{row.unit_name} ({row.unit})", _fmt(row.nominal_rank, 0), _fmt(row.mean_rank, 1), _fmt(row.median_rank, 1), _fmt(row.p05, 1), _fmt(row.p95, 1))
+    console.print(table)
+    if result.sensitivity is not None:
+        sens = Table(title=f"Sobol' indices of the mean absolute rank shift ({result.sobol_runs:,} runs, 90 % bootstrap intervals)")
+        for col in ("Input", "S1", "S1 interval", "ST", "ST interval"):
+            sens.add_column(col, justify="right" if col != "Input" else "left")
+        for _, row in result.sensitivity.iterrows():
+            sens.add_row(row["input"], f"{row.S1:.3f}", f"[{row.S1_low:.3f}, {row.S1_high:.3f}]", f"{row.ST:.3f}", f"[{row.ST_low:.3f}, {row.ST_high:.3f}]")
+        console.print(sens)
+    for kind, path in written.items():
+        console.print(f"{kind}: {path}")
+
+
 SOURCE_COLUMNS = ["unit", "unit_name", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure",
                   "publisher", "source", "url", "quote", "note"]
 

@@ -65,7 +65,9 @@ METHODS = ("arithmetic", "geometric", "harmonic", "generalised_mean", "sum", "co
 
 
 def _check_positive(xc: np.ndarray, present: np.ndarray, w: np.ndarray, child_codes: list[str], method: str) -> None:
-    bad = present & (xc <= 0) & (w > 0)
+    # A zero-weight child cannot spoil the mean, so only weighted children are checked.
+    weighted = (w > 0).reshape(-1, w.shape[-1]).any(axis=0)
+    bad = present & (xc <= 0) & weighted
     if bad.any():
         cols = np.flatnonzero(bad.reshape(-1, bad.shape[-1]).any(axis=0))
         names = ", ".join(child_codes[c] for c in cols[:10])
@@ -73,6 +75,17 @@ def _check_positive(xc: np.ndarray, present: np.ndarray, w: np.ndarray, child_co
             f"{method} aggregation needs positive values, but {names} has zero or negative "
             "values; normalise to a positive range (e.g. minmax with range [1, 100])"
         )
+
+
+def _weighted(a: np.ndarray, wm: np.ndarray) -> np.ndarray:
+    """a @ wm, where one shared data matrix a (units, children) meets per-sample weights wm
+    (samples, children, groups): one GEMM against the samples' weights laid side by side,
+    instead of a product per sample. Otherwise plain (broadcast) matmul."""
+    if a.ndim == 2 and wm.ndim == 3:
+        n_samples, n_children, n_groups = wm.shape
+        stacked = wm.transpose(1, 0, 2).reshape(n_children, n_samples * n_groups)
+        return (a @ stacked).reshape(a.shape[0], n_samples, n_groups).transpose(1, 0, 2)
+    return a @ wm
 
 
 def aggregate_level(
@@ -87,32 +100,37 @@ def aggregate_level(
 ) -> np.ndarray:
     """Aggregate children (..., units, children) into groups (..., units, groups).
 
-    `weights` is (children,) or (..., children) for per-sample weights. Missing children are
-    skipped and the weights of those present renormalised (COINr's na.rm = TRUE); a group with
-    fewer than `min_share` of its children present is missing.
+    `weights` is (children,) or (..., children) for per-sample weights; data shared by all
+    samples may stay 2-D. Missing children are skipped and the weights of those present
+    renormalised (COINr's na.rm = TRUE); a group with fewer than `min_share` of its children
+    present is missing.
     """
     child_codes = child_codes or [str(i) for i in range(xc.shape[-1])]
     present = ~np.isnan(xc)
+    complete = bool(present.all())
     w = np.asarray(weights, dtype=float)
     wm = w[..., :, None] * membership  # (..., children, groups); batches line up with xc's
     pf = present.astype(float)
-    wsum = pf @ wm  # (..., units, groups): weight of the present children
-    x0 = np.where(present, xc, 0.0)
+    # Weight of the present children; with no gaps it is the same for every unit.
+    wsum = wm.sum(axis=-2)[..., None, :] if complete else _weighted(pf, wm)
+    x0 = xc if complete else np.where(present, xc, 0.0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if method == "arithmetic":
-            out = (x0 @ wm) / wsum
+            out = _weighted(x0, wm) / wsum
         elif method == "sum":
-            out = np.where(pf @ membership > 0, x0 @ wm, np.nan)
+            out = _weighted(x0, wm) if complete else np.where(pf @ membership > 0, _weighted(x0, wm), np.nan)
         elif method == "geometric" or (method == "generalised_mean" and p == 0):
-            _check_positive(xc, present, np.broadcast_to(w[..., None, :], xc.shape), child_codes, "geometric")
-            out = np.exp((np.where(present, np.log(np.where(present & (xc > 0), xc, 1.0)), 0.0) @ wm) / wsum)
+            _check_positive(xc, present, w, child_codes, "geometric")
+            logs = np.log(np.where(present & (xc > 0), xc, 1.0))
+            out = np.exp(_weighted(logs, wm) / wsum)
         elif method == "harmonic":
-            _check_positive(xc, present, np.broadcast_to(w[..., None, :], xc.shape), child_codes, "harmonic")
-            out = wsum / (np.where(present, 1.0 / np.where(present & (xc != 0), xc, 1.0), 0.0) @ wm)
+            _check_positive(xc, present, w, child_codes, "harmonic")
+            out = wsum / _weighted(1.0 / np.where(present & (xc != 0), xc, np.inf), wm)
         elif method == "generalised_mean":
             if p != int(p) or p < 0:
-                _check_positive(xc, present, np.broadcast_to(w[..., None, :], xc.shape), child_codes, f"generalised mean (p = {p})")
-            out = ((np.where(present, xc, 0.0) ** p) @ wm / wsum) ** (1.0 / p)
+                _check_positive(xc, present, w, child_codes, f"generalised mean (p = {p})")
+            powered = xc**p if complete else np.where(present, np.where(present, xc, 1.0) ** p, 0.0)
+            out = (_weighted(powered, wm) / wsum) ** (1.0 / p)
         elif method == "copeland":
             out = _copeland(xc, present, w, membership)
         else:
@@ -164,25 +182,37 @@ def aggregate(
     p: float = 1.0,
     min_share: float = 0.0,
     rescale: tuple[float, float] | None = None,
+    aggregates_only: bool = False,
 ) -> np.ndarray:
-    """All scores (..., units, codes): the normalised indicators followed by every aggregate.
+    """All scores (..., units, codes): the normalised indicators followed by every aggregate
+    (with `aggregates_only`, just the aggregates: what Monte Carlo keeps per sample).
 
-    `weights` overrides the plan's weights by code position, shaped (codes,) or (..., codes).
+    `weights` overrides the plan's weights by code position, shaped (codes,) or (..., codes);
+    a (samples, codes) weight array with 2-D data gives (samples, units, ...) without copying
+    the data once per sample.
     """
     if method not in METHODS:
         raise PipelineError(f"unknown aggregation '{method}'; choose from {', '.join(METHODS)}")
-    shape = normalised.shape[:-1] + (len(plan.codes),)
-    scores = np.full(shape, np.nan)
-    scores[..., : plan.n_indicators] = normalised
     wvec = plan.weight_vector() if weights is None else np.asarray(weights, dtype=float)
+    n_ind = plan.n_indicators
+    batch = np.broadcast_shapes(normalised.shape[:-2], wvec.shape[:-1])
+    n_units = normalised.shape[-2]
+    aggs = np.full(batch + (n_units, len(plan.codes) - n_ind), np.nan)
     for lv in plan.levels:
-        xc = scores[..., lv.child_cols]
-        wl = wvec[..., lv.child_cols]
+        is_ind = lv.child_cols < n_ind
+        if is_ind.all():
+            xc = normalised[..., lv.child_cols]  # shared by every sample: stays 2-D
+        else:
+            xc = np.empty(batch + (n_units, len(lv.child_cols)))
+            xc[..., is_ind] = normalised[..., lv.child_cols[is_ind]]
+            xc[..., ~is_ind] = aggs[..., lv.child_cols[~is_ind] - n_ind]
         out = aggregate_level(
-            xc, lv.membership, wl, method, p=p, min_share=min_share,
+            xc, lv.membership, wvec[..., lv.child_cols], method, p=p, min_share=min_share,
             child_codes=[plan.codes[c] for c in lv.child_cols],
         )
         if rescale is not None:
             out = rescale_minmax(out, *rescale)
-        scores[..., lv.group_cols] = out
-    return scores
+        aggs[..., lv.group_cols - n_ind] = out
+    if aggregates_only:
+        return aggs
+    return np.concatenate([np.broadcast_to(normalised, batch + normalised.shape[-2:]), aggs], axis=-1)

@@ -1,0 +1,521 @@
+"""Monte Carlo uncertainty and Sobol sensitivity analysis, vectorised over samples.
+
+The uncertain inputs (an `uncertainty:` section beside `pipeline:`) split in two kinds:
+- data inputs (imputation, winsorisation limit, normalisation) change the normalised data.
+  They take few values, so every combination is computed once, up front;
+- aggregation inputs (weights, excluded indicators, the aggregation method) change only how
+  the same normalised data are combined. Samples sharing a data variant and a method are
+  aggregated together with per-sample weights, one matrix product per level for a whole chunk
+  of samples (see `pipeline.aggregate`), instead of one Python-level build per sample.
+
+Chunks of samples are independent, so they run locally or as tasks on a Dask cluster, and the
+results are identical either way for the same seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from aicity.build import Steps, aggregation_plan, resolve_spec, run_pipeline
+from aicity.data import Dataset, load_data
+from aicity.errors import InputError, PipelineError, Problem
+from aicity.framework import Framework, SafeLoader, load_framework
+from aicity.pipeline.aggregate import METHODS as AGGREGATIONS
+from aicity.pipeline.aggregate import AggregationPlan, aggregate
+from aicity.pipeline.impute import METHODS as IMPUTATIONS
+from aicity.pipeline.normalize import METHODS as NORMALISATIONS
+from aicity.pipeline.rank import rank_desc
+
+INPUTS = ("impute", "winmax", "normalize", "weights", "aggregate", "exclude_indicator")
+DATA_INPUTS = ("impute", "winmax", "normalize")
+MAX_SAMPLES = 1_000_000
+# Per chunk, samples x units x codes floats: ~32 M doubles (256 MB) keeps memory bounded.
+CHUNK_CELLS = 32_000_000
+
+
+@dataclass(frozen=True)
+class UncertaintySpec:
+    samples: int = 10_000
+    seed: int = 1
+    target: str | None = None
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sobol_samples: int = 2048
+
+
+def load_uncertainty(source: str | Path | dict | None) -> dict[str, Any] | None:
+    """The raw `uncertainty:` mapping from a pipeline file or a dict holding one."""
+    if source is None:
+        return None
+    if isinstance(source, dict):
+        return source.get("uncertainty", source if "inputs" in source else None)
+    path = Path(source)
+    if not path.exists():
+        raise InputError([Problem(str(path), "file not found")])
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    return raw.get("uncertainty") if isinstance(raw, dict) else None
+
+
+def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: str = "uncertainty") -> UncertaintySpec:
+    problems: list[Problem] = []
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise InputError([Problem(source, "the uncertainty section must be a mapping")])
+    for key in raw:
+        if key not in ("samples", "seed", "target", "inputs", "sobol_samples"):
+            problems.append(Problem(source, f"unknown key '{key}' (samples, seed, target, inputs, sobol_samples)"))
+    inputs_raw = raw.get("inputs") or {}
+    inputs: dict[str, dict[str, Any]] = {}
+    for name, spec in inputs_raw.items():
+        if name not in INPUTS:
+            problems.append(Problem(source, f"unknown uncertain input '{name}'; inputs are {', '.join(INPUTS)}"))
+            continue
+        spec = dict(spec or {})
+        if name == "weights":
+            noise = spec.get("noise")
+            if not isinstance(noise, int | float) or not 0 < noise < 1:
+                problems.append(Problem(source, "weights: 'noise' must be a number in (0, 1)"))
+            levels = spec.get("levels") or list(range(1, framework.n_levels))
+            bad = [lv for lv in levels if lv not in range(1, framework.n_levels)]
+            if bad:
+                problems.append(Problem(source, f"weights: levels {bad} are not below the index (1..{framework.n_levels - 1})"))
+            inputs[name] = {"noise": float(noise or 0), "levels": [int(lv) for lv in levels]}
+            continue
+        values = spec.get("values")
+        if not isinstance(values, list) or not values:
+            problems.append(Problem(source, f"{name}: 'values' must be a non-empty list"))
+            continue
+        problems.extend(_check_values(name, values, source))
+        inputs[name] = {"values": values}
+    target = (raw.get("target") or {}).get("code") if isinstance(raw.get("target"), dict) else raw.get("target")
+    if target is not None and (target not in framework.nodes or framework.nodes[target].kind == "indicator"):
+        problems.append(Problem(source, f"target '{target}' is not an aggregate of the framework"))
+    samples = int(raw.get("samples", 10_000))
+    if not 1 <= samples <= MAX_SAMPLES:
+        problems.append(Problem(source, f"samples must be between 1 and {MAX_SAMPLES:,}"))
+    if problems:
+        raise InputError(problems)
+    return UncertaintySpec(
+        samples=samples,
+        seed=int(raw.get("seed", 1)),
+        target=target,
+        inputs=inputs,
+        sobol_samples=int(raw.get("sobol_samples", 2048)),
+    )
+
+
+def _check_values(name: str, values: list, source: str) -> list[Problem]:
+    out = []
+    for v in values:
+        if name == "winmax" and (not isinstance(v, int) or v < 0):
+            out.append(Problem(source, f"winmax: {v!r} is not a whole number >= 0"))
+        if name == "impute" and (v if isinstance(v, str) else (v or {}).get("method")) not in IMPUTATIONS:
+            out.append(Problem(source, f"impute: unknown method in {v!r}"))
+        if name == "normalize" and (v if isinstance(v, str) else (v or {}).get("method")) not in NORMALISATIONS:
+            out.append(Problem(source, f"normalize: unknown method in {v!r}"))
+        if name == "aggregate" and (v if isinstance(v, str) else (v or {}).get("method")) not in AGGREGATIONS:
+            out.append(Problem(source, f"aggregate: unknown method in {v!r}"))
+        if name == "aggregate" and (v if isinstance(v, str) else (v or {}).get("method")) == "copeland":
+            out.append(Problem(source, "aggregate: copeland cannot be sampled (it is not a weighted mean)"))
+        if name == "exclude_indicator" and v not in ("none", "each") and not isinstance(v, str):
+            out.append(Problem(source, f"exclude_indicator: {v!r} must be 'none', 'each' or an indicator code"))
+    return out
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+@dataclass
+class Engine:
+    """Everything needed to evaluate samples; picklable, so it travels to Dask workers."""
+
+    plan: AggregationPlan
+    units: list[str]
+    target_pos: int  # position among the aggregates
+    input_names: list[str]
+    option_labels: list[list[str]]
+    variants: dict[tuple[int, int, int], np.ndarray]  # (impute, winmax, normalize) -> (units, indicators)
+    aggregations: list[dict[str, Any]]
+    base_weights: np.ndarray
+    weight_sets: np.ndarray | None  # (K, codes) noisy weights, or None
+    exclude_cols: list[int | None]  # per exclude option: the indicator position, or None
+    nominal_scores: np.ndarray
+    nominal_ranks: np.ndarray
+    data_options: tuple[list, list, list]  # raw impute, winmax and normalize options
+
+    @property
+    def n_options(self) -> list[int]:
+        return [len(o) for o in self.option_labels]
+
+    def _column(self, design: np.ndarray, name: str) -> np.ndarray:
+        if name in self.input_names:
+            return design[:, self.input_names.index(name)]
+        return np.zeros(len(design), dtype=np.int64)
+
+    def evaluate(self, design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Target scores and ranks, (samples, units), for a block of option indices."""
+        design = np.asarray(design, dtype=np.int64)
+        n = len(design)
+        scores = np.empty((n, len(self.units)))
+        key = np.stack([self._column(design, c) for c in (*DATA_INPUTS, "aggregate")], axis=1)
+        combos, inverse = np.unique(key, axis=0, return_inverse=True)
+        w_idx, x_idx = self._column(design, "weights"), self._column(design, "exclude_indicator")
+        per_sample = self.weight_sets is not None or any(c is not None for c in self.exclude_cols)
+        for c, combo in enumerate(combos):
+            rows = np.flatnonzero(inverse.reshape(-1) == c)
+            data = self.variants[(int(combo[0]), int(combo[1]), int(combo[2]))]
+            agg = self.aggregations[int(combo[3])]
+            if per_sample:
+                weights = self.weight_sets[w_idx[rows]] if self.weight_sets is not None else np.tile(self.base_weights, (len(rows), 1))
+                for r, opt in enumerate(x_idx[rows]):
+                    col = self.exclude_cols[opt]
+                    if col is not None:
+                        weights[r, col] = 0.0
+                out = aggregate(data, self.plan, agg["method"], weights=weights, p=agg["p"], min_share=agg["min_share"], rescale=agg["rescale"], aggregates_only=True)
+                scores[rows] = out[..., self.target_pos]
+            else:
+                out = aggregate(data, self.plan, agg["method"], weights=self.base_weights, p=agg["p"], min_share=agg["min_share"], rescale=agg["rescale"], aggregates_only=True)
+                scores[rows] = out[:, self.target_pos]
+        ranks = rank_desc(scores[:, :, None])[:, :, 0]
+        return scores, ranks
+
+
+def _variant_steps(steps: Steps, impute: Any, winmax: Any, normalize: Any) -> Steps:
+    out = copy.deepcopy(steps)
+    for step, params in out:
+        if step == "impute" and impute is not None:
+            params.update({"method": impute} if isinstance(impute, str) else impute)
+        if step == "treat" and winmax is not None:
+            params.update({"method": "winsorise_log", "winmax": int(winmax)})
+        if step == "normalize" and normalize is not None:
+            params.clear()
+            params.update({**dict(_defaults("normalize")), **({"method": normalize} if isinstance(normalize, str) else normalize)})
+    return out
+
+
+def _defaults(step: str) -> dict[str, Any]:
+    from aicity.spec import STEPS
+
+    return copy.deepcopy(STEPS[step])
+
+
+def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_weight_sets: int, progress: Callable[[str], None] | None = None) -> Engine:
+    """Nominal build, data variants and noisy weight sets: the fixed part of an analysis."""
+    say = progress or (lambda _m: None)
+    nominal = run_pipeline(fw, ds, steps)
+    plan = aggregation_plan(fw)
+    target = uspec.target or fw.index_code
+    target_pos = plan.codes.index(target) - plan.n_indicators
+    params = dict(steps)
+    agg_nominal = params["aggregate"]
+    inputs = uspec.inputs
+    names = [n for n in INPUTS if n in inputs]
+    labels: list[list[str]] = []
+    impute_opts = inputs.get("impute", {}).get("values", [None])
+    winmax_opts = inputs.get("winmax", {}).get("values", [None])
+    norm_opts = inputs.get("normalize", {}).get("values", [None])
+    variants: dict[tuple[int, int, int], np.ndarray] = {}
+    for (i, imp), (j, win), (k, nrm) in itertools.product(enumerate(impute_opts), enumerate(winmax_opts), enumerate(norm_opts)):
+        say(f"data variant impute={_label(imp)} winmax={win} normalize={_label(nrm)}")
+        res = run_pipeline(fw, ds, _variant_steps(steps, imp, win, nrm))
+        if res.units != nominal.units:
+            raise PipelineError(
+                "an uncertain input changes which units pass screening; screen on raw data "
+                "(screen: {on: raw}) or before imputation"
+            )
+        variants[(i, j, k)] = res.stages["normalised"].to_numpy()
+    aggregations = []
+    for v in inputs.get("aggregate", {}).get("values", [agg_nominal["method"]]):
+        spec = {"method": v} if isinstance(v, str) else dict(v)
+        aggregations.append({
+            "method": spec["method"],
+            "p": float(spec.get("p", agg_nominal["p"])),
+            "min_share": float(spec.get("min_share", agg_nominal["min_share"])),
+            "rescale": spec.get("rescale", agg_nominal["rescale"]),
+        })
+    base = nominal.weights.copy()
+    weight_sets = None
+    if "weights" in inputs:
+        rng = np.random.default_rng([uspec.seed, 2])
+        noisy = np.array([fw.levels[c] in inputs["weights"]["levels"] for c in plan.codes])
+        factors = 1.0 + inputs["weights"]["noise"] * (2.0 * rng.random((n_weight_sets, len(plan.codes))) - 1.0)
+        weight_sets = np.where(noisy, base * factors, base)
+    exclude_cols: list[int | None] = [None]
+    exclude_labels = ["none"]
+    if "exclude_indicator" in inputs:
+        exclude_cols, exclude_labels = [], []
+        for v in inputs["exclude_indicator"]["values"]:
+            if v == "none":
+                exclude_cols.append(None)
+                exclude_labels.append("none")
+            elif v == "each":
+                exclude_cols.extend(range(plan.n_indicators))
+                exclude_labels.extend(plan.codes[: plan.n_indicators])
+            else:
+                if v not in fw.indicators:
+                    raise InputError([Problem("uncertainty", f"exclude_indicator: unknown indicator '{v}'")])
+                exclude_cols.append(fw.indicators.index(v))
+                exclude_labels.append(v)
+    for name in names:
+        if name == "weights":
+            labels.append([f"set {i}" for i in range(n_weight_sets)])
+        elif name == "exclude_indicator":
+            labels.append(exclude_labels)
+        elif name == "aggregate":
+            labels.append([_label(a["method"]) for a in aggregations])
+        else:
+            labels.append([_label(v) for v in inputs[name]["values"]])
+    target_col = plan.codes.index(target)
+    return Engine(
+        plan=plan,
+        units=list(nominal.units),
+        target_pos=target_pos,
+        input_names=names,
+        option_labels=labels,
+        variants=variants,
+        aggregations=aggregations,
+        base_weights=base,
+        weight_sets=weight_sets,
+        exclude_cols=exclude_cols,
+        nominal_scores=nominal.scores_array[:, target_col],
+        nominal_ranks=nominal.ranks_array[:, target_col],
+        data_options=(impute_opts, winmax_opts, norm_opts),
+    )
+
+
+def to_options(u: np.ndarray, n_options: list[int]) -> np.ndarray:
+    """Map uniform draws in [0, 1] to option indices: equal shares for every option."""
+    n = np.asarray(n_options)
+    return np.minimum((u * n).astype(np.int64), n - 1)
+
+
+def chunk_size(engine: Engine) -> int:
+    cells = len(engine.units) * len(engine.plan.codes)
+    return int(min(4096, max(16, CHUNK_CELLS // max(cells, 1))))
+
+
+def evaluate_all(engine: Engine, design: np.ndarray, dask: str | None = None, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluate every row of `design` in fixed chunks, locally or on a Dask cluster."""
+    size = chunk_size(engine)
+    bounds = [(a, min(a + size, len(design))) for a in range(0, len(design), size)]
+    scores = np.empty((len(design), len(engine.units)))
+    ranks = np.empty_like(scores)
+    done = 0
+    if dask:
+        for (a, b), (s, r) in _dask_map(engine, [design[a:b] for a, b in bounds], dask):
+            scores[a:b], ranks[a:b] = s, r
+        if progress:
+            progress(len(design), len(design))
+        return scores, ranks
+    for a, b in bounds:
+        scores[a:b], ranks[a:b] = engine.evaluate(design[a:b])
+        done += b - a
+        if progress:
+            progress(done, len(design))
+    return scores, ranks
+
+
+def _evaluate_chunk(engine: Engine, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return engine.evaluate(block)
+
+
+def _dask_map(engine: Engine, blocks: list[np.ndarray], address: str) -> Iterable[tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]]:
+    """Chunks as Dask tasks. `local:N` starts a LocalCluster of N worker processes."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if address.startswith("local:"):
+        n = int(address.split(":", 1)[1] or 2)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        shared = client.scatter(engine, broadcast=True)
+        futures = client.map(_evaluate_chunk, [shared] * len(blocks), blocks, pure=False)
+        results = client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    start = 0
+    for block, res in zip(blocks, results, strict=True):
+        yield (start, start + len(block)), res
+        start += len(block)
+
+
+@dataclass
+class UncertaintyResult:
+    engine: Engine
+    spec: UncertaintySpec
+    design: np.ndarray
+    scores: np.ndarray  # (samples, units) target scores
+    ranks: np.ndarray
+    unit_names: dict[str, str]
+    sensitivity: pd.DataFrame | None = None
+    sobol_runs: int = 0
+
+    def rank_intervals(self) -> pd.DataFrame:
+        """Per unit: nominal rank, mean, median and the 5th and 95th percentile ranks (R's
+        default quantile, type 7). Only ranks are summarised: scores from different
+        normalisations are on different scales and their mean would mean nothing."""
+        r = self.ranks
+        with np.errstate(all="ignore"):
+            frame = pd.DataFrame(
+                {
+                    "unit": self.engine.units,
+                    "unit_name": [self.unit_names.get(u, u) for u in self.engine.units],
+                    "nominal_rank": self.engine.nominal_ranks,
+                    "mean_rank": np.nanmean(r, axis=0),
+                    "median_rank": np.nanmedian(r, axis=0),
+                    "p05": np.nanquantile(r, 0.05, axis=0),
+                    "p95": np.nanquantile(r, 0.95, axis=0),
+                    "nominal_score": self.engine.nominal_scores,
+                }
+            )
+        return frame.sort_values(["nominal_rank", "unit"], na_position="last").reset_index(drop=True)
+
+    def samples_frame(self) -> pd.DataFrame:
+        """Every sampled score: sample, the option chosen for each input, unit, score, rank."""
+        n, u = self.scores.shape
+        frame = pd.DataFrame({"sample": np.repeat(np.arange(n), u), "unit": np.tile(np.array(self.engine.units, dtype=object), n)})
+        for j, name in enumerate(self.engine.input_names):
+            labels = np.array(self.engine.option_labels[j], dtype=object)
+            frame[name] = np.repeat(labels[self.design[:, j]], u)
+        frame["score"] = self.scores.reshape(-1)
+        frame["rank"] = self.ranks.reshape(-1)
+        return frame
+
+    def write(self, out: Path, save_samples: bool = False) -> dict[str, Path]:
+        from aicity.export import atomic_write
+
+        out.mkdir(parents=True, exist_ok=True)
+        written = {}
+        table = self.rank_intervals()
+        atomic_write(out / "rank_intervals.csv", lambda p: table.to_csv(p, index=False))
+        written["rank_intervals"] = out / "rank_intervals.csv"
+        if self.sensitivity is not None:
+            sens = self.sensitivity
+            atomic_write(out / "sensitivity.csv", lambda p: sens.to_csv(p, index=False))
+            written["sensitivity"] = out / "sensitivity.csv"
+        if save_samples:
+            frame = self.samples_frame()
+            atomic_write(out / "samples.parquet", lambda p: frame.to_parquet(p, index=False))
+            written["samples"] = out / "samples.parquet"
+        return written
+
+
+def sobol_indices(engine: Engine, base_samples: int, seed: int, dask: str | None = None, progress: Callable[[int, int], None] | None = None, resamples: int = 1000) -> tuple[pd.DataFrame, int]:
+    """First-order and total Sobol' indices of the mean absolute rank shift (COINr's target)
+    for each uncertain input: SALib's scrambled Sobol' design and its Saltelli (first order)
+    and Jansen (total) estimators, with bootstrap 90 % intervals."""
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    names = engine.input_names
+    if not names:
+        raise InputError([Problem("uncertainty", "Sobol analysis needs at least one uncertain input")])
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    if base_samples & (base_samples - 1):
+        raise InputError([Problem("uncertainty", f"sobol_samples must be a power of 2 (Sobol' sequences), got {base_samples}")])
+    u = sobol_sample.sample(problem, base_samples, calc_second_order=False, scramble=True, seed=seed)
+    design = to_options(u, engine.n_options)
+    _, ranks = evaluate_all(engine, design, dask, progress)
+    y = np.nanmean(np.abs(ranks - engine.nominal_ranks[None, :]), axis=1)
+    res = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=resamples, conf_level=0.90, seed=seed)
+    table = pd.DataFrame(
+        {
+            "input": names,
+            "S1": res["S1"],
+            "ST": res["ST"],
+            "S1_low": res["S1"] - res["S1_conf"],
+            "S1_high": res["S1"] + res["S1_conf"],
+            "ST_low": res["ST"] - res["ST_conf"],
+            "ST_high": res["ST"] + res["ST_conf"],
+        }
+    )
+    return table, len(design)
+
+
+def run_uncertainty(
+    framework: str | Path | dict | Framework | None = None,
+    data: str | Path | Dataset | None = None,
+    pipeline: str | Path | dict | None = None,
+    *,
+    units: str | Path | None = None,
+    samples: int | None = None,
+    seed: int | None = None,
+    sobol: bool = False,
+    sobol_samples: int | None = None,
+    dask: str | None = None,
+    uncertainty: dict[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> UncertaintyResult:
+    """Monte Carlo rank intervals (and, with `sobol`, Sobol' indices) of an index.
+
+    The uncertain inputs come from `uncertainty` or the pipeline file's / framework's
+    `uncertainty:` section; `samples` and `seed` override theirs.
+    """
+    fw = load_framework(framework)
+    ds = load_data(data, fw, units)
+    steps = resolve_spec(fw, pipeline)
+    raw = uncertainty if uncertainty is not None else (load_uncertainty(pipeline) or fw.uncertainty)
+    if raw is None:
+        raise InputError([Problem(str(pipeline or fw.source), "no 'uncertainty:' section with the inputs to vary")])
+    uspec = parse_uncertainty(raw, fw, str(pipeline or fw.source))
+    n = samples or uspec.samples
+    if not 1 <= n <= MAX_SAMPLES:
+        raise InputError([Problem("samples", f"must be between 1 and {MAX_SAMPLES:,}")])
+    s = uspec.seed if seed is None else seed
+    base = sobol_samples or uspec.sobol_samples
+    uspec = UncertaintySpec(samples=n, seed=s, target=uspec.target, inputs=uspec.inputs, sobol_samples=base)
+    say = (lambda msg: progress(msg, 0, 0)) if progress else None
+    engine = prepare(fw, ds, steps, uspec, n_weight_sets=max(n, base), progress=say)
+    rng = np.random.default_rng([s, 1])
+    design = to_options(rng.random((n, len(engine.input_names))), engine.n_options)
+    tick = (lambda done, total: progress("samples", done, total)) if progress else None
+    scores, ranks = evaluate_all(engine, design, dask, tick)
+    result = UncertaintyResult(
+        engine=engine,
+        spec=uspec,
+        design=design,
+        scores=scores,
+        ranks=ranks,
+        unit_names={u: ds.unit_name(u) for u in engine.units},
+    )
+    if sobol:
+        stick = (lambda done, total: progress("sobol", done, total)) if progress else None
+        result.sensitivity, result.sobol_runs = sobol_indices(engine, base, s, dask, stick)
+    return result
+
+
+def per_sample_build(fw: Framework, ds: Dataset, steps: Steps, engine: Engine, row: np.ndarray) -> np.ndarray:
+    """One sample rebuilt through the ordinary single-build pipeline: the reference the
+    vectorised engine must equal (a test and the benchmark use it). Returns target scores."""
+    pick = {name: int(row[j]) for j, name in enumerate(engine.input_names)}
+    impute, winmax, normalize = (opts[pick.get(name, 0)] for opts, name in zip(engine.data_options, DATA_INPUTS, strict=True))
+    agg = engine.aggregations[pick.get("aggregate", 0)]
+    weights = engine.base_weights.copy() if engine.weight_sets is None else engine.weight_sets[pick.get("weights", 0)].copy()
+    col = engine.exclude_cols[pick.get("exclude_indicator", 0)]
+    if col is not None:
+        weights[col] = 0.0
+    spec = _variant_steps(steps, impute, winmax, normalize)
+    for step, params in spec:
+        if step == "weights":
+            params.clear()
+            params.update({"set": "custom", "values": dict(zip(engine.plan.codes, weights.tolist(), strict=True))})
+        if step == "aggregate":
+            params.update(agg)
+    res = run_pipeline(fw, ds, spec)
+    return res.scores_array[:, engine.plan.n_indicators + engine.target_pos]
