@@ -9,7 +9,13 @@ import pytest
 import aicity
 from aicity.build import resolve_spec
 from aicity.errors import InputError
-from aicity.uncertainty import evaluate_all, parse_uncertainty, per_sample_build, run_uncertainty, to_options
+from aicity.uncertainty import (
+    evaluate_all,
+    parse_uncertainty,
+    per_sample_build,
+    run_uncertainty,
+    to_options,
+)
 from tests.conftest import ASEM, ASEM_PIPELINE, COINR_OUT, need_shared
 
 COINR_INPUTS = {
