@@ -24,3 +24,11 @@ def units_path() -> Path:
 
 def alternatives_path() -> Path:
     return _path("alternatives.csv")
+
+
+def panel_path() -> Path:
+    return _path("panel.csv")
+
+
+def claims_path() -> Path:
+    return _path("claims.yaml")

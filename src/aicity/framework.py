@@ -45,6 +45,22 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Persona:
+    """A reader's priorities: weights for some codes (the rest keep theirs) and why."""
+
+    code: str
+    names: dict[str, str]
+    weights: dict[str, float]
+    rationale: dict[str, str]
+
+    def name(self, lang: str = "en") -> str:
+        return self.names.get(lang) or self.names.get("en") or self.code
+
+    def why(self, lang: str = "en") -> str:
+        return self.rationale.get(lang) or self.rationale.get("en") or ""
+
+
+@dataclass(frozen=True)
 class ContextVariable:
     """Shown beside the index (population, GDP...) but never scored."""
 
@@ -74,10 +90,12 @@ class Framework:
         pipeline: dict[str, Any] | None = None,
         uncertainty: dict[str, Any] | None = None,
         weight_sets: dict[str, dict[str, float]] | None = None,
+        personas: list[Persona] | None = None,
         source: str = "<framework>",
     ):
         self.source = source
         self.weight_sets = dict(weight_sets or {})
+        self.personas = {p.code: p for p in personas or []}
         self.nodes: dict[str, Node] = {}
         self.context = list(context or [])
         self.denominators = dict(denominators or {})
@@ -159,6 +177,7 @@ class Framework:
             pipeline=self.pipeline,
             uncertainty=self.uncertainty,
             weight_sets=self.weight_sets,
+            personas=list(self.personas.values()),
             source=f"{self.source} (custom weights)",
         )
 
@@ -267,6 +286,16 @@ _NODE_KEYS = {
 }
 
 
+def find_code(framework: Framework, query: str) -> str:
+    """A code from itself or an alias ('infrastructure' -> INFRA), case-insensitively."""
+    q = query.strip().casefold()
+    for code, node in framework.nodes.items():
+        aliases = [str(a).casefold() for a in node.extra.get("aliases", [])]
+        if code.casefold() == q or q in aliases or any(str(n).casefold() == q for n in node.names.values()):
+            return code
+    raise InputError([Problem(framework.source, f"no code or alias '{query}' in the framework")])
+
+
 def _number(value: Any, what: str, code: str, source: str, problems: list[Problem]) -> Any:
     try:
         return float(value)
@@ -347,6 +376,25 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
                 description=entry.get("description"),
             )
         )
+    personas = []
+    for code, entry in (spec.get("personas") or {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("weights"), dict):
+            problems.append(Problem(source, f"persona '{code}' needs 'weights' (a mapping of code: weight)"))
+            continue
+        known = {n.code for n in nodes}
+        for target, weight in entry["weights"].items():
+            if target not in known:
+                problems.append(Problem(source, f"persona '{code}': unknown code '{target}'"))
+            elif not isinstance(weight, int | float) or weight < 0:
+                problems.append(Problem(source, f"persona '{code}': weight of '{target}' must be a number >= 0"))
+        personas.append(
+            Persona(
+                code=str(code),
+                names=_names(entry.get("names"), str(code), source, problems),
+                weights={str(k): float(v) for k, v in entry["weights"].items() if isinstance(v, int | float)},
+                rationale={str(k): str(v) for k, v in (entry.get("rationale") or {}).items()},
+            )
+        )
     if problems:
         raise InputError(problems)
     return Framework(
@@ -357,6 +405,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
         pipeline=spec.get("pipeline"),
         uncertainty=spec.get("uncertainty"),
         weight_sets=spec.get("weight_sets"),
+        personas=personas,
         source=source,
     )
 

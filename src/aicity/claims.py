@@ -1,0 +1,127 @@
+"""Claims check: statements about cities (an essay's, a press release's) tested on the data.
+
+A claim names a subject unit, the unit it is compared with, the indicators (or aggregates)
+that test it and the expected direction. Each code with scores for both units is evidence:
+it agrees when the subject's direction-adjusted score is higher (or lower, as expected).
+All evidence agreeing: supported; all disagreeing: contradicted; both: mixed; none: not
+enough data. The verdict never goes beyond the evidence listed with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from aicity.errors import InputError, Problem
+from aicity.framework import SafeLoader
+from aicity.result import IndexResult
+
+VERDICTS = ("supported", "contradicted", "mixed", "not enough data")
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    theme: str
+    text: dict[str, str]
+    subject: str
+    other: str
+    indicators: list[str]
+    expected: str  # "higher" | "lower"
+    note: dict[str, str] = field(default_factory=dict)
+
+    def say(self, lang: str) -> str:
+        return self.text.get(lang) or self.text.get("en", self.id)
+
+
+@dataclass
+class Evidence:
+    code: str
+    score_subject: float
+    score_other: float
+    value_subject: float | None
+    value_other: float | None
+    agrees: bool
+
+
+@dataclass
+class Verdict:
+    claim: Claim
+    verdict: str
+    evidence: list[Evidence]
+
+
+def load_claims(path: str | Path | None = None) -> list[Claim]:
+    if path is None:
+        from aicity.bundled import claims_path
+
+        path = claims_path()
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem(str(path), "file not found")])
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    problems, claims = [], []
+    for i, entry in enumerate(raw.get("claims") or []):
+        missing = [k for k in ("id", "text", "subject", "other", "expected") if k not in entry]
+        if missing:
+            problems.append(Problem(str(path), f"claim {i + 1} lacks {', '.join(missing)}"))
+            continue
+        if entry["expected"] not in ("higher", "lower"):
+            problems.append(Problem(str(path), f"claim '{entry['id']}': expected must be 'higher' or 'lower'"))
+            continue
+        claims.append(
+            Claim(
+                id=str(entry["id"]),
+                theme=str(entry.get("theme", "")),
+                text={str(k): str(v) for k, v in entry["text"].items()},
+                subject=str(entry["subject"]),
+                other=str(entry["other"]),
+                indicators=[str(c) for c in entry.get("indicators") or []],
+                expected=entry["expected"],
+                note={str(k): str(v) for k, v in (entry.get("note") or {}).items()},
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return claims
+
+
+def check_claims(result: IndexResult, claims: list[Claim]) -> list[Verdict]:
+    unknown = sorted({c for claim in claims for c in claim.indicators if c not in result.framework.nodes})
+    if unknown:
+        raise InputError([Problem("claims", f"unknown code(s) {unknown}")])
+    raw = result.stages["raw"]
+    out = []
+    for claim in claims:
+        evidence = []
+        if claim.subject in result.units and claim.other in result.units:
+            i, k = result.units.index(claim.subject), result.units.index(claim.other)
+            for code in claim.indicators:
+                j = result.codes.index(code)
+                s, o = result.scores_array[i, j], result.scores_array[k, j]
+                if np.isnan(s) or np.isnan(o) or s == o:
+                    continue  # no data for one of them, or a tie: no evidence either way
+                is_indicator = code in raw.columns
+                evidence.append(
+                    Evidence(
+                        code=code,
+                        score_subject=float(s),
+                        score_other=float(o),
+                        value_subject=float(raw.at[claim.subject, code]) if is_indicator else None,
+                        value_other=float(raw.at[claim.other, code]) if is_indicator else None,
+                        agrees=(s > o) == (claim.expected == "higher"),
+                    )
+                )
+        if not evidence:
+            verdict = "not enough data"
+        elif all(e.agrees for e in evidence):
+            verdict = "supported"
+        elif not any(e.agrees for e in evidence):
+            verdict = "contradicted"
+        else:
+            verdict = "mixed"
+        out.append(Verdict(claim, verdict, evidence))
+    return out

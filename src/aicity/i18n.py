@@ -1,0 +1,107 @@
+"""Language helpers for Korean, English and Japanese text: particles, numbers, ranks, dates.
+
+Korean particles depend on the sound the preceding word ends with (서울은 / 도쿄는, 서울로 /
+도쿄로), so they are chosen from the last syllable's final consonant rather than written into
+templates. Registers: Korean in the plain written style (-다), Japanese in the plain である
+style, as analytical articles are written in each language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+LANGS = ("en", "ko", "ja")
+
+# Final-consonant (batchim) test for a precomposed Hangul syllable: (code - 0xAC00) % 28.
+_HANGUL_START, _HANGUL_END = 0xAC00, 0xD7A3
+_RIEUL = 8  # ㄹ as a final consonant: takes 로, not 으로
+# How digits and Latin letters end when read aloud in Korean: 0 영, 1 일, 2 이, 3 삼, 4 사,
+# 5 오, 6 육, 7 칠, 8 팔, 9 구 (batchim: 영 ㅇ, 일 ㄹ, 삼 ㅁ, 육 ㄱ, 칠 ㄹ, 팔 ㄹ).
+_DIGIT_FINAL = {"0": 21, "1": _RIEUL, "2": 0, "3": 16, "4": 0, "5": 0, "6": 1, "7": _RIEUL, "8": _RIEUL, "9": 0}
+_LATIN_FINAL = {"l": _RIEUL, "m": 16, "n": 4, "r": _RIEUL}  # el, em, en, ar; other letters end in a vowel
+
+
+def _final(word: str) -> int | None:
+    """The final consonant index of the last pronounced character (0 = none)."""
+    for ch in reversed(word.strip()):
+        code = ord(ch)
+        if _HANGUL_START <= code <= _HANGUL_END:
+            return (code - _HANGUL_START) % 28
+        if ch.isdigit():
+            return _DIGIT_FINAL[ch]
+        if ch.isascii() and ch.isalpha():
+            return _LATIN_FINAL.get(ch.lower(), 0)
+        if ch in ")]}'\"%":
+            if ch == "%":
+                return 0  # 퍼센트
+            continue
+    return None
+
+
+PAIRS = {
+    "은/는": ("은", "는"),
+    "이/가": ("이", "가"),
+    "을/를": ("을", "를"),
+    "과/와": ("과", "와"),
+    "이다/다": ("이다", "다"),
+    "으로/로": ("으로", "로"),
+    "이며/며": ("이며", "며"),
+}
+
+
+def josa(word: str, pair: str) -> str:
+    """`word` with the particle that fits it: josa('서울', '은/는') -> '서울은'."""
+    with_final, without = PAIRS[pair]
+    final = _final(word)
+    if final is None:
+        return f"{word}{with_final}({without})"  # unknown sound: show both, as Korean texts do
+    if pair == "으로/로":
+        return word + (without if final in (0, _RIEUL) else with_final)
+    return word + (with_final if final else without)
+
+
+def number(value: float, digits: int = 1, lang: str = "en") -> str:
+    """A number with thousands separators (all three languages use commas)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return {"en": "n/a", "ko": "자료 없음", "ja": "データなし"}[lang]
+    if float(value).is_integer() and abs(value) >= 100:
+        return f"{int(round(value)):,}"
+    return f"{value:,.{digits}f}"
+
+
+def value_text(value: float, lang: str = "en") -> str:
+    """A raw indicator value at the precision it was published with."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return number(float("nan"), lang=lang)
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    return text
+
+
+def ordinal(n: float, lang: str = "en") -> str:
+    """A rank: 1st, 2nd, 3rd / 1위 / 1位."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return {"en": "unranked", "ko": "순위 없음", "ja": "順位なし"}[lang]
+    n = int(n)
+    if lang == "ko":
+        return f"{n}위"
+    if lang == "ja":
+        return f"{n}位"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def date(day: dt.date, lang: str = "en") -> str:
+    if lang == "ko":
+        return f"{day.year}년 {day.month}월 {day.day}일"
+    if lang == "ja":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def points(value: float, lang: str = "en") -> str:
+    """A score on the 0-100 scale with its unit word."""
+    text = number(value, 1, lang)
+    return {"en": f"{text} points", "ko": f"{text}점", "ja": f"{text}点"}[lang]

@@ -1,0 +1,209 @@
+"""Trends: an index per year from several years of data, normalised across years.
+
+Every unit-year is one row of a single build, so min-max bounds (or z-score moments) are
+taken over all years together: a score of 60 means the same in 2021 and in 2024 (COINr's
+panel "global" normalisation). Ranks are then taken within each year. Years a unit lacks a
+value for can be carried from other years by a named method, and every carried value is
+flagged.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aicity.build import resolve_spec, run_pipeline
+from aicity.data import Dataset, load_data
+from aicity.errors import InputError, Problem
+from aicity.framework import Framework, load_framework
+from aicity.pipeline.rank import rank_desc
+
+CARRY_METHODS = ("none", "latest", "linear")
+SEP = "@"
+
+
+def panel_values(dataset: Dataset, codes: list[str], years: list[int], carry: str = "latest") -> tuple[np.ndarray, np.ndarray]:
+    """(years, units, indicators) values and a mask of carried ones.
+
+    `latest`: a missing year takes the most recent earlier value (never a later one);
+    `linear`: interpolated between the nearest earlier and later years, else the latest
+    earlier value; `none`: missing stays missing.
+    """
+    if carry not in CARRY_METHODS:
+        raise InputError([Problem("trends", f"unknown carry method '{carry}'; choose from {', '.join(CARRY_METHODS)}")])
+    obs = dataset.observations
+    if "year" not in obs.columns or obs["year"].isna().all():
+        raise InputError([Problem(dataset.source, "trends need a 'year' column (long data)")])
+    units = dataset.unit_codes
+    upos = {u: i for i, u in enumerate(units)}
+    cpos = {c: j for j, c in enumerate(codes)}
+    all_years = sorted(int(y) for y in obs["year"].dropna().unique())
+    grid_years = sorted(set(all_years) | set(years))
+    ypos = {y: k for k, y in enumerate(grid_years)}
+    full = np.full((len(grid_years), len(units), len(codes)), np.nan)
+    rows = obs[obs.indicator.isin(cpos) & obs["value"].notna() & obs["year"].notna()]
+    full[
+        rows["year"].astype(int).map(ypos).to_numpy(),
+        rows["unit"].map(upos).to_numpy(),
+        rows["indicator"].map(cpos).to_numpy(),
+    ] = rows["value"].to_numpy(dtype=float)
+    measured = ~np.isnan(full)
+    filled = full.copy()
+    if carry != "none":
+        grid = np.array(grid_years, dtype=float)
+        for i in range(len(units)):
+            for j in range(len(codes)):
+                known = np.flatnonzero(measured[:, i, j])
+                if known.size == 0:
+                    continue
+                for k in np.flatnonzero(~measured[:, i, j]):
+                    before, after = known[known < k], known[known > k]
+                    if before.size == 0:
+                        continue  # never carried backwards: a value from the future is not known then
+                    b = before[-1]
+                    if carry == "linear" and after.size:
+                        a = after[0]
+                        t = (grid[k] - grid[b]) / (grid[a] - grid[b])
+                        filled[k, i, j] = full[b, i, j] + t * (full[a, i, j] - full[b, i, j])
+                    else:
+                        filled[k, i, j] = full[b, i, j]
+    pick = [ypos[y] for y in years]
+    return filled[pick], (~measured & ~np.isnan(filled))[pick]
+
+
+@dataclass
+class TrendResult:
+    framework: Framework
+    years: list[int]
+    units: list[str]
+    unit_names: dict[str, str]
+    scores: np.ndarray  # (years, units, codes)
+    ranks: np.ndarray  # ranks within each year
+    carried: np.ndarray  # (years, units, indicators)
+    carry: str
+
+    @property
+    def codes(self) -> list[str]:
+        return self.framework.codes
+
+    def trajectories(self, code: str | None = None, what: str = "rank") -> pd.DataFrame:
+        """Units x years: the rank (or score) of `code` (default the index) each year."""
+        j = self.codes.index(code or self.framework.index_code)
+        data = self.ranks if what == "rank" else self.scores
+        return pd.DataFrame(data[:, :, j].T, index=pd.Index(self.units, name="unit"), columns=self.years)
+
+    def momentum(self) -> pd.DataFrame:
+        """Per unit and pillar: the least-squares slope of its normalised score per year
+        (points a year); `mean` averages the pillars. Needs at least two years with scores."""
+        fw = self.framework
+        t = np.array(self.years, dtype=float)
+        out = {}
+        for code in fw.pillars():
+            y = self.scores[:, :, self.codes.index(code)]  # (years, units)
+            out[code] = [_slope(t, y[:, i]) for i in range(len(self.units))]
+        frame = pd.DataFrame(out, index=pd.Index(self.units, name="unit"))
+        frame["mean"] = frame.mean(axis=1)
+        return frame
+
+    def stability(self) -> pd.DataFrame:
+        """Per unit: volatility of the index (standard deviation of its year-on-year score and
+        rank changes; lower is steadier) and its overall change over the period."""
+        j = self.codes.index(self.framework.index_code)
+        s, r = self.scores[:, :, j], self.ranks[:, :, j]
+        ds, dr = np.diff(s, axis=0), np.diff(r, axis=0)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a unit with one year has no spread
+            frame = pd.DataFrame(
+                {
+                    "score_volatility": np.nanstd(ds, axis=0, ddof=1) if len(ds) > 1 else np.full(len(self.units), np.nan),
+                    "rank_volatility": np.nanstd(dr, axis=0, ddof=1) if len(dr) > 1 else np.full(len(self.units), np.nan),
+                    "first_year_score": s[0],
+                    "last_year_score": s[-1],
+                    "score_change": s[-1] - s[0],
+                    "rank_change": r[0] - r[-1],
+                },
+                index=pd.Index(self.units, name="unit"),
+            )
+        return frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: year, unit, code, level, score, rank, n_carried (carried values underneath)."""
+        fw = self.framework
+        pos = {c: i for i, c in enumerate(fw.indicators)}
+        n_carried = np.stack(
+            [self.carried[:, :, [pos[leaf] for leaf in fw.leaves_under(c)]].sum(axis=2) for c in self.codes], axis=2
+        )
+        y, u, c = self.scores.shape
+        return pd.DataFrame(
+            {
+                "year": np.repeat(self.years, u * c),
+                "unit": np.tile(np.repeat(np.array(self.units, dtype=object), c), y),
+                "code": np.tile(np.array(self.codes, dtype=object), y * u),
+                "level": np.tile([fw.levels[k] for k in self.codes], y * u),
+                "score": self.scores.reshape(-1),
+                "rank": self.ranks.reshape(-1),
+                "n_carried": n_carried.reshape(-1),
+            }
+        )
+
+
+def _slope(t: np.ndarray, y: np.ndarray) -> float:
+    ok = ~np.isnan(y)
+    if ok.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(t[ok], y[ok], 1)[0])
+
+
+def build_trends(
+    framework: str | Path | dict | Framework | None = None,
+    data: str | Path | Dataset | None = None,
+    pipeline: str | Path | dict | None = None,
+    *,
+    units: str | Path | None = None,
+    years: list[int] | None = None,
+    carry: str = "latest",
+) -> TrendResult:
+    """An index per year, normalised across years. Default data: the bundled panel."""
+    fw = load_framework(framework)
+    if data is None and framework is None:
+        from aicity.bundled import panel_path, units_path
+
+        data, units = panel_path(), units or units_path()
+    ds = load_data(data, fw, units)
+    all_years = sorted(int(y) for y in ds.observations["year"].dropna().unique()) if "year" in ds.observations else []
+    years = sorted(years or all_years)
+    if not years:
+        raise InputError([Problem(ds.source, "no years in the data")])
+    values, carried = panel_values(ds, fw.indicators, years, carry)
+    n_years, n_units, _ = values.shape
+    stacked = copy.copy(ds)
+    keys = [f"{u}{SEP}{y}" for y in years for u in ds.unit_codes]
+    stacked.values = pd.DataFrame(values.reshape(n_years * n_units, -1), index=pd.Index(keys, name="unit"), columns=fw.indicators)
+    meta = ds.units.reindex(ds.unit_codes)
+    stacked.units = pd.DataFrame(np.tile(meta.to_numpy(dtype=object), (n_years, 1)), index=stacked.values.index, columns=meta.columns)
+    stacked.long_rows = None
+    steps = resolve_spec(fw, pipeline)
+    result = run_pipeline(fw, stacked, steps)
+    scores = np.full((n_years, n_units, len(fw.codes)), np.nan)
+    row_of = {k: i for i, k in enumerate(result.units)}
+    for yi, year in enumerate(years):
+        for ui, unit in enumerate(ds.unit_codes):
+            r = row_of.get(f"{unit}{SEP}{year}")
+            if r is not None:
+                scores[yi, ui] = result.scores_array[r]
+    ranks = rank_desc(scores)
+    return TrendResult(
+        framework=fw,
+        years=years,
+        units=ds.unit_codes,
+        unit_names={u: ds.unit_name(u) for u in ds.unit_codes},
+        scores=scores,
+        ranks=ranks,
+        carried=carried,
+        carry=carry,
+    )
