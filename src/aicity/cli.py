@@ -312,6 +312,283 @@ def uncertainty(
         console.print(f"{kind}: {path}")
 
 
+def _build_or_fail(framework, data, units, pipeline):
+    try:
+        return build_index(framework, data, pipeline, units=units)
+    except (InputError, PipelineError) as exc:
+        _fail(exc)
+
+
+def _frame_table(frame: pd.DataFrame, title: str, digits: int = 2) -> Table:
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
+    for _, row in frame.iterrows():
+        table.add_row(*[_fmt(v, digits) if isinstance(v, float) else str(v) for v in row])
+    return table
+
+
+@app.command()
+def profile(
+    city: str = typer.Argument(..., help="Code or name in en/ko/ja (SEL, Seoul, 서울, ソウル)."),
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    lang: str = typer.Option("en", "--lang"),
+    out: Path = typer.Option(None, "--out", "-o", help="Also write profile.csv, strengths.csv, sources.csv here."),
+    intervals: Path = typer.Option(None, "--intervals", help="rank_intervals.csv of an uncertainty run, to show rank intervals."),
+) -> None:
+    """A city's scores and ranks at every level, strengths and weaknesses, peers and sources."""
+    from aicity.compare import profile as make_profile
+
+    result = _build_or_fail(framework, data, units, pipeline)
+    try:
+        ri = pd.read_csv(intervals) if intervals else None
+        p = make_profile(result, city, lang, rank_intervals=ri)
+    except InputError as exc:
+        _fail(exc)
+        return
+    console.print(f"[bold]{p.name} ({p.unit})[/]: {p.coverage['present']}/{p.coverage['of']} indicators with data")
+    levels = p.scores[p.scores.level > 1][["code", "name", "score", "rank", "of"] + [c for c in ("rank_p05", "rank_p95") if c in p.scores]]
+    console.print(_frame_table(levels, "Scores and ranks"))
+    console.print(_frame_table(p.strengths[["code", "name", "rank", "of", "value", "year", "geo"]], "Strengths"))
+    console.print(_frame_table(p.weaknesses[["code", "name", "rank", "of", "value", "year", "geo"]], "Weaknesses"))
+    console.print(_frame_table(p.peers, "Nearest peers"))
+    if p.coverage["missing"]:
+        console.print("Missing (left missing, not estimated): " + ", ".join(p.coverage["missing"]))
+    if out:
+        from aicity.export import atomic_write
+
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("profile", p.scores), ("strengths", p.strengths), ("weaknesses", p.weaknesses), ("peers", p.peers), ("sources", p.sources)):
+            atomic_write(out / f"{name}.csv", lambda path, f=frame: f.to_csv(path, index=False))
+        console.print(f"written: {out}")
+
+
+@app.command("compare")
+def compare_cmd(
+    a: str = typer.Argument(...),
+    b: str = typer.Argument(...),
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    lang: str = typer.Option("en", "--lang"),
+    out: Path = typer.Option(Path("out/compare"), "--out", "-o"),
+) -> None:
+    """Head-to-head: scores per pillar and indicator, the gap, and each indicator's
+    contribution to it (contributions.csv, waterfall.html)."""
+    from aicity.compare import compare
+    from aicity.export import atomic_write
+
+    result = _build_or_fail(framework, data, units, pipeline)
+    try:
+        c = compare(result, a, b, lang)
+    except InputError as exc:
+        _fail(exc)
+        return
+    fw = result.framework
+    na, nb = result.dataset.unit_name(c.a, lang), result.dataset.unit_name(c.b, lang)
+    top = c.levels[c.levels.level >= fw.n_levels - 1][["code", "name", "score_a", "rank_a", "score_b", "rank_b", "gap"]]
+    console.print(_frame_table(top.rename(columns={"score_a": na, "rank_a": f"{na} rank", "score_b": nb, "rank_b": f"{nb} rank"}), f"{na} vs {nb}"))
+    console.print(_frame_table(c.pillar_contributions().rename("contribution").reset_index(), f"Contribution to the gap of {c.gap:.2f} points, by pillar"))
+    fav_a, fav_b = c.drivers(5)
+    console.print(_frame_table(fav_a[["code", "score_a", "score_b", "contribution"]], f"What favours {na}"))
+    console.print(_frame_table(fav_b[["code", "score_a", "score_b", "contribution"]], f"What favours {nb}"))
+    out.mkdir(parents=True, exist_ok=True)
+    contrib = c.contributions[["code", "level", "pillar", "score_a", "score_b", "contribution"]]
+    atomic_write(out / "contributions.csv", lambda p: contrib.to_csv(p, index=False))
+    atomic_write(out / "levels.csv", lambda p: c.levels.to_csv(p, index=False))
+    import plotly.graph_objects as go
+
+    pc = c.pillar_contributions()
+    base = float(c.levels.set_index("code").at[fw.index_code, "score_b"])
+    fig = go.Figure(go.Waterfall(x=[nb] + [fw.node(p).name(lang) for p in pc.index] + [na], measure=["absolute"] + ["relative"] * len(pc) + ["total"], y=[base] + pc.tolist() + [0]))
+    fig.update_layout(title=f"{nb} → {na}: contributions to the gap")
+    atomic_write(out / "waterfall.html", lambda p: p.write_text(fig.to_html(include_plotlyjs=True), encoding="utf-8"))
+    console.print(f"written: {out / 'contributions.csv'}, {out / 'waterfall.html'}")
+
+
+@app.command()
+def rank(
+    persona: str = typer.Option(None, "--persona", help="entrepreneur, policymaker, citizen or researcher (the framework's personas)."),
+    weights: str = typer.Option(None, "--weights", help="Your own weights, e.g. infrastructure=2,industry=1,policy=1,trust=1."),
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    lang: str = typer.Option("en", "--lang"),
+    top: int = typer.Option(10, "--top"),
+) -> None:
+    """The ranking under a persona's or your own weights, and why the first city wins."""
+    from aicity.personas import parse_weights, persona_weights, suits
+
+    result = _build_or_fail(framework, data, units, pipeline)
+    fw = result.framework
+    if not persona and not weights:
+        table = Table(title="Personas")
+        table.add_column("Persona")
+        table.add_column("Weights")
+        table.add_column("Why")
+        for code, p in fw.personas.items():
+            table.add_row(f"{code} ({p.name(lang)})", ", ".join(f"{k}={v:g}" for k, v in p.weights.items()), p.why(lang))
+        console.print(table)
+        return
+    try:
+        w = persona_weights(fw, persona) if persona else parse_weights(fw, weights)
+        label = fw.personas[persona].name(lang) if persona else "your weights"
+        s = suits(result, w, label, lang, top=top)
+    except InputError as exc:
+        _fail(exc)
+        return
+    if persona:
+        console.print(f"[bold]{label}[/]: {fw.personas[persona].why(lang)}")
+    console.print("weights: " + ", ".join(f"{k}={v:g}" for k, v in w.items()))
+    print_ranking(s.result, top, lang)
+    reasons = s.reasons()
+    if len(s.ranking) >= 2 and len(reasons):
+        first, second = s.ranking.name.iloc[0], s.ranking.name.iloc[1]
+        items = ", ".join(f"{fw.node(r.code).name(lang)} (+{r.contribution:.2f})" for r in reasons.itertuples())
+        console.print(f"Which city suits you: [bold]{first}[/]. It leads {second} most through {items}.")
+
+
+@app.command()
+def whatif(
+    city: str = typer.Argument(...),
+    changes: list[str] = typer.Argument(None, help="INDICATOR=VALUE (raw units), any number."),
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    reach_rank: int = typer.Option(None, "--reach-rank", help="What it takes to reach this rank."),
+    beat: str = typer.Option(None, "--beat", help="What it takes to pass this city."),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """New scores and ranks if a city's data changed; with --reach-rank/--beat, what it takes."""
+    from aicity.whatif import changes_table, cheapest_set, what_it_takes
+    from aicity.whatif import whatif as run_whatif
+
+    result = _build_or_fail(framework, data, units, pipeline)
+    fw = result.framework
+    try:
+        unit = find_unit(result.dataset, city)
+        parsed: dict[str, float] = {}
+        for item in changes or []:
+            if "=" not in item:
+                raise InputError([_problem(f"'{item}' is not INDICATOR=VALUE")])
+            code, value = item.split("=", 1)
+            try:
+                parsed[code.strip()] = float(value)
+            except ValueError:
+                raise InputError([_problem(f"value of '{code}' is not a number: '{value}'")]) from None
+        if parsed:
+            after = run_whatif(result, unit, parsed)
+            table = changes_table(result, after, unit, lang)
+            console.print(_frame_table(table[table.level > 1], f"What if {result.dataset.unit_name(unit, lang)}: " + ", ".join(changes)))
+        if reach_rank or beat:
+            rows = []
+            for code in fw.indicators:
+                req = what_it_takes(result, unit, code, rank=reach_rank, beat=beat)
+                rows.append({"indicator": code, "now": req.current, "needed": req.needed, "note": req.message})
+            console.print(_frame_table(pd.DataFrame(rows), "What it takes, one indicator at a time (full rebuilds)", 3))
+            cheap = cheapest_set(result, unit, rank=reach_rank, beat=beat)
+            verdict = "possible" if cheap.attrs.get("possible") else "not possible even at the best observed scores"
+            console.print(_frame_table(cheap, f"Cheapest set of changes in normalised points ({verdict}; normalisation held fixed)"))
+    except (InputError, PipelineError) as exc:
+        _fail(exc)
+
+
+@app.command()
+def trends(
+    framework: Path = FrameworkOpt,
+    data: Path = typer.Option(None, "--data", "-d", help="Long data with a year column. Default: the bundled panel."),
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    carry: str = typer.Option("latest", "--carry", help="Missing years: none, latest or linear (flagged either way)."),
+    cities: str = typer.Option(None, "--cities", help="Comma-separated cities to show (default: all)."),
+    out: Path = typer.Option(Path("out/trends"), "--out", "-o"),
+) -> None:
+    """An index per year (normalised across years), rank trajectories, momentum and stability."""
+    from aicity.export import atomic_write
+    from aicity.trends import build_trends
+
+    try:
+        t = build_trends(framework, data, pipeline, units=units, carry=carry)
+    except (InputError, PipelineError) as exc:
+        _fail(exc)
+        return
+    traj = t.trajectories()
+    stab, mom = t.stability(), t.momentum()
+    if cities:
+        keep = []
+        for q in cities.split(","):
+            keep.append(next((u for u in t.units if u.casefold() == q.strip().casefold() or t.unit_names.get(u, "").casefold() == q.strip().casefold()), q.strip()))
+        traj, stab, mom = traj.reindex(keep), stab.reindex(keep), mom.reindex(keep)
+    traj.columns = [str(c) for c in traj.columns]
+    console.print(_frame_table(traj.reset_index(), "Index rank by year", 0))
+    joined = mom[["mean"]].rename(columns={"mean": "momentum (pts/yr)"}).join(stab[["score_volatility", "rank_change"]])
+    console.print(_frame_table(joined.reset_index(), "Momentum against stability"))
+    out.mkdir(parents=True, exist_ok=True)
+    tidy = t.to_frame()
+    atomic_write(out / "trends.csv", lambda p: tidy.to_csv(p, index=False))
+    summary = mom.join(stab, rsuffix="_stability")
+    atomic_write(out / "momentum_stability.csv", lambda p: summary.to_csv(p))
+    console.print(f"written: {out}; carried values are counted in n_carried ({carry})")
+
+
+@app.command()
+def report(
+    compare_pair: str = typer.Option("Seoul,Tokyo", "--compare", help="Two cities, e.g. Seoul,Tokyo."),
+    lang: str = typer.Option("en", "--lang", help="ko, en or ja."),
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    claims: Path = typer.Option(None, "--claims", help="Claims YAML (default: the bundled Seoul–Tokyo claims)."),
+    panel: Path = typer.Option(None, "--panel", help="Multi-year data for the trends section (default: the bundled panel)."),
+    samples: int = typer.Option(2000, "--samples", help="Monte Carlo samples for the rank intervals."),
+    out: Path = typer.Option(Path("out/report"), "--out", "-o"),
+    formats: str = typer.Option("html,md,xlsx,pdf", "--formats"),
+) -> None:
+    """The comparative report: report.html (offline), report.pdf, report.md and report.xlsx."""
+    from aicity.bundled import claims_path, panel_path
+    from aicity.report import make_report
+    from aicity.trends import build_trends
+    from aicity.uncertainty import run_uncertainty
+
+    pair = [c.strip() for c in compare_pair.split(",")]
+    if len(pair) != 2:
+        _fail(ValueError("--compare takes two cities separated by a comma"))
+    bundled = framework is None and data is None
+    try:
+        with console.status("Building…") as status:
+            result = build_index(framework, data, pipeline, units=units)
+            ri, n = None, 0
+            fw = result.framework
+            if samples and (fw.uncertainty or pipeline):
+                status.update("Uncertainty…")
+                ua = run_uncertainty(framework, data, pipeline, units=units, samples=samples)
+                ri, n = ua.rank_intervals(), samples
+            tr = None
+            panel_file = panel or (panel_path() if bundled and panel_path().exists() else None)
+            if panel_file:
+                status.update("Trends…")
+                tr = build_trends(framework if not bundled else None, panel_file if not bundled or panel else None, pipeline, units=units)
+            claims_file = claims or (claims_path() if bundled and claims_path().exists() else False)
+            status.update("Writing the report…")
+            rep = make_report(result, pair[0], pair[1], lang, claims_path=claims_file, rank_intervals=ri, n_samples=n, trends=tr)
+            written = rep.write(out, tuple(f.strip() for f in formats.split(",")))
+    except (InputError, PipelineError) as exc:
+        _fail(exc)
+        return
+    console.print(f"[bold]{rep.title}[/]")
+    for v in rep.verdicts:
+        console.print(f"  {v.verdict:>16}: {v.claim.say(lang)}")
+    for kind, path in written.items():
+        console.print(f"{kind}: {path}")
+
+
 SOURCE_COLUMNS = ["unit", "unit_name", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure",
                   "publisher", "source", "url", "quote", "note"]
 

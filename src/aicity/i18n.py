@@ -47,18 +47,24 @@ PAIRS = {
     "이다/다": ("이다", "다"),
     "으로/로": ("으로", "로"),
     "이며/며": ("이며", "며"),
+    "이고/고": ("이고", "고"),
 }
+
+
+def particle(word: str, pair: str) -> str:
+    """The particle of `pair` that fits after `word`: particle('서울', '은/는') -> '은'."""
+    with_final, without = PAIRS[pair]
+    final = _final(word)
+    if final is None:
+        return f"{with_final}({without})"  # unknown sound: show both, as Korean texts do
+    if pair == "으로/로":
+        return without if final in (0, _RIEUL) else with_final
+    return with_final if final else without
 
 
 def josa(word: str, pair: str) -> str:
     """`word` with the particle that fits it: josa('서울', '은/는') -> '서울은'."""
-    with_final, without = PAIRS[pair]
-    final = _final(word)
-    if final is None:
-        return f"{word}{with_final}({without})"  # unknown sound: show both, as Korean texts do
-    if pair == "으로/로":
-        return word + (without if final in (0, _RIEUL) else with_final)
-    return word + (with_final if final else without)
+    return word + particle(word, pair)
 
 
 def number(value: float, digits: int = 1, lang: str = "en") -> str:
@@ -99,6 +105,30 @@ def date(day: dt.date, lang: str = "en") -> str:
     if lang == "ja":
         return f"{day.year}年{day.month}月{day.day}日"
     return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+METHOD_NAMES = {
+    "minmax": {"en": "min-max", "ko": "최소-최대", "ja": "最小・最大"},
+    "zscore": {"en": "z-score", "ko": "z-점수", "ja": "zスコア"},
+    "rank": {"en": "rank", "ko": "순위", "ja": "順位"},
+    "percentile": {"en": "percentile", "ko": "백분위", "ja": "パーセンタイル"},
+    "arithmetic": {"en": "arithmetic", "ko": "산술", "ja": "算術"},
+    "geometric": {"en": "geometric", "ko": "기하", "ja": "幾何"},
+    "harmonic": {"en": "harmonic", "ko": "조화", "ja": "調和"},
+}
+
+
+def method_name(method: str, lang: str) -> str:
+    return METHOD_NAMES.get(method, {}).get(lang, method)
+
+
+def lower_first(text: str) -> str:
+    """'Technology infrastructure' -> 'technology infrastructure' inside a sentence, but
+    names stay as they are: 'AI talent', 'Safe Cities Index rank (EIU)'."""
+    words = text.split()
+    if len(text) > 1 and text[0].isupper() and text[1].islower() and not any(w[0].isupper() for w in words[1:] if w[0].isalpha()):
+        return text[0].lower() + text[1:]
+    return text
 
 
 def points(value: float, lang: str = "en") -> str:

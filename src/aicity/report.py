@@ -1,0 +1,752 @@
+"""The comparative report: a data-driven article on two cities in Korean, English or Japanese.
+
+Its shape follows the essay the project started from: introduction; technology
+infrastructure; industry ecosystem; policy and citizen participation; trust and future
+readiness; a conclusion for entrepreneurs, policymakers and citizens. Every sentence is built
+from templates and the data (deterministic, no network, no language model); every number
+carries a footnote to its source, or to the method for computed scores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aicity import i18n
+from aicity.claims import Verdict, check_claims, load_claims
+from aicity.compare import Comparison, compare
+from aicity.data import find_unit
+from aicity.errors import InputError, Problem
+from aicity.i18n import josa, ordinal, points, value_text
+from aicity.personas import persona_weights, suits
+from aicity.result import IndexResult
+
+THEMES = {"INFRA": "infrastructure", "INDUSTRY": "industry", "POLICY": "policy", "TRUST": "trust"}
+COLOURS = {"a": "#1f77b4", "b": "#d62728", "other": "#b8b8b8"}
+
+
+# -- footnotes -----------------------------------------------------------------------------
+
+
+@dataclass
+class Footnotes:
+    """Sources cited in order of first use; the same source keeps its number."""
+
+    items: list[str] = field(default_factory=list)
+    urls: list[str | None] = field(default_factory=list)
+    keys: dict[str, int] = field(default_factory=dict)
+
+    def cite(self, key: str, text: str, url: str | None = None) -> str:
+        if key not in self.keys:
+            self.items.append(text)
+            self.urls.append(url)
+            self.keys[key] = len(self.items)
+        return f"[[{self.keys[key]}]]"
+
+
+# -- the writers: one per language ----------------------------------------------------------
+
+
+class Writer:
+    lang = "en"
+    sentence_gap = " "  # between sentences; Japanese runs sentences together
+    list_sep = ", "
+
+    def __init__(self, a: str, b: str):
+        self.a, self.b = a, b
+
+    def rank(self, r: float) -> str:
+        return ordinal(r, self.lang)
+
+    def pts(self, v: float) -> str:
+        return points(v, self.lang)
+
+
+class English(Writer):
+    lang = "en"
+    headings = {
+        "intro": "Introduction", "infrastructure": "Technology infrastructure", "industry": "Industry ecosystem",
+        "policy": "Policy and citizen participation", "trust": "Trust and future readiness",
+        "trends": "Speed and stability over time", "conclusion": "Which city suits whom",
+        "claims": "The essay's claims against the data", "gaps": "What the data cannot tell yet",
+        "figures": "Figures", "notes": "Sources and notes", "method": "Method",
+    }
+    verdicts = {"supported": "supported", "contradicted": "contradicted", "mixed": "mixed", "not enough data": "not enough data"}
+
+    def title(self) -> str:
+        return f"{self.a} and {self.b} as AI cities: a data-driven comparison"
+
+    def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
+        return f"{index_name}, {n_cities} cities ranked. Generated on {i18n.date(day, 'en')}."
+
+    def intro(self, c: dict) -> list[str]:
+        s = [
+            f"On the {c['index']}, {self.a} scores {self.pts(c['sa'])} and ranks {self.rank(c['ra'])} of {c['n']} cities; "
+            f"{self.b} scores {self.pts(c['sb'])} and ranks {self.rank(c['rb'])}.{c['fn_method']}"
+        ]
+        if c.get("ua"):
+            u = c["ua"]
+            s.append(
+                f"Across {u['n']:,} variations of the method (weights, normalisation and aggregation), {self.a} ranks between "
+                f"{self.rank(u['a05'])} and {self.rank(u['a95'])}, and {self.b} between {self.rank(u['b05'])} and {self.rank(u['b95'])}.{c['fn_ua']}"
+            )
+        lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
+        s.append(f"{lead} leads {trail} by {i18n.number(abs(c['gap']), 1)} points, and the largest part of that gap comes from {i18n.lower_first(c['top_pillar'])}.")
+        return s
+
+    def pillar(self, c: dict) -> str:
+        return (
+            f"In {i18n.lower_first(c['name'])}, {self.a} scores {self.pts(c['sa'])} ({self.rank(c['ra'])}) and "
+            f"{self.b} {self.pts(c['sb'])} ({self.rank(c['rb'])}).{c['fn_method']}"
+        )
+
+    def widest(self, c: dict) -> str:
+        lead = self.a if c["gap"] >= 0 else self.b
+        return f"The widest gap within it is in {i18n.lower_first(c['name'])}, where {lead} is ahead by {i18n.number(abs(c['gap']), 1)} points."
+
+    def evidence(self, c: dict) -> str:
+        unit = f" {c['unit']}" if c["unit"] else ""
+        return (
+            f"On {i18n.lower_first(c['name'])}, {self.a} stands at {c['va']}{unit} ({c['ya']}{self.proxy(c['geo_a'])}){c['fn_a']}, "
+            f"against {c['vb']} for {self.b} ({c['yb']}{self.proxy(c['geo_b'])}){c['fn_b']}."
+        )
+
+    def one_sided(self, c: dict) -> str:
+        return f"On {i18n.lower_first(c['name'])}, only {c['has']} has a sourced value ({c['v']}{(' ' + c['unit']) if c['unit'] else ''}, {c['y']}){c['fn']}; {c['lacks']} has none, so it does not count for {c['lacks']}."
+
+    def proxy(self, geo: str | None) -> str:
+        return ", national figure" if geo == "country" else (", metro area" if geo == "metro" else "")
+
+    def claim(self, v: Verdict) -> str:
+        verdict = {
+            "supported": "is supported by the data",
+            "contradicted": "is contradicted by the data",
+            "mixed": "is only partly supported: the evidence points both ways",
+            "not enough data": "cannot be checked: the data set has no comparable figures for both cities",
+        }[v.verdict]
+        return f"The essay's claim that “{v.claim.say('en').rstrip('.')}” {verdict}."
+
+    def persona(self, c: dict) -> str:
+        return (
+            f"For {c['article']} {i18n.lower_first(c['name'])}, the first city overall is {c['top']}. {c['why']} "
+            f"Between the two, {c['winner']} comes out ahead ({self.rank(c['ra'])} against {self.rank(c['rb'])})."
+        )
+
+    def trend(self, c: dict) -> str:
+        return (
+            f"From {c['y0']} to {c['y1']}, {c['name']} moved from {self.rank(c['r0'])} to {self.rank(c['r1'])}; its pillar scores "
+            f"changed by {i18n.number(c['momentum'], 1)} points a year on average (momentum), and its index score varied by "
+            f"{i18n.number(c['volatility'], 1)} points from year to year (volatility).{c['fn']}"
+        )
+
+    def speed_vs_stability(self, faster: str, steadier: str) -> str:
+        if faster == steadier:
+            return f"On these measures {faster} is both the faster-moving and the steadier city."
+        return f"On these measures {faster} is the faster-moving city and {steadier} the steadier one."
+
+    def gaps(self, c: dict) -> str:
+        return f"{c['unit']} lacks data on {c['n']} of {c['of']} indicators ({c['list']}); these are left missing, not estimated."
+
+    def method(self, c: dict) -> str:
+        return (
+            f"Scores are on a 0–100 scale: each indicator is normalised ({c['normalize']}) across the {c['n']} ranked cities, "
+            f"with lower-is-better indicators reversed, and averaged with equal weights within each sub-pillar, pillar and the index "
+            f"({c['aggregate']} mean). Country-level figures stand in for cities where no city figure exists and are marked as such."
+        )
+
+
+class Korean(Writer):
+    lang = "ko"
+    headings = {
+        "intro": "들어가며", "infrastructure": "기술 인프라", "industry": "산업 생태계",
+        "policy": "정책과 시민 참여", "trust": "신뢰와 미래 대비",
+        "trends": "시간에 따른 속도와 안정성", "conclusion": "어느 도시가 누구에게 맞는가",
+        "claims": "에세이의 주장과 데이터", "gaps": "아직 데이터가 말해 주지 못하는 것",
+        "figures": "그림", "notes": "출처와 주", "method": "방법",
+    }
+    verdicts = {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족"}
+
+    def title(self) -> str:
+        return f"AI 도시로서의 {josa(self.a, '과/와')} {self.b}: 데이터로 본 비교"
+
+    def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
+        return f"{index_name}, {n_cities}개 도시 순위. {i18n.date(day, 'ko')} 작성."
+
+    def intro(self, c: dict) -> list[str]:
+        s = [
+            f"{c['index']}에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점으로 {c['n']}개 도시 가운데 {josa(self.rank(c['ra']), '을/를')} 기록했고, "
+            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점으로 {josa(self.rank(c['rb']), '을/를')} 기록했다.{c['fn_method']}"
+        ]
+        if c.get("ua"):
+            u = c["ua"]
+            s.append(
+                f"가중치와 정규화, 집계 방식을 바꾼 {u['n']:,}가지 변형에서 {self.a}의 순위는 {int(u['a05'])}~{int(u['a95'])}위, "
+                f"{self.b}의 순위는 {int(u['b05'])}~{int(u['b95'])}위 사이에 있었다.{c['fn_ua']}"
+            )
+        lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
+        s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), 1)}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다.")
+        return s
+
+    def pillar(self, c: dict) -> str:
+        return (
+            f"{c['name']} 부문에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점({self.rank(c['ra'])}), "
+            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점({self.rank(c['rb'])})이다.{c['fn_method']}"
+        )
+
+    def widest(self, c: dict) -> str:
+        lead = self.a if c["gap"] >= 0 else self.b
+        return f"그 안에서 격차가 가장 큰 분야는 {josa(c['name'], '이며/며')}, {josa(lead, '이/가')} {i18n.number(abs(c['gap']), 1)}점 앞선다."
+
+    def evidence(self, c: dict) -> str:
+        unit = f" {c['unit']}" if c["unit"] else ""
+        return (
+            f"{c['name']} 지표는 {josa(self.a, '이/가')} {c['va']}{unit}({c['ya']}년{self.proxy(c['geo_a'])}){c['fn_a']}, "
+            f"{josa(self.b, '이/가')} {c['vb']}{unit}({c['yb']}년{self.proxy(c['geo_b'])}){c['fn_b']}{i18n.particle(c['vb'] + unit, '이다/다')}."
+        )
+
+    def one_sided(self, c: dict) -> str:
+        unit = f" {c['unit']}" if c["unit"] else ""
+        return (
+            f"{c['name']} 지표는 {c['has']}에만 출처가 있는 수치({c['v']}{unit}, {c['y']}년){c['fn']}가 있고 "
+            f"{c['lacks']}에는 없어, {c['lacks']}의 점수에는 반영되지 않았다."
+        )
+
+    def proxy(self, geo: str | None) -> str:
+        return ", 국가 단위 수치" if geo == "country" else (", 광역권 수치" if geo == "metro" else "")
+
+    def claim(self, v: Verdict) -> str:
+        verdict = {
+            "supported": "데이터로 뒷받침된다",
+            "contradicted": "데이터와 어긋난다",
+            "mixed": "일부만 뒷받침된다. 근거가 엇갈리기 때문이다",
+            "not enough data": "확인할 수 없다. 두 도시를 비교할 수 있는 수치가 데이터에 없기 때문이다",
+        }[v.verdict]
+        text = v.claim.say("ko").rstrip(".")
+        return f"“{text}”라는 에세이의 주장은 {verdict}."
+
+    def persona(self, c: dict) -> str:
+        return (
+            f"{c['name']}의 관점에서 보면 전체 1위는 {josa(c['top'], '이다/다')}. {c['why']} "
+            f"두 도시 가운데서는 {josa(c['winner'], '이/가')} 앞선다({self.rank(c['ra'])} 대 {self.rank(c['rb'])})."
+        )
+
+    def trend(self, c: dict) -> str:
+        return (
+            f"{c['y0']}년부터 {c['y1']}년까지 {c['name']}의 순위는 {self.rank(c['r0'])}에서 {josa(self.rank(c['r1']), '으로/로')} 바뀌었다. "
+            f"부문 점수는 해마다 평균 {i18n.number(c['momentum'], 1)}점씩 움직였고(모멘텀), 지수 점수의 연간 변동 폭(표준편차)은 "
+            f"{i18n.number(c['volatility'], 1)}점이었다(변동성).{c['fn']}"
+        )
+
+    def speed_vs_stability(self, faster: str, steadier: str) -> str:
+        if faster == steadier:
+            return f"이 척도로 보면 {josa(faster, '은/는')} 더 빠르게 움직이는 도시이자 더 안정적인 도시다."
+        return f"이 척도로 보면 더 빠르게 움직이는 도시는 {josa(faster, '이고/고')}, 더 안정적인 도시는 {josa(steadier, '이다/다')}."
+
+    def gaps(self, c: dict) -> str:
+        return f"{josa(c['unit'], '은/는')} {c['of']}개 지표 가운데 {c['n']}개({c['list']})의 자료가 없다. 이 값들은 추정하지 않고 비워 두었다."
+
+    def method(self, c: dict) -> str:
+        return (
+            f"점수는 0~100점 척도다. 각 지표를 순위에 오른 {c['n']}개 도시 사이에서 정규화({c['normalize']})하고, 낮을수록 좋은 지표는 방향을 뒤집은 뒤, "
+            f"하위 부문과 부문, 지수 단계마다 같은 가중치로 평균했다({c['aggregate']} 평균). 도시 단위 수치가 없는 곳은 국가 단위 수치로 대신하고 그렇게 표시했다."
+        )
+
+
+class Japanese(Writer):
+    lang = "ja"
+    sentence_gap = ""
+    list_sep = "、"
+    headings = {
+        "intro": "はじめに", "infrastructure": "技術インフラ", "industry": "産業エコシステム",
+        "policy": "政策と市民参加", "trust": "信頼と将来への備え",
+        "trends": "時間で見るスピードと安定性", "conclusion": "どの都市が誰に向いているか",
+        "claims": "エッセイの主張とデータ", "gaps": "データがまだ語れないこと",
+        "figures": "図", "notes": "出典と注", "method": "方法",
+    }
+    verdicts = {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足"}
+
+    def title(self) -> str:
+        return f"AI都市としての{self.a}と{self.b}：データで見る比較"
+
+    def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
+        return f"{index_name}、{n_cities}都市のランキング。{i18n.date(day, 'ja')}作成。"
+
+    def intro(self, c: dict) -> list[str]:
+        s = [
+            f"{c['index']}で、{self.a}は{i18n.number(c['sa'], 1)}点で{c['n']}都市中{self.rank(c['ra'])}、"
+            f"{self.b}は{i18n.number(c['sb'], 1)}点で{self.rank(c['rb'])}である。{c['fn_method']}"
+        ]
+        if c.get("ua"):
+            u = c["ua"]
+            s.append(
+                f"重み付け、正規化、集計方法を変えた{u['n']:,}通りの試算では、{self.a}の順位は{int(u['a05'])}～{int(u['a95'])}位、"
+                f"{self.b}は{int(u['b05'])}～{int(u['b95'])}位の範囲に収まる。{c['fn_ua']}"
+            )
+        lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
+        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), 1)}点上回り、その差の最大の部分は{c['top_pillar']}の分野から生じている。")
+        return s
+
+    def pillar(self, c: dict) -> str:
+        return (
+            f"{c['name']}の分野では、{self.a}が{i18n.number(c['sa'], 1)}点（{self.rank(c['ra'])}）、"
+            f"{self.b}が{i18n.number(c['sb'], 1)}点（{self.rank(c['rb'])}）である。{c['fn_method']}"
+        )
+
+    def widest(self, c: dict) -> str:
+        lead = self.a if c["gap"] >= 0 else self.b
+        return f"そのうち差が最も大きいのは{c['name']}で、{lead}が{i18n.number(abs(c['gap']), 1)}点上回る。"
+
+    def evidence(self, c: dict) -> str:
+        unit = f" {c['unit']}" if c["unit"] else ""
+        return (
+            f"{c['name']}の指標では、{self.a}が{c['va']}{unit}（{c['ya']}年{self.proxy(c['geo_a'])}）{c['fn_a']}、"
+            f"{self.b}が{c['vb']}{unit}（{c['yb']}年{self.proxy(c['geo_b'])}）{c['fn_b']}である。"
+        )
+
+    def one_sided(self, c: dict) -> str:
+        unit = f" {c['unit']}" if c["unit"] else ""
+        return (
+            f"{c['name']}の指標は{c['has']}にのみ出典のある数値（{c['v']}{unit}、{c['y']}年）{c['fn']}があり、"
+            f"{c['lacks']}にはないため、{c['lacks']}の得点には反映されていない。"
+        )
+
+    def proxy(self, geo: str | None) -> str:
+        return "、国レベルの数値" if geo == "country" else ("、都市圏の数値" if geo == "metro" else "")
+
+    def claim(self, v: Verdict) -> str:
+        verdict = {
+            "supported": "データで裏付けられる",
+            "contradicted": "データと矛盾する",
+            "mixed": "一部しか裏付けられない。根拠が分かれているためである",
+            "not enough data": "検証できない。両都市を比べられる数値がデータにないためである",
+        }[v.verdict]
+        text = v.claim.say("ja").rstrip("。")
+        return f"「{text}」というエッセイの主張は、{verdict}。"
+
+    def persona(self, c: dict) -> str:
+        return (
+            f"{c['name']}の視点では、全体の首位は{c['top']}である。{c['why']}"
+            f"両都市では{c['winner']}が上回る（{self.rank(c['ra'])}対{self.rank(c['rb'])}）。"
+        )
+
+    def trend(self, c: dict) -> str:
+        return (
+            f"{c['y0']}年から{c['y1']}年にかけて、{c['name']}の順位は{self.rank(c['r0'])}から{self.rank(c['r1'])}に変わった。"
+            f"分野別得点は年平均{i18n.number(c['momentum'], 1)}点動き（モメンタム）、指数得点の年ごとの変動幅は"
+            f"{i18n.number(c['volatility'], 1)}点だった（ボラティリティ）。{c['fn']}"
+        )
+
+    def speed_vs_stability(self, faster: str, steadier: str) -> str:
+        if faster == steadier:
+            return f"これらの尺度では、{faster}は動きが速く、かつ安定した都市である。"
+        return f"これらの尺度では、動きが速いのは{faster}、安定しているのは{steadier}である。"
+
+    def gaps(self, c: dict) -> str:
+        return f"{c['unit']}は{c['of']}指標のうち{c['n']}指標（{c['list']}）のデータがない。これらの値は推計せず、空欄のままにしている。"
+
+    def method(self, c: dict) -> str:
+        return (
+            f"得点は0～100点の尺度である。各指標をランキング対象の{c['n']}都市の間で正規化（{c['normalize']}）し、低いほど良い指標は向きを反転させたうえで、"
+            f"サブ分野、分野、指数の各段階で等しい重みにより平均した（{c['aggregate']}平均）。都市単位の数値がない場合は国レベルの数値で代替し、その旨を示した。"
+        )
+
+
+WRITERS = {"en": English, "ko": Korean, "ja": Japanese}
+PERSONA_ARTICLE = {"entrepreneur": "an", "policymaker": "a", "citizen": "a", "researcher": "a"}
+
+
+# -- the report --------------------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    paragraphs: list[str]
+
+
+@dataclass
+class Report:
+    lang: str
+    title: str
+    subtitle: str
+    sections: list[Section]
+    footnotes: Footnotes
+    figures: dict[str, Any]  # name -> plotly Figure
+    tables: dict[str, pd.DataFrame]
+    verdicts: list[Verdict]
+    a: str
+    b: str
+
+    # rendering -------------------------------------------------------------------------
+    def markdown(self) -> str:
+        out = [f"# {self.title}", "", f"*{self.subtitle}*", ""]
+        for sec in self.sections:
+            out += [f"## {sec.title}", ""]
+            for p in sec.paragraphs:
+                out += [re.sub(r"\[\[(\d+)\]\]", r"[^\1]", p), ""]
+        out += [f"## {WRITERS[self.lang].headings['notes']}", ""]
+        for i, (text, url) in enumerate(zip(self.footnotes.items, self.footnotes.urls, strict=True), 1):
+            out.append(f"[^{i}]: {text}" + (f" <{url}>" if url else ""))
+        return "\n".join(out) + "\n"
+
+    def html(self) -> str:
+        from jinja2 import Environment, PackageLoader, select_autoescape
+        from plotly.offline import get_plotlyjs
+
+        env = Environment(loader=PackageLoader("aicity", "templates"), autoescape=select_autoescape(["html"]))
+
+        def para(text: str) -> str:
+            escaped = html.escape(text)
+            return re.sub(r"\[\[(\d+)\]\]", r'<sup class="fn"><a href="#fn-\1" id="ref-\1">\1</a></sup>', escaped)
+
+        figures = {
+            name: fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}, div_id=f"fig-{name}")
+            for name, fig in self.figures.items()
+        }
+        claims = [
+            {"text": v.claim.say(self.lang), "verdict": v.verdict, "label": WRITERS[self.lang].verdicts[v.verdict],
+             "evidence": ", ".join(f"{e.code} ({'✓' if e.agrees else '✗'})" for e in v.evidence) or "–"}
+            for v in self.verdicts
+        ]
+        return env.get_template("report.html.j2").render(
+            lang=self.lang, title=self.title, subtitle=self.subtitle,
+            sections=[{"key": s.key, "title": s.title, "paragraphs": [para(p) for p in s.paragraphs]} for s in self.sections],
+            notes=list(zip(self.footnotes.items, self.footnotes.urls, strict=True)), headings=WRITERS[self.lang].headings,
+            figures=figures, plotlyjs=get_plotlyjs(), claims=claims,
+        )
+
+    def write(self, out: Path, formats: tuple[str, ...] = ("html", "md", "xlsx", "pdf")) -> dict[str, Path | str]:
+        from aicity.export import atomic_write
+
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path | str] = {}
+        if "html" in formats or "pdf" in formats:
+            page = self.html()
+            atomic_write(out / "report.html", lambda p: p.write_text(page, encoding="utf-8"))
+            written["html"] = out / "report.html"
+        if "md" in formats:
+            text = self.markdown()
+            atomic_write(out / "report.md", lambda p: p.write_text(text, encoding="utf-8"))
+            written["md"] = out / "report.md"
+        if "xlsx" in formats:
+            atomic_write(out / "report.xlsx", self._write_xlsx)
+            written["xlsx"] = out / "report.xlsx"
+        if "pdf" in formats:
+            try:
+                atomic_write(out / "report.pdf", lambda p: print_pdf(out / "report.html", p))
+                written["pdf"] = out / "report.pdf"
+            except BrowserMissing as exc:
+                written["pdf"] = f"skipped: {exc}"
+        return written
+
+    def _write_xlsx(self, path: Path) -> None:
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            for name, table in self.tables.items():
+                table.to_excel(xl, sheet_name=name[:31], index=False)
+            pd.DataFrame({"n": range(1, len(self.footnotes.items) + 1), "source": self.footnotes.items, "url": self.footnotes.urls}).to_excel(
+                xl, sheet_name="Footnotes", index=False
+            )
+
+
+class BrowserMissing(RuntimeError):
+    pass
+
+
+def chromium_path() -> str:
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BrowserMissing("no Chromium found (install Debian's 'chromium' and 'fonts-noto-cjk'; `make install-browser` does)")
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def print_pdf(html_path: Path, pdf_path: Path) -> None:
+    """Print the HTML report with Debian's Chromium (through Playwright; no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(html_path.resolve().as_uri(), wait_until="load")
+            page.wait_for_function("window.reportReady === true", timeout=30_000)
+            page.emulate_media(media="print")
+            page.pdf(path=str(pdf_path), format="A4", print_background=True, margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"})
+        finally:
+            browser.close()
+
+
+# -- assembling the content ---------------------------------------------------------------
+
+
+def _short_unit(unit: str | None) -> str:
+    """Units that read the same in every language ('%', 'Mbps', 'USD'); descriptive English
+    units ('rank (of 141)', 'score (0-100)') stay in the tables, where the indicator's name
+    already says what it counts."""
+    if not unit or len(unit) > 6 or unit.split()[0].lower() in {"rank", "score", "count", "index", "number", "share", "ratio", "binary"}:
+        return ""
+    return unit
+
+
+def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:
+    obs = result.dataset.observations
+    if "used" in obs.columns:
+        obs = obs[obs.used]
+    return {(r["unit"], r["indicator"]): r for r in obs.to_dict(orient="records")}
+
+
+def _cite_value(fn: Footnotes, row: dict | None, lang: str) -> str:
+    if row is None:
+        return ""
+    parts = [str(row.get("publisher") or ""), str(row.get("source") or "")]
+    year = row.get("year")
+    text = ", ".join(p for p in parts if p and p != "nan")
+    if year is not None and not (isinstance(year, float) and math.isnan(year)):
+        text += f" ({int(year)})"
+    url = row.get("url") if isinstance(row.get("url"), str) else None
+    return fn.cite(f"{row.get('source')}|{url}|{year}", text, url)
+
+
+def make_report(
+    result: IndexResult,
+    a: str,
+    b: str,
+    lang: str = "en",
+    *,
+    claims_path: str | Path | None = None,
+    rank_intervals: pd.DataFrame | None = None,
+    n_samples: int = 0,
+    trends: Any | None = None,
+    today: dt.date | None = None,
+) -> Report:
+    if lang not in WRITERS:
+        raise InputError([Problem("report", f"language '{lang}': choose ko, en or ja")])
+    fw = result.framework
+    ua, ub = find_unit(result.dataset, a), find_unit(result.dataset, b)
+    comp: Comparison = compare(result, ua, ub, lang)
+    name_a, name_b = result.dataset.unit_name(ua, lang), result.dataset.unit_name(ub, lang)
+    w = WRITERS[lang](name_a, name_b)
+    fn = Footnotes()
+    obs = _obs_lookup(result)
+    day = today or dt.date.today()
+    levels = comp.levels.set_index("code")
+    n_ranked = int(np.sum(~np.isnan(result.ranks_array[:, result.codes.index(fw.index_code)])))
+    method_note = {
+        "en": "AICI computation: min-max normalisation and arithmetic means over the bundled data set; see the Method section.",
+        "ko": "AICI 계산: 번들 데이터에 대한 최소-최대 정규화와 산술평균. ‘방법’ 절 참조.",
+        "ja": "AICI算出：同梱データに対する最小・最大正規化と算術平均。「方法」の節を参照。",
+    }[lang]
+    fn_method = fn.cite("method", method_note)
+    sections: list[Section] = []
+    pillar_contrib = comp.pillar_contributions()
+    top_pillar = fw.node(pillar_contrib.abs().idxmax()).name(lang) if len(pillar_contrib) else ""
+    intro_ctx = {
+        "index": fw.node(fw.index_code).name(lang), "sa": levels.at[fw.index_code, "score_a"], "sb": levels.at[fw.index_code, "score_b"],
+        "ra": levels.at[fw.index_code, "rank_a"], "rb": levels.at[fw.index_code, "rank_b"], "n": n_ranked,
+        "gap": comp.gap, "top_pillar": top_pillar, "fn_method": fn_method,
+    }
+    if rank_intervals is not None and n_samples:
+        ri = rank_intervals.set_index("unit")
+        if ua in ri.index and ub in ri.index:
+            ua_note = {
+                "en": f"Monte Carlo uncertainty analysis, {n_samples:,} samples: weights varied by ±25 %, min-max or z-score normalisation, arithmetic or geometric mean; 5th–95th percentile ranks.",
+                "ko": f"몬테카를로 불확실성 분석 {n_samples:,}회: 가중치 ±25 % 변동, 최소-최대 또는 z-점수 정규화, 산술 또는 기하평균. 순위의 5~95 백분위.",
+                "ja": f"モンテカルロ不確実性分析（{n_samples:,}回）：重みを±25 %変動、最小・最大またはzスコア正規化、算術または幾何平均。順位の5～95パーセンタイル。",
+            }[lang]
+            intro_ctx["ua"] = {"n": n_samples, "a05": ri.at[ua, "p05"], "a95": ri.at[ua, "p95"], "b05": ri.at[ub, "p05"], "b95": ri.at[ub, "p95"]}
+            intro_ctx["fn_ua"] = fn.cite("ua", ua_note)
+    sections.append(Section("intro", w.headings["intro"], [w.sentence_gap.join(w.intro(intro_ctx))]))
+    verdicts = check_claims(result, load_claims(claims_path)) if claims_path is not False else []
+    contrib = comp.contributions.set_index("code")
+    for pillar in fw.pillars():
+        theme = THEMES.get(pillar, pillar.lower())
+        paras = []
+        paras.append(w.pillar({"name": fw.node(pillar).name(lang), "sa": levels.at[pillar, "score_a"], "sb": levels.at[pillar, "score_b"],
+                               "ra": levels.at[pillar, "rank_a"], "rb": levels.at[pillar, "rank_b"], "fn_method": fn_method}))
+        subs = [c for c in fw.children[pillar] if fw.node(c).kind != "indicator"]
+        gaps = levels.loc[subs, "gap"].dropna() if subs else pd.Series(dtype=float)
+        if len(gaps) > 1:
+            widest = gaps.abs().idxmax()
+            paras[-1] += w.sentence_gap + w.widest({"name": fw.node(widest).name(lang), "gap": gaps[widest]})
+        leaves = fw.leaves_under(pillar)
+        shown = contrib.loc[leaves].assign(mag=lambda d: d.contribution.abs()).sort_values("mag", ascending=False)
+        sentences = []
+        for code in shown.index[:3]:
+            if shown.at[code, "mag"] == 0 or np.isnan(shown.at[code, "mag"]):
+                continue
+            node = fw.node(code)
+            ra_, rb_ = obs.get((ua, code)), obs.get((ub, code))
+            if ra_ is not None and rb_ is not None:
+                sentences.append(w.evidence({
+                    "name": node.name(lang), "unit": _short_unit(node.unit),
+                    "va": value_text(ra_["value"], lang), "vb": value_text(rb_["value"], lang),
+                    "ya": int(ra_["year"]), "yb": int(rb_["year"]), "geo_a": ra_.get("geo"), "geo_b": rb_.get("geo"),
+                    "fn_a": _cite_value(fn, ra_, lang), "fn_b": _cite_value(fn, rb_, lang),
+                }))
+            elif ra_ is not None or rb_ is not None:
+                row = ra_ if ra_ is not None else rb_
+                sentences.append(w.one_sided({
+                    "name": node.name(lang), "unit": _short_unit(node.unit), "v": value_text(row["value"], lang), "y": int(row["year"]),
+                    "has": name_a if ra_ is not None else name_b, "lacks": name_b if ra_ is not None else name_a,
+                    "fn": _cite_value(fn, row, lang),
+                }))
+        if sentences:
+            paras.append(w.sentence_gap.join(sentences))
+        claims_here = [v for v in verdicts if v.claim.theme == theme]
+        if claims_here:
+            paras.append(w.sentence_gap.join(w.claim(v) for v in claims_here))
+        sections.append(Section(theme, w.headings[theme], paras))
+    # trends: speed against stability
+    if trends is not None:
+        tpar = []
+        mom, stab = trends.momentum(), trends.stability()
+        traj = trends.trajectories()
+        for unit, name in ((ua, name_a), (ub, name_b)):
+            if unit not in traj.index:
+                continue
+            ranks = traj.loc[unit].dropna()
+            if len(ranks) < 2:
+                continue
+            tpar.append(w.trend({
+                "name": name, "y0": int(ranks.index[0]), "y1": int(ranks.index[-1]), "r0": ranks.iloc[0], "r1": ranks.iloc[-1],
+                "momentum": mom.at[unit, "mean"], "volatility": stab.at[unit, "score_volatility"],
+                "fn": fn.cite("trends", {"en": "AICI panel: the bundled multi-year data, normalised across years; missing years carried forward from the latest earlier value and flagged.",
+                                         "ko": "AICI 패널: 번들 다년도 데이터를 여러 해에 걸쳐 정규화. 빠진 해는 직전 값을 이어 쓰고 표시함.",
+                                         "ja": "AICIパネル：同梱の複数年データを年をまたいで正規化。欠けた年は直前の値を引き継ぎ、その旨を示した。"}[lang]),
+            }))
+        if len(tpar) == 2:
+            m = mom["mean"].reindex([ua, ub])
+            v = stab["score_volatility"].reindex([ua, ub])
+            if m.notna().all() and v.notna().all():
+                faster = name_a if m[ua] >= m[ub] else name_b
+                steadier = name_a if v[ua] <= v[ub] else name_b
+                tpar.append(w.speed_vs_stability(faster, steadier))
+        if tpar:
+            sections.append(Section("trends", w.headings["trends"], [w.sentence_gap.join(tpar)]))
+    # conclusion: personas
+    cpar = []
+    persona_rows = []
+    for code, persona in fw.personas.items():
+        s = suits(result, persona_weights(fw, code), code, lang)
+        rw = s.result
+        col = rw.codes.index(fw.index_code)
+        ra_, rb_ = rw.ranks_array[rw.units.index(ua), col], rw.ranks_array[rw.units.index(ub), col]
+        top = s.ranking.index[0] if len(s.ranking) else ""
+        winner = name_a if ra_ <= rb_ else name_b
+        cpar.append(w.persona({"name": persona.name(lang), "article": PERSONA_ARTICLE.get(code, "a"), "why": persona.why(lang),
+                               "top": result.dataset.unit_name(top, lang), "winner": winner, "ra": ra_, "rb": rb_}))
+        persona_rows.append({"persona": persona.name(lang), "first_city": result.dataset.unit_name(top, lang), f"rank_{ua}": ra_, f"rank_{ub}": rb_,
+                             "weights": json.dumps(persona.weights)})
+    if cpar:
+        sections.append(Section("conclusion", w.headings["conclusion"], cpar))
+    # what the data cannot tell
+    raw = result.stages["raw"]
+    gpar = []
+    for unit, name in ((ua, name_a), (ub, name_b)):
+        missing = [c for c in fw.indicators if np.isnan(raw.at[unit, c])]
+        if missing:
+            gpar.append(w.gaps({"unit": name, "n": len(missing), "of": len(fw.indicators), "list": w.list_sep.join(fw.node(c).name(lang) for c in missing)}))
+    if gpar:
+        sections.append(Section("gaps", w.headings["gaps"], gpar))
+    agg = dict(result.spec)["aggregate"]["method"]
+    norm = dict(result.spec)["normalize"]["method"]
+    sections.append(Section("method", w.headings["method"], [w.method({"n": n_ranked, "normalize": i18n.method_name(norm, lang), "aggregate": i18n.method_name(agg, lang)})]))
+    figures = build_figures(result, comp, ua, ub, lang, rank_intervals, trends)
+    tables = {
+        "Comparison": comp.levels,
+        "Contributions": comp.contributions,
+        "Claims": pd.DataFrame([
+            {"id": v.claim.id, "theme": v.claim.theme, "claim": v.claim.say(lang), "verdict": v.verdict,
+             "evidence": "; ".join(f"{e.code}: {e.score_subject:.1f} vs {e.score_other:.1f} ({'agrees' if e.agrees else 'disagrees'})" for e in v.evidence)}
+            for v in verdicts
+        ]),
+        "Personas": pd.DataFrame(persona_rows),
+        "Ranking": result.ranking(lang).reset_index(),
+        "Sources": pd.DataFrame([r for (u, _), r in obs.items() if u in (ua, ub)]),
+    }
+    if rank_intervals is not None:
+        tables["Rank intervals"] = rank_intervals
+    if trends is not None:
+        tables["Trends"] = trends.trajectories().reset_index()
+    return Report(lang, w.title(), w.subtitle(n_ranked, day, fw.node(fw.index_code).name(lang)), sections, fn, figures, tables, verdicts, ua, ub)
+
+
+def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang: str, rank_intervals: pd.DataFrame | None, trends: Any | None) -> dict[str, Any]:
+    import plotly.graph_objects as go
+
+    fw = result.framework
+    label = {
+        "en": {"rank": "Rank (1 = best)", "score": "Score", "ranking": "Ranking with 5–95 % rank intervals", "radar": "Pillar scores",
+               "heat": "Pillar scores of every ranked city", "water": "What makes up the gap", "trend": "Rank over time", "gap": "Gap"},
+        "ko": {"rank": "순위(1 = 최상위)", "score": "점수", "ranking": "순위와 5~95 % 순위 구간", "radar": "부문별 점수",
+               "heat": "순위에 오른 모든 도시의 부문별 점수", "water": "격차의 구성", "trend": "연도별 순위", "gap": "격차"},
+        "ja": {"rank": "順位（1 = 最上位）", "score": "得点", "ranking": "順位と5～95 %の順位区間", "radar": "分野別得点",
+               "heat": "ランキング対象全都市の分野別得点", "water": "差の内訳", "trend": "年ごとの順位", "gap": "差"},
+    }[lang]
+    names = {u: result.dataset.unit_name(u, lang) for u in result.units}
+    ranking = result.ranking(lang).dropna(subset=["rank"])
+    colours = [COLOURS["a"] if u == ua else COLOURS["b"] if u == ub else COLOURS["other"] for u in ranking.index]
+    figs: dict[str, Any] = {}
+    bar = go.Figure(go.Bar(y=[names[u] for u in ranking.index], x=ranking[fw.index_code], orientation="h", marker_color=colours,
+                           hovertemplate="%{y}: %{x:.1f}<extra></extra>", name=label["score"]))
+    if rank_intervals is not None:
+        ri = rank_intervals.set_index("unit").reindex(ranking.index)
+        bar.update_traces(text=[f"{int(r)} ({int(lo)}–{int(hi)})" if np.isfinite(lo) else f"{int(r)}" for r, lo, hi in zip(ranking["rank"], ri.p05, ri.p95, strict=True)],
+                          textposition="outside")
+    top_score = float(np.nanmax(ranking[fw.index_code])) if len(ranking) else 100.0
+    bar.update_layout(title=label["ranking"], yaxis={"autorange": "reversed"}, xaxis={"title": label["score"], "range": [0, top_score * 1.22]},
+                      height=max(320, 26 * len(ranking)), margin={"l": 160})
+    figs["ranking"] = bar
+    pillars = fw.pillars()
+    radar = go.Figure()
+    for unit, colour in ((ua, COLOURS["a"]), (ub, COLOURS["b"])):
+        vals = [result.scores.at[unit, p] for p in pillars]
+        radar.add_trace(go.Scatterpolar(r=vals + vals[:1], theta=[fw.node(p).name(lang) for p in pillars + pillars[:1]], fill="toself", name=names[unit], line_color=colour))
+    radar.update_layout(title=label["radar"], polar={"radialaxis": {"range": [0, 100]}})
+    figs["radar"] = radar
+    heat = go.Figure(go.Heatmap(z=[[result.scores.at[u, p] for p in pillars] for u in ranking.index], x=[fw.node(p).name(lang) for p in pillars],
+                                y=[names[u] for u in ranking.index], colorscale="Blues", zmin=0, zmax=100, hovertemplate="%{y} · %{x}: %{z:.1f}<extra></extra>"))
+    heat.update_layout(title=label["heat"], yaxis={"autorange": "reversed"}, height=max(320, 24 * len(ranking)), margin={"l": 160})
+    figs["heatmap"] = heat
+    pc = comp.pillar_contributions()
+    base = comp.levels.set_index("code").at[fw.index_code, "score_b"]
+    water = go.Figure(go.Waterfall(
+        x=[names[ub]] + [fw.node(p).name(lang) for p in pc.index] + [names[ua]],
+        measure=["absolute"] + ["relative"] * len(pc) + ["total"],
+        y=[base] + pc.tolist() + [0], text=[f"{base:.1f}"] + [f"{v:+.1f}" for v in pc] + [f"{base + pc.sum():.1f}"], textposition="outside",
+    ))
+    water.update_layout(title=label["water"], yaxis_title=label["score"], showlegend=False)
+    figs["waterfall"] = water
+    if trends is not None:
+        traj = trends.trajectories()
+        line = go.Figure()
+        for unit in traj.index:
+            if unit in (ua, ub):
+                continue
+            line.add_trace(go.Scatter(x=traj.columns, y=traj.loc[unit], mode="lines", line={"color": COLOURS["other"], "width": 1},
+                                      name=trends.unit_names.get(unit, unit), showlegend=False, hoverinfo="name+y"))
+        for unit, colour in ((ua, COLOURS["a"]), (ub, COLOURS["b"])):
+            if unit in traj.index:
+                line.add_trace(go.Scatter(x=traj.columns, y=traj.loc[unit], mode="lines+markers", line={"color": colour, "width": 3}, name=names.get(unit, unit)))
+        line.update_layout(title=label["trend"], yaxis={"autorange": "reversed", "title": label["rank"]}, xaxis={"dtick": 1})
+        figs["trends"] = line
+    return figs
