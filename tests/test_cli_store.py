@@ -142,3 +142,51 @@ def test_impute_treat_and_denominate_flags(tmp_path):
     assert runs["impute"].imputed.sum() > 0 and plain.imputed.sum() == 0
     assert plain.score.isna().sum() > runs["impute"].score.isna().sum()
     assert not runs["treat"].score.equals(plain.score)
+
+
+def test_audit_command_writes_every_table(tmp_path):
+    res = runner.invoke(app, ["audit", "-o", str(tmp_path)], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    for name in ("stats", "correlations", "cronbach", "pca", "effective_weights", "leave_one_out"):
+        assert len(pd.read_csv(tmp_path / f"{name}.csv")) > 0, name
+    assert "Cronbach" in res.output
+    assert callable(aicity.audit)
+
+
+def test_comparison_commands_end_to_end(tmp_path):
+    env = {"COLUMNS": "200"}
+    prof = runner.invoke(app, ["profile", "서울", "--lang", "ko", "-o", str(tmp_path / "p")], env=env)
+    assert prof.exit_code == 0, prof.output
+    assert "서울 (SEL)" in prof.output and (tmp_path / "p" / "sources.csv").exists()
+    comp = runner.invoke(app, ["compare", "Seoul", "Tokyo", "-o", str(tmp_path / "c")], env=env)
+    assert comp.exit_code == 0, comp.output
+    contrib = pd.read_csv(tmp_path / "c" / "contributions.csv")
+    levels = pd.read_csv(tmp_path / "c" / "levels.csv").set_index("code")
+    assert abs(contrib.contribution.sum() - levels.at["AICI", "gap"]) < 1e-9
+    assert list(contrib.columns[:5]) == ["code", "level", "pillar", "score_a", "score_b"]
+    personas = runner.invoke(app, ["rank"], env=env)
+    assert personas.exit_code == 0 and "entrepreneur" in personas.output
+    ranked = runner.invoke(app, ["rank", "--persona", "citizen"], env=env)
+    assert ranked.exit_code == 0 and "Which city suits you" in ranked.output
+    custom = runner.invoke(app, ["rank", "--weights", "infrastructure=3,industry=1,policy=1,trust=1"], env=env)
+    assert custom.exit_code == 0 and "INFRA=3" in custom.output
+    bad = runner.invoke(app, ["rank", "--weights", "infra=abc"])
+    assert bad.exit_code == 2 and "not a number" in bad.output
+    what = runner.invoke(app, ["whatif", "Tokyo", "imd_smart_city_rank=10", "--beat", "Seoul"], env=env)
+    assert what.exit_code == 0, what.output
+    assert "What it takes" in what.output and "Cheapest set" in what.output
+    tr = runner.invoke(app, ["trends", "--cities", "Seoul,Tokyo", "-o", str(tmp_path / "t")], env=env)
+    assert tr.exit_code == 0, tr.output
+    tidy = pd.read_csv(tmp_path / "t" / "trends.csv")
+    assert {"year", "unit", "code", "score", "rank", "n_carried"} <= set(tidy.columns)
+
+
+def test_report_command_writes_every_format(tmp_path):
+    import shutil
+
+    formats = "html,md,xlsx" + (",pdf" if shutil.which("chromium") else "")
+    res = runner.invoke(app, ["report", "--compare", "Seoul,Tokyo", "--lang", "ja", "--samples", "200", "-o", str(tmp_path), "--formats", formats])
+    assert res.exit_code == 0, res.output
+    for ext in formats.split(","):
+        assert (tmp_path / f"report.{ext}").stat().st_size > 0
+    assert "ソウル" in (tmp_path / "report.md").read_text(encoding="utf-8")

@@ -87,13 +87,16 @@ def audit(
     corr_threshold: float = 0.9,
     weak_threshold: float = 0.2,
     avail_threshold: float = 0.65,
+    opt_reltol: float = 0.1,
 ) -> Audit:
     """Audit a built index.
 
     `corr_threshold`: |r| above which two siblings are flagged "collinear" (COINr's
     `get_corr_flags` default 0.9); `weak_threshold`: r below which a code is flagged
     "weak_with_parent"; `avail_threshold`: availability below which an indicator is flagged
-    "LOW" (COINr's `get_stats` default `t_avail = 0.65`).
+    "LOW" (COINr's `get_stats` default `t_avail = 0.65`); `opt_reltol`: the relative
+    tolerance of the weight optimisation (COINr's `toler` default 0.1, coarse: with more
+    than two children it may stop near the starting equal weights; 1e-8 runs it to the end).
     """
     fw = result.framework
     raw = result.stages["raw"].loc[result.units, fw.indicators]
@@ -103,7 +106,7 @@ def audit(
         correlations=correlation_table(result, corr_threshold=corr_threshold, weak_threshold=weak_threshold),
         cronbach=cronbach_table(result, normalised),
         pca=pca_table(result, normalised),
-        effective_weights=effective_weights_table(result),
+        effective_weights=effective_weights_table(result, opt_reltol=opt_reltol),
         leave_one_out=leave_one_out(result),
     )
 
@@ -233,11 +236,10 @@ def pairwise_spearman(x: np.ndarray) -> np.ndarray:
     present = ~np.isnan(x)
     ranks = np.where(present, rankdata(np.where(present, x, np.inf), axis=0), np.nan)
     r = pairwise_pearson(ranks)
-    differ = np.flatnonzero(~present.all(axis=0))
-    k = x.shape[1]
-    for i in differ:
-        for j in range(k):
-            if j == i or (present[:, i] == present[:, j]).all():
+    incomplete = ~present.all(axis=0)
+    for i in np.flatnonzero(incomplete):
+        for j in range(x.shape[1]):
+            if j == i or (incomplete[j] and j < i) or (present[:, i] == present[:, j]).all():
                 continue
             both = present[:, i] & present[:, j]
             if both.sum() < 2:
@@ -499,14 +501,14 @@ def _corr_with(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return pairwise_pearson(np.column_stack([x, y]))[:-1, -1]
 
 
-def effective_weights_table(result: IndexResult) -> pd.DataFrame:
+def effective_weights_table(result: IndexResult, *, opt_reltol: float = 0.1) -> pd.DataFrame:
     """`code, level, parent, nominal_weight, effective_weight, corr_with_index,
     optimised_weight` (the last only for the index's direct children)."""
     fw = result.framework
     codes = result.codes
     eff = effective_weights(result)
     corr = _corr_with(result.scores_array, result.scores_array[:, codes.index(fw.index_code)])
-    opt = optimise_weights(result)
+    opt = optimise_weights(result, reltol=opt_reltol)
     return pd.DataFrame(
         {
             "code": codes,

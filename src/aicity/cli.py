@@ -255,6 +255,35 @@ def info(
         console.print("Context (shown, not scored): " + ", ".join(c.code for c in fw.context))
 
 
+@app.command("audit")
+def audit_cmd(
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    out: Path = typer.Option(Path("out/audit"), "--out", "-o"),
+    corr_threshold: float = typer.Option(0.9, "--corr-threshold", help="Flag sibling correlations with |r| above this."),
+    weak_threshold: float = typer.Option(0.2, "--weak-threshold", help="Flag a code correlating with its parent below this."),
+) -> None:
+    """Statistical audit: indicator statistics, correlations, Cronbach's alpha, PCA,
+    effective and optimised weights, leave-one-out rank shifts (CSV and audit.xlsx)."""
+    from aicity.audit import audit as run_audit
+
+    result = _build_or_fail(framework, data, units, pipeline)
+    with console.status("Auditing…"):
+        report = run_audit(result, corr_threshold=corr_threshold, weak_threshold=weak_threshold)
+        written = report.write(out)
+    flags = report.correlations[report.correlations.flag.fillna("") != ""] if "flag" in report.correlations else pd.DataFrame()
+    console.print(f"{len(report.stats)} indicators; {int((report.stats.flag_skew_kurt == 'OUT').sum())} flagged for skew and kurtosis; "
+                  f"{len(flags)} correlation flag(s)")
+    alpha = report.cronbach.dropna(subset=["alpha"])
+    if len(alpha):
+        console.print(_frame_table(alpha, "Cronbach's alpha"))
+    loo = report.leave_one_out.sort_values("mean_abs_rank_shift", ascending=False).head(8)
+    console.print(_frame_table(loo, "Leave one out: mean absolute rank shift of the index"))
+    console.print(f"written: {len(written)} files in {out}")
+
+
 @app.command()
 def uncertainty(
     framework: Path = FrameworkOpt,
@@ -532,7 +561,7 @@ def trends(
     out.mkdir(parents=True, exist_ok=True)
     tidy = t.to_frame()
     atomic_write(out / "trends.csv", lambda p: tidy.to_csv(p, index=False))
-    summary = mom.join(stab, rsuffix="_stability")
+    summary = mom.add_prefix("momentum_").join(stab)
     atomic_write(out / "momentum_stability.csv", lambda p: summary.to_csv(p))
     console.print(f"written: {out}; carried values are counted in n_carried ({carry})")
 

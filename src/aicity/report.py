@@ -403,7 +403,7 @@ class Report:
         from jinja2 import Environment, PackageLoader, select_autoescape
         from plotly.offline import get_plotlyjs
 
-        env = Environment(loader=PackageLoader("aicity", "templates"), autoescape=select_autoescape(["html"]))
+        env = Environment(loader=PackageLoader("aicity", "templates"), autoescape=select_autoescape(enabled_extensions=("html", "j2")))
 
         def para(text: str) -> str:
             escaped = html.escape(text)

@@ -10,7 +10,6 @@ flagged.
 from __future__ import annotations
 
 import copy
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,24 +111,24 @@ class TrendResult:
 
     def stability(self) -> pd.DataFrame:
         """Per unit: volatility of the index (standard deviation of its year-on-year score and
-        rank changes; lower is steadier) and its overall change over the period."""
+        rank changes; lower is steadier) and its change between its first and last scored
+        years."""
         j = self.codes.index(self.framework.index_code)
         s, r = self.scores[:, :, j], self.ranks[:, :, j]
-        ds, dr = np.diff(s, axis=0), np.diff(r, axis=0)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a unit with one year has no spread
-            frame = pd.DataFrame(
-                {
-                    "score_volatility": np.nanstd(ds, axis=0, ddof=1) if len(ds) > 1 else np.full(len(self.units), np.nan),
-                    "rank_volatility": np.nanstd(dr, axis=0, ddof=1) if len(dr) > 1 else np.full(len(self.units), np.nan),
-                    "first_year_score": s[0],
-                    "last_year_score": s[-1],
-                    "score_change": s[-1] - s[0],
-                    "rank_change": r[0] - r[-1],
-                },
-                index=pd.Index(self.units, name="unit"),
-            )
-        return frame
+        rows = []
+        for i in range(len(self.units)):
+            ok = np.flatnonzero(~np.isnan(s[:, i]))
+            ds, dr = np.diff(s[ok, i]), np.diff(r[ok, i])
+            first, last = (ok[0], ok[-1]) if ok.size else (None, None)
+            rows.append({
+                "score_volatility": float(np.std(ds, ddof=1)) if ds.size > 1 else np.nan,
+                "rank_volatility": float(np.std(dr, ddof=1)) if dr.size > 1 else np.nan,
+                "first_year": self.years[first] if first is not None else np.nan,
+                "last_year": self.years[last] if last is not None else np.nan,
+                "score_change": s[last, i] - s[first, i] if ok.size else np.nan,
+                "rank_change": r[first, i] - r[last, i] if ok.size else np.nan,
+            })
+        return pd.DataFrame(rows, index=pd.Index(self.units, name="unit"))
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy: year, unit, code, level, score, rank, n_carried (carried values underneath)."""

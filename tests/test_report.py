@@ -1,0 +1,119 @@
+"""The narrative report in three languages, rendered and opened in a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+
+import aicity
+from aicity.report import CHROMIUM_ARGS, make_report
+from aicity.uncertainty import run_uncertainty
+
+
+@pytest.fixture(scope="module")
+def built():
+    result = aicity.build()
+    ua = run_uncertainty(samples=300, seed=3)
+    from aicity.trends import build_trends
+
+    return result, ua.rank_intervals(), build_trends()
+
+
+@pytest.fixture(scope="module")
+def reports(built):
+    result, intervals, trends = built
+    return {lang: make_report(result, "Seoul", "Tokyo", lang, rank_intervals=intervals, n_samples=300, trends=trends) for lang in ("en", "ko", "ja")}
+
+
+def test_sections_follow_the_essay(reports):
+    keys = [s.key for s in reports["en"].sections]
+    assert keys[:5] == ["intro", "infrastructure", "industry", "policy", "trust"]
+    assert "conclusion" in keys and "trends" in keys and keys[-1] == "method"
+    assert reports["ko"].title == "AI 도시로서의 서울과 도쿄: 데이터로 본 비교"
+    assert reports["ja"].title == "AI都市としてのソウルと東京：データで見る比較"
+
+
+def test_every_footnote_marker_resolves_and_every_source_value_is_cited(reports):
+    for rep in reports.values():
+        text = " ".join(p for s in rep.sections for p in s.paragraphs)
+        refs = {int(n) for n in re.findall(r"\[\[(\d+)\]\]", text)}
+        assert refs == set(range(1, len(rep.footnotes.items) + 1))
+        assert any(url and url.startswith("http") for url in rep.footnotes.urls)
+
+
+def test_korean_and_japanese_read_without_template_leftovers(reports):
+    ko = reports["ko"].markdown()
+    ja = reports["ja"].markdown()
+    assert "(는)" not in ko and "(가)" not in ko and "(를)" not in ko  # every particle resolved
+    assert "서울은" in ko and "도쿄는" in ko
+    body = ja.split("## 出典と注")[0]
+    assert " rank" not in body and " points" not in body and "(는)" not in body  # no English scaffolding
+    assert "。 " not in ja.split("## 出典と注")[0]  # Japanese sentences run on without spaces
+    for rep in reports.values():
+        assert "nan" not in rep.markdown().split("## ")[1]
+
+
+def test_claims_are_checked_and_shown(reports):
+    verdicts = reports["en"].verdicts
+    assert len(verdicts) >= 8
+    assert {v.verdict for v in verdicts} <= {"supported", "contradicted", "mixed", "not enough data"}
+    assert any(v.verdict == "not enough data" for v in verdicts)
+    assert "claim" in reports["en"].markdown()
+
+
+def test_report_files(tmp_path, reports):
+    written = reports["ko"].write(tmp_path, ("html", "md", "xlsx"))
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'lang="ko"' in html
+    # plotly.js is embedded and nothing is fetched: the report works offline.
+    assert not re.search(r"<script[^>]+src=", html) and not re.search(r"<link[^>]+href=\"http", html)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert all(f"[^{i}]:" in md for i in range(1, len(reports["ko"].footnotes.items) + 1))
+    book = pd.read_excel(tmp_path / "report.xlsx", sheet_name=None)
+    assert {"Comparison", "Contributions", "Claims", "Personas", "Sources", "Footnotes"} <= set(book)
+    assert set(written) == {"html", "md", "xlsx"}
+
+
+def test_unit_names_are_escaped_in_html(built, tmp_path):
+    result, _, _ = built
+    result.dataset.units.loc["SEL", "name_en"] = "<script>alert(1)</script>"
+    try:
+        html = make_report(result, "SEL", "TYO", "en", claims_path=False).html()
+    finally:
+        result.dataset.units.loc["SEL", "name_en"] = "Seoul"
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _chromium():
+    if not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja", "en"])
+def test_report_opens_in_chromium_without_console_errors_and_prints(tmp_path, reports, lang):
+    _chromium()
+    from playwright.sync_api import sync_playwright
+
+    reports[lang].write(tmp_path, ("html", "pdf"))
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((tmp_path / "report.html").as_uri())
+        page.wait_for_function("window.reportReady === true", timeout=30_000)
+        assert page.locator(".plotly-graph-div .main-svg").count() >= 4  # the figures were drawn
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+        browser.close()
+    assert errors == []
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils' pdftotext is not installed (make test installs it)")
+    text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    expected = {"ko": "서울은", "ja": "ソウルは", "en": "Seoul"}[lang]
+    assert expected in text
+    assert {"ko": "기술 인프라", "ja": "技術インフラ", "en": "Technology infrastructure"}[lang] in text
