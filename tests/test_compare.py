@@ -195,3 +195,12 @@ def test_korean_particles_follow_the_preceding_sound(word, pair, expected):
 def test_ordinals():
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
     assert ordinal(3, "ko") == "3위" and ordinal(3, "ja") == "3位"
+
+
+def test_names_lose_their_capital_inside_sentences_unless_proper_names():
+    from aicity.i18n import lower_first
+
+    assert lower_first("Technology infrastructure") == "technology infrastructure"
+    assert lower_first("Corporate AI R&D and investment") == "corporate AI R&D and investment"
+    assert lower_first("Safe Cities Index rank (EIU)") == "Safe Cities Index rank (EIU)"
+    assert lower_first("AI talent") == "AI talent"

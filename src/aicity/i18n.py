@@ -125,8 +125,10 @@ def method_name(method: str, lang: str) -> str:
 def lower_first(text: str) -> str:
     """'Technology infrastructure' -> 'technology infrastructure' inside a sentence, but
     names stay as they are: 'AI talent', 'Safe Cities Index rank (EIU)'."""
-    words = text.split()
-    if len(text) > 1 and text[0].isupper() and text[1].islower() and not any(w[0].isupper() for w in words[1:] if w[0].isalpha()):
+    words = [w.strip("()[],.;:") for w in text.split()]
+    # A later Titlecase word marks a proper name ('Safe Cities Index'); acronyms (AI, R&D) do not.
+    titled = any(w and w[0].isupper() and not w.isupper() for w in words[1:])
+    if len(text) > 1 and text[0].isupper() and text[1].islower() and not titled:
         return text[0].lower() + text[1:]
     return text
 

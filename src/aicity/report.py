@@ -79,6 +79,7 @@ class English(Writer):
         "trends": "Speed and stability over time", "conclusion": "Which city suits whom",
         "claims": "The essay's claims against the data", "gaps": "What the data cannot tell yet",
         "figures": "Figures", "notes": "Sources and notes", "method": "Method",
+        "claim": "Claim", "verdict": "Verdict", "evidence": "Evidence (✓ agrees, ✗ disagrees)",
     }
     verdicts = {"supported": "supported", "contradicted": "contradicted", "mixed": "mixed", "not enough data": "not enough data"}
 
@@ -172,6 +173,7 @@ class Korean(Writer):
         "trends": "시간에 따른 속도와 안정성", "conclusion": "어느 도시가 누구에게 맞는가",
         "claims": "에세이의 주장과 데이터", "gaps": "아직 데이터가 말해 주지 못하는 것",
         "figures": "그림", "notes": "출처와 주", "method": "방법",
+        "claim": "주장", "verdict": "판정", "evidence": "근거(✓ 부합, ✗ 불일치)",
     }
     verdicts = {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족"}
 
@@ -271,6 +273,7 @@ class Japanese(Writer):
         "trends": "時間で見るスピードと安定性", "conclusion": "どの都市が誰に向いているか",
         "claims": "エッセイの主張とデータ", "gaps": "データがまだ語れないこと",
         "figures": "図", "notes": "出典と注", "method": "方法",
+        "claim": "主張", "verdict": "判定", "evidence": "根拠（✓ 一致、✗ 不一致）",
     }
     verdicts = {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足"}
 
@@ -737,7 +740,7 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
     water.update_layout(title=label["water"], yaxis_title=label["score"], showlegend=False)
     figs["waterfall"] = water
     if trends is not None:
-        traj = trends.trajectories()
+        traj = trends.trajectories().dropna(axis=1, how="all")  # years nobody was ranked in
         line = go.Figure()
         for unit in traj.index:
             if unit in (ua, ub):
