@@ -46,10 +46,12 @@ test: install install-browser
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -q
 
-## bench: speed benchmarks (print figures; no pass/fail)
+## bench: speed benchmarks (print figures; no pass/fail). wrk (Debian) drives the API load test.
 bench: install
+	@command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_uncertainty.py
+	$(PY) benchmarks/bench_api.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -234,3 +234,16 @@ def test_shared_data_with_per_sample_weights_equals_one_product_per_sample():
         batched = aggregate(x, plan, method, weights=w)
         for s in range(5):
             np.testing.assert_allclose(batched[s], aggregate(x, plan, method, weights=w[s]), rtol=1e-12)
+
+
+def test_rank_with_order_equals_rank_desc():
+    from aicity.pipeline.rank import rank_with_order
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = np.round(rng.normal(size=300), 1)  # many ties
+        x[rng.random(300) < 0.05] = np.nan
+        ranks, order = rank_with_order(x)
+        np.testing.assert_array_equal(ranks, rank_desc(x[:, None])[:, 0])
+        ok = order[: int(np.sum(~np.isnan(x)))]
+        assert (np.diff(x[ok]) <= 0).all() and np.isnan(x[order[len(ok):]]).all()

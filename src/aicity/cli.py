@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -616,6 +617,29 @@ def report(
         console.print(f"  {v.verdict:>16}: {v.claim.say(lang)}")
     for kind, path in written.items():
         console.print(f"{kind}: {path}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    store: Path = StoreOpt,
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    workers: int = typer.Option(1, "--workers", help="Worker processes (each builds the index at start)."),
+) -> None:
+    """The web explorer and REST API (OpenAPI at /openapi.json and /docs). Writes need the
+    bearer token in $AICITY_TOKEN; CORS stays closed unless $AICITY_CORS_ORIGINS lists origins."""
+    import os
+
+    import uvicorn
+
+    os.environ["AICITY_SERVE_ARGS"] = json.dumps({k: str(v) if v else None for k, v in
+                                                  {"framework": framework, "data": data, "units": units, "pipeline": pipeline, "store": store}.items()})
+    console.print(f"AI City Index explorer on http://{host}:{port}/ (API docs: /docs)")
+    uvicorn.run("aicity.web:app_from_env", host=host, port=port, workers=workers, factory=True, log_level="warning")
 
 
 SOURCE_COLUMNS = ["unit", "unit_name", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure",

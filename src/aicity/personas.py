@@ -16,7 +16,7 @@ from aicity.build import aggregation_plan
 from aicity.compare import Comparison, compare
 from aicity.errors import InputError, Problem
 from aicity.framework import Framework, find_code
-from aicity.pipeline.aggregate import aggregate
+from aicity.pipeline.aggregate import reaggregate
 from aicity.pipeline.rank import rank_desc
 from aicity.result import IndexResult
 
@@ -62,8 +62,8 @@ def reweight(result: IndexResult, weights: dict[str, float]) -> IndexResult:
     for code, value in weights.items():
         w[plan.codes.index(code)] = float(value)
     agg = dict(result.spec)["aggregate"]
-    scores = aggregate(
-        result.stages["normalised"].to_numpy(), plan, agg["method"], weights=w, p=float(agg["p"]),
+    scores = reaggregate(
+        result.scores_array, plan, result.weights, w, agg["method"], p=float(agg["p"]),
         min_share=float(agg["min_share"]), rescale=None if agg["rescale"] is None else tuple(agg["rescale"]),
     )
     spec = [(s, dict(p)) for s, p in result.spec]

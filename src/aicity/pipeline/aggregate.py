@@ -216,3 +216,31 @@ def aggregate(
     if aggregates_only:
         return aggs
     return np.concatenate([np.broadcast_to(normalised, batch + normalised.shape[-2:]), aggs], axis=-1)
+
+
+def reaggregate(
+    scores: np.ndarray,
+    plan: AggregationPlan,
+    old_weights: np.ndarray,
+    new_weights: np.ndarray,
+    method: str = "arithmetic",
+    *,
+    p: float = 1.0,
+    min_share: float = 0.0,
+    rescale: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """All scores under new weights, recomputing only the levels whose children's weights
+    changed and those above: moving a pillar slider redoes one small level, not the
+    indicator-level product. Equal to `aggregate` with the new weights."""
+    out = scores.copy()
+    changed = old_weights != new_weights
+    start = next((i for i, lv in enumerate(plan.levels) if changed[lv.child_cols].any()), None)
+    if start is None:
+        return out
+    for lv in plan.levels[start:]:
+        res = aggregate_level(
+            out[..., lv.child_cols], lv.membership, new_weights[lv.child_cols], method, p=p, min_share=min_share,
+            child_codes=[plan.codes[c] for c in lv.child_cols],
+        )
+        out[..., lv.group_cols] = rescale_minmax(res, *rescale) if rescale is not None else res
+    return out

@@ -7,6 +7,7 @@ maximum, where the sign flip is what COINr computes too).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +40,8 @@ def minmax(x: np.ndarray, lo: float = 0.0, hi: float = 100.0) -> np.ndarray:
 
 def zscore(x: np.ndarray, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
     """(x - mean) / sd with the sample standard deviation (n - 1), then shifted and scaled."""
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing indicator stays missing
         mu = np.nanmean(x, axis=AXIS, keepdims=True)
         s = np.nanstd(x, axis=AXIS, ddof=1, keepdims=True)
         return (x - mu) / s * sd + mean

@@ -57,3 +57,18 @@ def rank_within_groups(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
         mask = labels == label
         out[..., mask, :] = rank_desc(scores[..., mask, :])
     return out
+
+
+def rank_with_order(values: np.ndarray, rel_tol: float = REL_TOL) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks of one score vector (as `rank_desc`) and the positions best first (ties in
+    input order, missing last). One argsort serves both, and the thresholds, being sorted
+    too, make the binary searches cheap: the web API's hot path."""
+    values = np.asarray(values, dtype=float)
+    key = np.where(np.isnan(values), np.inf, -values)
+    order = np.argsort(key, kind="stable")
+    neg_sorted = key[order]
+    thresholds = neg_sorted - rel_tol * np.abs(neg_sorted)
+    ranks = np.empty(len(values))
+    ranks[order] = np.searchsorted(neg_sorted, thresholds, side="left") + 1.0
+    ranks[np.isnan(values)] = np.nan
+    return ranks, order
