@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -190,3 +191,20 @@ def test_report_command_writes_every_format(tmp_path):
     for ext in formats.split(","):
         assert (tmp_path / f"report.{ext}").stat().st_size > 0
     assert "ソウル" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_profile_shows_rank_intervals_of_a_stored_uncertainty_run(tmp_path):
+    store = str(tmp_path / "s.duckdb")
+    before = runner.invoke(app, ["profile", "Seoul", "--store", store], env={"COLUMNS": "200"})
+    assert before.exit_code == 0 and "rank_p05" not in before.output
+    ua = runner.invoke(app, ["uncertainty", "--samples", "300", "--store", store, "-o", str(tmp_path / "ua")])
+    assert ua.exit_code == 0, ua.output
+    after = runner.invoke(app, ["profile", "Seoul", "--store", store], env={"COLUMNS": "200"})
+    assert after.exit_code == 0 and "rank_p05" in after.output and "300 samples" in after.output
+    intervals = pd.read_csv(tmp_path / "ua" / "rank_intervals.csv").set_index("unit")
+    with Store(store) as st:
+        _, n, stored = st.latest_rank_intervals("AICI", aicity.build().dataset.hashes)
+    stored = stored.set_index("unit").reindex(intervals.index)
+    assert n == 300
+    np.testing.assert_allclose(stored.p95, intervals.p95)
+    np.testing.assert_allclose(stored.mean_rank, intervals.mean_rank)

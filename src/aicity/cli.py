@@ -299,6 +299,8 @@ def uncertainty(
     out: Path = typer.Option(Path("out/uncertainty"), "--out", "-o"),
     save_samples: bool = typer.Option(False, "--save-samples", help="Also write every sampled score to samples.parquet."),
     top: int = typer.Option(10, "--top"),
+    store: Path = StoreOpt,
+    no_store: bool = typer.Option(False, "--no-store", help="Do not record the rank intervals in the store."),
 ) -> None:
     """Monte Carlo rank intervals and Sobol' sensitivity of the index to the uncertain inputs
     declared in the pipeline file's `uncertainty:` section."""
@@ -321,6 +323,11 @@ def uncertainty(
                 sobol_samples=sobol_samples, dask=dask, progress=progress,
             )
         written = result.write(out, save_samples=save_samples)
+        if not no_store:
+            from aicity.store import Store
+
+            with Store(store) as st:
+                written["store"] = f"{st.save_uncertainty(result, result.index_code, result.hashes)} in {st.path}"
     except (InputError, PipelineError) as exc:
         _fail(exc)
         return
@@ -353,8 +360,10 @@ def _frame_table(frame: pd.DataFrame, title: str, digits: int = 2) -> Table:
     table = Table(title=title)
     for col in frame.columns:
         table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
+    # Ranks, counts and years are whole numbers; scores keep `digits`.
+    whole = [str(c).startswith(("rank", "of", "year", "n_", "shared")) or str(c).endswith("rank") for c in frame.columns]
     for _, row in frame.iterrows():
-        table.add_row(*[_fmt(v, digits) if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[(_fmt(v, 0) if w else _fmt(v, digits)) if isinstance(v, float) else str(v) for v, w in zip(row, whole, strict=True)])
     return table
 
 
@@ -367,14 +376,22 @@ def profile(
     pipeline: Path = PipelineOpt,
     lang: str = typer.Option("en", "--lang"),
     out: Path = typer.Option(None, "--out", "-o", help="Also write profile.csv, strengths.csv, sources.csv here."),
-    intervals: Path = typer.Option(None, "--intervals", help="rank_intervals.csv of an uncertainty run, to show rank intervals."),
+    intervals: Path = typer.Option(None, "--intervals", help="rank_intervals.csv of an uncertainty run (default: the store's latest on the same data)."),
+    store: Path = StoreOpt,
 ) -> None:
     """A city's scores and ranks at every level, strengths and weaknesses, peers and sources."""
     from aicity.compare import profile as make_profile
+    from aicity.store import Store
 
     result = _build_or_fail(framework, data, units, pipeline)
     try:
         ri = pd.read_csv(intervals) if intervals else None
+        if ri is None:
+            with Store(store) as st:
+                found = st.latest_rank_intervals(result.framework.index_code, result.dataset.hashes)
+            if found:
+                run_id, n, ri = found
+                console.print(f"rank intervals: uncertainty run {run_id} ({n:,} samples)")
         p = make_profile(result, city, lang, rank_intervals=ri)
     except InputError as exc:
         _fail(exc)

@@ -6,6 +6,7 @@ earlier run intact (DuckDB discards uncommitted work when it reopens the file).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -35,6 +36,18 @@ CREATE TABLE IF NOT EXISTS runs (
     duration_s DOUBLE,
     aicity_version VARCHAR,
     label VARCHAR
+);
+CREATE TABLE IF NOT EXISTS uncertainty_runs (
+    run_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    index_code VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    samples INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    inputs JSON NOT NULL,
+    input_hashes JSON NOT NULL,
+    rank_intervals JSON NOT NULL,
+    sensitivity JSON
 );
 CREATE TABLE IF NOT EXISTS results (
     run_id VARCHAR NOT NULL,
@@ -113,6 +126,34 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         return run_id
+
+    def save_uncertainty(self, ua, index_code: str, hashes: dict[str, str]) -> str:
+        """An uncertainty run's rank intervals (and Sobol indices), so profiles can show them."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        run_id = f"ua-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        intervals = ua.rank_intervals()
+        sens = ua.sensitivity
+        self.con.execute(
+            "INSERT INTO uncertainty_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id, now, index_code, ua.spec.target or index_code, len(ua.scores), ua.spec.seed,
+                json.dumps(ua.spec.inputs, ensure_ascii=False), json.dumps(hashes),
+                intervals.to_json(orient="records", force_ascii=False),
+                None if sens is None else sens.to_json(orient="records"),
+            ],
+        )
+        return run_id
+
+    def latest_rank_intervals(self, index_code: str, hashes: dict[str, str]) -> tuple[str, int, pd.DataFrame] | None:
+        """The newest uncertainty run of this index on exactly these input files, if any."""
+        row = self.con.execute(
+            "SELECT run_id, samples, rank_intervals FROM uncertainty_runs WHERE index_code = ? AND input_hashes = ? "
+            "ORDER BY created_at DESC, run_id DESC LIMIT 1",
+            [index_code, json.dumps(hashes)],
+        ).fetchone()
+        if row is None:
+            return None
+        return row[0], int(row[1]), pd.read_json(io.StringIO(row[2]), orient="records")
 
     def _insert_results(self, frame: pd.DataFrame) -> None:
         self.con.register("incoming_results", frame)

@@ -365,6 +365,8 @@ class UncertaintyResult:
     unit_names: dict[str, str]
     sensitivity: pd.DataFrame | None = None
     sobol_runs: int = 0
+    index_code: str = ""
+    hashes: dict[str, str] = field(default_factory=dict)  # the input files analysed
 
     def rank_intervals(self) -> pd.DataFrame:
         """Per unit: nominal rank, mean, median and the 5th and 95th percentile ranks (R's
@@ -493,6 +495,8 @@ def run_uncertainty(
         scores=scores,
         ranks=ranks,
         unit_names={u: ds.unit_name(u) for u in engine.units},
+        index_code=fw.index_code,
+        hashes=dict(ds.hashes),
     )
     if sobol:
         stick = (lambda done, total: progress("sobol", done, total)) if progress else None
