@@ -37,9 +37,9 @@ install-browser:
 ## write out/ (results, and the Seoul-Tokyo report in Korean, English and Japanese)
 demo: install install-browser
 	$(VENV)/bin/aicity build --out out --versus Seoul,Tokyo
-	$(VENV)/bin/aicity report --compare Seoul,Tokyo --lang ko --out out/report-ko
-	$(VENV)/bin/aicity report --compare Seoul,Tokyo --lang en --out out/report-en
-	$(VENV)/bin/aicity report --compare Seoul,Tokyo --lang ja --out out/report-ja
+	$(VENV)/bin/aicity report --compare Seoul Tokyo --lang ko --out out/report-ko
+	$(VENV)/bin/aicity report --compare Seoul Tokyo --lang en --out out/report-en
+	$(VENV)/bin/aicity report --compare Seoul Tokyo --lang ja --out out/report-ja
 
 ## test: lint, then every test
 test: install install-browser

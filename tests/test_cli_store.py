@@ -186,7 +186,7 @@ def test_report_command_writes_every_format(tmp_path):
     import shutil
 
     formats = "html,md,xlsx" + (",pdf" if shutil.which("chromium") else "")
-    res = runner.invoke(app, ["report", "--compare", "Seoul,Tokyo", "--lang", "ja", "--samples", "200", "-o", str(tmp_path), "--formats", formats])
+    res = runner.invoke(app, ["report", "--compare", "Seoul", "Tokyo", "--lang", "ja", "--samples", "200", "-o", str(tmp_path), "--formats", formats])
     assert res.exit_code == 0, res.output
     for ext in formats.split(","):
         assert (tmp_path / f"report.{ext}").stat().st_size > 0

@@ -586,7 +586,7 @@ def trends(
 
 @app.command()
 def report(
-    compare_pair: str = typer.Option("Seoul,Tokyo", "--compare", help="Two cities, e.g. Seoul,Tokyo."),
+    compare_pair: tuple[str, str] = typer.Option(("Seoul", "Tokyo"), "--compare", help="The two cities: --compare Seoul Tokyo (codes or names)."),
     lang: str = typer.Option("en", "--lang", help="ko, en or ja."),
     framework: Path = FrameworkOpt,
     data: Path = DataOpt,
@@ -604,9 +604,7 @@ def report(
     from aicity.trends import build_trends
     from aicity.uncertainty import run_uncertainty
 
-    pair = [c.strip() for c in compare_pair.split(",")]
-    if len(pair) != 2:
-        _fail(ValueError("--compare takes two cities separated by a comma"))
+    pair = [c.strip() for c in compare_pair]
     bundled = framework is None and data is None
     try:
         with console.status("Building…") as status:
