@@ -628,8 +628,14 @@ def report(
         _fail(exc)
         return
     console.print(f"[bold]{rep.title}[/]")
-    for v in rep.verdicts:
-        console.print(f"  {v.verdict:>16}: {v.claim.say(lang)}")
+    if rep.verdicts:
+        claims_table = Table(title="Claims check")
+        claims_table.add_column("Verdict", no_wrap=True)
+        claims_table.add_column("Claim")
+        colour = {"supported": "green", "contradicted": "red", "mixed": "yellow", "not enough data": "dim"}
+        for v in rep.verdicts:
+            claims_table.add_row(f"[{colour[v.verdict]}]{v.verdict}[/]", v.claim.say(lang))
+        console.print(claims_table)
     for kind, path in written.items():
         console.print(f"{kind}: {path}")
 
