@@ -16,26 +16,53 @@ LANGS = ("en", "ko", "ja")
 # Final-consonant (batchim) test for a precomposed Hangul syllable: (code - 0xAC00) % 28.
 _HANGUL_START, _HANGUL_END = 0xAC00, 0xD7A3
 _RIEUL = 8  # ㄹ as a final consonant: takes 로, not 으로
-# How digits and Latin letters end when read aloud in Korean: 0 영, 1 일, 2 이, 3 삼, 4 사,
-# 5 오, 6 육, 7 칠, 8 팔, 9 구 (batchim: 영 ㅇ, 일 ㄹ, 삼 ㅁ, 육 ㄱ, 칠 ㄹ, 팔 ㄹ).
+# How digits end when read aloud in Korean: 0 영, 1 일, 2 이, 3 삼, 4 사, 5 오, 6 육, 7 칠, 8 팔,
+# 9 구 (batchim: 영 ㅇ, 일 ㄹ, 삼 ㅁ, 육 ㄱ, 칠 ㄹ, 팔 ㄹ). "0" also stands for the round numbers
+# 10, 100, 1,000 (십, 백, 천): their finals ㅂ, ㄱ, ㄴ behave like 영's ㅇ, so the table is right
+# for them too; do not "fix" it.
 _DIGIT_FINAL = {"0": 21, "1": _RIEUL, "2": 0, "3": 16, "4": 0, "5": 0, "6": 1, "7": _RIEUL, "8": _RIEUL, "9": 0}
-_LATIN_FINAL = {"l": _RIEUL, "m": 16, "n": 4, "r": _RIEUL}  # el, em, en, ar; other letters end in a vowel
+# Acronyms are read letter by letter: el, em, en, ar end in a consonant; other letters in a vowel.
+_LETTER_FINAL = {"l": _RIEUL, "m": 16, "n": 4, "r": _RIEUL}
+# Words are read as words: New York (뉴욕), Hong Kong (홍콩), Paris (파리), Seoul (서울).
+_WORD_ENDINGS = (("ng", 21), ("ck", 1), ("k", 1), ("m", 16), ("n", 4), ("l", _RIEUL), ("p", 17), ("b", 17), ("t", 19))
+_OPEN, _CLOSE = "([{（［", ")]}）］"
+
+
+def _latin_final(token: str) -> int:
+    letters = [c for c in token if c.isalpha()]
+    acronym = token.isupper() or (len(letters) <= 4 and sum(c.isupper() for c in letters) >= 2)
+    if acronym:
+        return _LETTER_FINAL.get(letters[-1].lower(), 0)
+    low = token.lower()
+    return next((final for ending, final in _WORD_ENDINGS if low.endswith(ending)), 0)
 
 
 def _final(word: str) -> int | None:
-    """The final consonant index of the last pronounced character (0 = none)."""
-    for ch in reversed(word.strip()):
-        code = ord(ch)
-        if _HANGUL_START <= code <= _HANGUL_END:
-            return (code - _HANGUL_START) % 28
-        if ch.isdigit():
+    """The final consonant index of the last pronounced syllable (0 = none). A bracketed
+    gloss at the end is skipped: the particle agrees with the word before it (커피(coffee)를)."""
+    text = word.strip()
+    depth = 0
+    i = len(text) - 1
+    while i >= 0:
+        ch = text[i]
+        if ch in _CLOSE:
+            depth += 1
+        elif ch in _OPEN:
+            depth -= 1
+        elif depth > 0 or ch in "'\"’”":
+            pass
+        elif _HANGUL_START <= ord(ch) <= _HANGUL_END:
+            return (ord(ch) - _HANGUL_START) % 28
+        elif ch.isdigit():
             return _DIGIT_FINAL[ch]
-        if ch.isascii() and ch.isalpha():
-            return _LATIN_FINAL.get(ch.lower(), 0)
-        if ch in ")]}'\"%":
-            if ch == "%":
-                return 0  # 퍼센트
-            continue
+        elif ch == "%":
+            return 0  # 퍼센트
+        elif ch.isascii() and ch.isalpha():
+            j = i
+            while j > 0 and text[j - 1].isascii() and (text[j - 1].isalnum()):
+                j -= 1
+            return _latin_final(text[j : i + 1])
+        i -= 1
     return None
 
 

@@ -79,7 +79,7 @@ class English(Writer):
         "trends": "Speed and stability over time", "conclusion": "Which city suits whom",
         "claims": "The essay's claims against the data", "gaps": "What the data cannot tell yet",
         "figures": "Figures", "notes": "Sources and notes", "method": "Method",
-        "claim": "Claim", "verdict": "Verdict", "evidence": "Evidence (✓ agrees, ✗ disagrees)",
+        "claim": "Claim", "verdict": "Verdict", "evidence": "Evidence (✓ agrees, ✗ disagrees)", "back": "Back to the text",
     }
     verdicts = {"supported": "supported", "contradicted": "contradicted", "mixed": "mixed", "not enough data": "not enough data"}
 
@@ -115,26 +115,25 @@ class English(Writer):
         return f"The widest gap within it is in {i18n.lower_first(c['name'])}, where {lead} is ahead by {i18n.number(abs(c['gap']), 1)} points."
 
     def evidence(self, c: dict) -> str:
-        unit = f" {c['unit']}" if c["unit"] else ""
         return (
-            f"On {i18n.lower_first(c['name'])}, {self.a} stands at {c['va']}{unit} ({c['ya']}{self.proxy(c['geo_a'])}){c['fn_a']}, "
+            f"On {i18n.lower_first(c['name'])}, {self.a} {'ranks' if c.get('is_rank') else 'stands at'} {c['va']} ({c['ya']}{self.proxy(c['geo_a'])}){c['fn_a']}, "
             f"against {c['vb']} for {self.b} ({c['yb']}{self.proxy(c['geo_b'])}){c['fn_b']}."
         )
 
     def one_sided(self, c: dict) -> str:
-        return f"On {i18n.lower_first(c['name'])}, only {c['has']} has a sourced value ({c['v']}{(' ' + c['unit']) if c['unit'] else ''}, {c['y']}){c['fn']}; {c['lacks']} has none, so it does not count for {c['lacks']}."
+        return f"On {i18n.lower_first(c['name'])}, only {c['has']} has a sourced value ({c['v']}, {c['y']}){c['fn']}; {c['lacks']} has none, so it does not count for {c['lacks']}."
 
     def proxy(self, geo: str | None) -> str:
         return ", national figure" if geo == "country" else (", metro area" if geo == "metro" else "")
 
-    def claim(self, v: Verdict) -> str:
+    def claim(self, v: Verdict, first: bool = True) -> str:
         verdict = {
             "supported": "is supported by the data",
             "contradicted": "is contradicted by the data",
             "mixed": "is only partly supported: the evidence points both ways",
             "not enough data": "cannot be checked: the data set has no comparable figures for both cities",
         }[v.verdict]
-        return f"The essay's claim that “{v.claim.say('en').rstrip('.')}” {verdict}."
+        return f"{'The essay’s' if first else 'The'} claim that “{v.claim.say('en').rstrip('.')}” {verdict}."
 
     def persona(self, c: dict) -> str:
         return (
@@ -157,6 +156,9 @@ class English(Writer):
     def gaps(self, c: dict) -> str:
         return f"{c['unit']} lacks data on {c['n']} of {c['of']} indicators ({c['list']}); these are left missing, not estimated."
 
+    def gaps_both(self, c: dict) -> str:
+        return f"Both {self.a} and {self.b} lack data on {c['n']} of {c['of']} indicators ({c['list']}); these are left missing, not estimated."
+
     def method(self, c: dict) -> str:
         return (
             f"Scores are on a 0–100 scale: each indicator is normalised ({c['normalize']}) across the {c['n']} ranked cities, "
@@ -170,10 +172,10 @@ class Korean(Writer):
     headings = {
         "intro": "들어가며", "infrastructure": "기술 인프라", "industry": "산업 생태계",
         "policy": "정책과 시민 참여", "trust": "신뢰와 미래 대비",
-        "trends": "시간에 따른 속도와 안정성", "conclusion": "어느 도시가 누구에게 맞는가",
+        "trends": "변화의 속도와 안정성", "conclusion": "어느 도시가 누구에게 맞는가",
         "claims": "에세이의 주장과 데이터", "gaps": "아직 데이터가 말해 주지 못하는 것",
         "figures": "그림", "notes": "출처와 주", "method": "방법",
-        "claim": "주장", "verdict": "판정", "evidence": "근거(✓ 부합, ✗ 불일치)",
+        "claim": "주장", "verdict": "판정", "evidence": "근거(✓ 부합, ✗ 불일치)", "back": "본문으로 돌아가기",
     }
     verdicts = {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족"}
 
@@ -185,14 +187,14 @@ class Korean(Writer):
 
     def intro(self, c: dict) -> list[str]:
         s = [
-            f"{c['index']}에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점으로 {c['n']}개 도시 가운데 {josa(self.rank(c['ra']), '을/를')} 기록했고, "
-            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점으로 {josa(self.rank(c['rb']), '을/를')} 기록했다.{c['fn_method']}"
+            f"{c['index']}에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점으로 {c['n']}개 도시 가운데 {self.rank(c['ra'])}, "
+            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점으로 {josa(self.rank(c['rb']), '을/를')} 기록했다{c['fn_method']}."
         ]
         if c.get("ua"):
             u = c["ua"]
             s.append(
                 f"가중치와 정규화, 집계 방식을 바꾼 {u['n']:,}가지 변형에서 {self.a}의 순위는 {int(u['a05'])}~{int(u['a95'])}위, "
-                f"{self.b}의 순위는 {int(u['b05'])}~{int(u['b95'])}위 사이에 있었다.{c['fn_ua']}"
+                f"{self.b}의 순위는 {int(u['b05'])}~{int(u['b95'])}위 사이에 있었다{c['fn_ua']}."
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
         s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), 1)}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다.")
@@ -201,51 +203,54 @@ class Korean(Writer):
     def pillar(self, c: dict) -> str:
         return (
             f"{c['name']} 부문에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점({self.rank(c['ra'])}), "
-            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점({self.rank(c['rb'])})이다.{c['fn_method']}"
+            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점({self.rank(c['rb'])})이다{c['fn_method']}."
         )
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
-        return f"그 안에서 격차가 가장 큰 분야는 {josa(c['name'], '이며/며')}, {josa(lead, '이/가')} {i18n.number(abs(c['gap']), 1)}점 앞선다."
+        return f"그 안의 하위 부문 가운데 격차가 가장 큰 것은 {josa(c['name'], '으로/로')}, {josa(lead, '이/가')} {i18n.number(abs(c['gap']), 1)}점 앞선다."
 
     def evidence(self, c: dict) -> str:
-        unit = f" {c['unit']}" if c["unit"] else ""
+        # The copula agrees with the value it follows; the footnote marker comes after it.
         return (
-            f"{c['name']} 지표는 {josa(self.a, '이/가')} {c['va']}{unit}({c['ya']}년{self.proxy(c['geo_a'])}){c['fn_a']}, "
-            f"{josa(self.b, '이/가')} {c['vb']}{unit}({c['yb']}년{self.proxy(c['geo_b'])}){c['fn_b']}{i18n.particle(c['vb'] + unit, '이다/다')}."
+            f"{c['name']}에서는 {josa(self.a, '이/가')} {c['va']}({c['ya']}년{self.proxy(c['geo_a'])}){c['fn_a']}, "
+            f"{josa(self.b, '이/가')} {c['vb']}({c['yb']}년{self.proxy(c['geo_b'])}){i18n.particle(c['vb'], '이다/다')}{c['fn_b']}."
         )
 
     def one_sided(self, c: dict) -> str:
-        unit = f" {c['unit']}" if c["unit"] else ""
         return (
-            f"{c['name']} 지표는 {c['has']}에만 출처가 있는 수치({c['v']}{unit}, {c['y']}년){c['fn']}가 있고 "
-            f"{c['lacks']}에는 없어, {c['lacks']}의 점수에는 반영되지 않았다."
+            f"{josa(c['name'], '은/는')} 출처가 확인된 값이 {c['has']}에만 있고({c['v']}, {c['y']}년){c['fn']} "
+            f"{c['lacks']}에는 없어, {c['lacks']}의 점수 계산에서는 빠졌다."
         )
 
     def proxy(self, geo: str | None) -> str:
         return ", 국가 단위 수치" if geo == "country" else (", 광역권 수치" if geo == "metro" else "")
 
-    def claim(self, v: Verdict) -> str:
+    def claim(self, v: Verdict, first: bool = True) -> str:
         verdict = {
             "supported": "데이터로 뒷받침된다",
             "contradicted": "데이터와 어긋난다",
-            "mixed": "일부만 뒷받침된다. 근거가 엇갈리기 때문이다",
-            "not enough data": "확인할 수 없다. 두 도시를 비교할 수 있는 수치가 데이터에 없기 때문이다",
+            "mixed": "근거가 엇갈려 일부만 뒷받침된다",
+            "not enough data": "두 도시를 비교할 수치가 데이터에 없어 확인할 수 없다",
         }[v.verdict]
         text = v.claim.say("ko").rstrip(".")
-        return f"“{text}”라는 에세이의 주장은 {verdict}."
+        return f"“{text}”라는 {'에세이의 ' if first else ''}주장은 {verdict}."
 
     def persona(self, c: dict) -> str:
         return (
-            f"{c['name']}의 관점에서 보면 전체 1위는 {josa(c['top'], '이다/다')}. {c['why']} "
+            f"{c['name']}의 관점에서 보면 종합 1위 도시는 {josa(c['top'], '이다/다')}. {c['why']} "
             f"두 도시 가운데서는 {josa(c['winner'], '이/가')} 앞선다({self.rank(c['ra'])} 대 {self.rank(c['rb'])})."
         )
 
     def trend(self, c: dict) -> str:
+        if c["r1"] == c["r0"]:
+            moved = f"{c['name']}의 순위는 {josa(self.rank(c['r0']), '을/를')} 유지했다"
+        else:
+            verb = "올라갔다" if c["r1"] < c["r0"] else "내려갔다"
+            moved = f"{c['name']}의 순위는 {self.rank(c['r0'])}에서 {josa(self.rank(c['r1']), '으로/로')} {verb}"
         return (
-            f"{c['y0']}년부터 {c['y1']}년까지 {c['name']}의 순위는 {self.rank(c['r0'])}에서 {josa(self.rank(c['r1']), '으로/로')} 바뀌었다. "
-            f"부문 점수는 해마다 평균 {i18n.number(c['momentum'], 1)}점씩 움직였고(모멘텀), 지수 점수의 연간 변동 폭(표준편차)은 "
-            f"{i18n.number(c['volatility'], 1)}점이었다(변동성).{c['fn']}"
+            f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 부문 점수의 연평균 변화 폭(모멘텀)은 {i18n.number(c['momentum'], 1)}점, "
+            f"지수 점수의 연간 표준편차(변동성)는 {i18n.number(c['volatility'], 1)}점이었다{c['fn']}."
         )
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -254,12 +259,18 @@ class Korean(Writer):
         return f"이 척도로 보면 더 빠르게 움직이는 도시는 {josa(faster, '이고/고')}, 더 안정적인 도시는 {josa(steadier, '이다/다')}."
 
     def gaps(self, c: dict) -> str:
-        return f"{josa(c['unit'], '은/는')} {c['of']}개 지표 가운데 {c['n']}개({c['list']})의 자료가 없다. 이 값들은 추정하지 않고 비워 두었다."
+        many = " 등" if c["n"] > 1 else ""
+        return f"{josa(c['unit'], '은/는')} {c['of']}개 지표 가운데 {c['list']}{many} {c['n']}개 지표의 자료가 없다. 이 값은 추정하지 않고 비워 두었다."
+
+    def gaps_both(self, c: dict) -> str:
+        many = " 등" if c["n"] > 1 else ""
+        return f"{josa(self.a, '과/와')} {self.b} 모두 {c['of']}개 지표 가운데 {c['list']}{many} {c['n']}개 지표의 자료가 없다. 이 값은 추정하지 않고 비워 두었다."
 
     def method(self, c: dict) -> str:
         return (
-            f"점수는 0~100점 척도다. 각 지표를 순위에 오른 {c['n']}개 도시 사이에서 정규화({c['normalize']})하고, 낮을수록 좋은 지표는 방향을 뒤집은 뒤, "
-            f"하위 부문과 부문, 지수 단계마다 같은 가중치로 평균했다({c['aggregate']} 평균). 도시 단위 수치가 없는 곳은 국가 단위 수치로 대신하고 그렇게 표시했다."
+            f"점수는 0~100점 척도다. 각 지표를 순위에 오른 {c['n']}개 도시를 대상으로 {c['normalize']} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
+            f"방향을 뒤집은 뒤, 하위 부문과 부문, 지수 단계마다 같은 가중치로 {c['aggregate']}평균을 냈다. "
+            "도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다."
         )
 
 
@@ -270,10 +281,10 @@ class Japanese(Writer):
     headings = {
         "intro": "はじめに", "infrastructure": "技術インフラ", "industry": "産業エコシステム",
         "policy": "政策と市民参加", "trust": "信頼と将来への備え",
-        "trends": "時間で見るスピードと安定性", "conclusion": "どの都市が誰に向いているか",
+        "trends": "変化の速さと安定性", "conclusion": "どの都市が誰に向いているか",
         "claims": "エッセイの主張とデータ", "gaps": "データがまだ語れないこと",
         "figures": "図", "notes": "出典と注", "method": "方法",
-        "claim": "主張", "verdict": "判定", "evidence": "根拠（✓ 一致、✗ 不一致）",
+        "claim": "主張", "verdict": "判定", "evidence": "根拠（✓ 一致、✗ 不一致）", "back": "本文に戻る",
     }
     verdicts = {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足"}
 
@@ -284,24 +295,25 @@ class Japanese(Writer):
         return f"{index_name}、{n_cities}都市のランキング。{i18n.date(day, 'ja')}作成。"
 
     def intro(self, c: dict) -> list[str]:
+        # Footnote markers go before the full stop, as Japanese print does.
         s = [
-            f"{c['index']}で、{self.a}は{i18n.number(c['sa'], 1)}点で{c['n']}都市中{self.rank(c['ra'])}、"
-            f"{self.b}は{i18n.number(c['sb'], 1)}点で{self.rank(c['rb'])}である。{c['fn_method']}"
+            f"{c['index']}では、{self.a}は{i18n.number(c['sa'], 1)}点で{c['n']}都市中{self.rank(c['ra'])}、"
+            f"{self.b}は{i18n.number(c['sb'], 1)}点で{self.rank(c['rb'])}である{c['fn_method']}。"
         ]
         if c.get("ua"):
             u = c["ua"]
             s.append(
                 f"重み付け、正規化、集計方法を変えた{u['n']:,}通りの試算では、{self.a}の順位は{int(u['a05'])}～{int(u['a95'])}位、"
-                f"{self.b}は{int(u['b05'])}～{int(u['b95'])}位の範囲に収まる。{c['fn_ua']}"
+                f"{self.b}は{int(u['b05'])}～{int(u['b95'])}位の範囲に収まる{c['fn_ua']}。"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), 1)}点上回り、その差の最大の部分は{c['top_pillar']}の分野から生じている。")
+        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), 1)}点上回っており、この差に最も大きく寄与しているのは{c['top_pillar']}の分野である。")
         return s
 
     def pillar(self, c: dict) -> str:
         return (
             f"{c['name']}の分野では、{self.a}が{i18n.number(c['sa'], 1)}点（{self.rank(c['ra'])}）、"
-            f"{self.b}が{i18n.number(c['sb'], 1)}点（{self.rank(c['rb'])}）である。{c['fn_method']}"
+            f"{self.b}が{i18n.number(c['sb'], 1)}点（{self.rank(c['rb'])}）である{c['fn_method']}。"
         )
 
     def widest(self, c: dict) -> str:
@@ -309,43 +321,42 @@ class Japanese(Writer):
         return f"そのうち差が最も大きいのは{c['name']}で、{lead}が{i18n.number(abs(c['gap']), 1)}点上回る。"
 
     def evidence(self, c: dict) -> str:
-        unit = f" {c['unit']}" if c["unit"] else ""
         return (
-            f"{c['name']}の指標では、{self.a}が{c['va']}{unit}（{c['ya']}年{self.proxy(c['geo_a'])}）{c['fn_a']}、"
-            f"{self.b}が{c['vb']}{unit}（{c['yb']}年{self.proxy(c['geo_b'])}）{c['fn_b']}である。"
+            f"{c['name']}では、{self.a}が{c['va']}（{c['ya']}年{self.proxy(c['geo_a'])}）{c['fn_a']}、"
+            f"{self.b}が{c['vb']}（{c['yb']}年{self.proxy(c['geo_b'])}）{c['fn_b']}である。"
         )
 
     def one_sided(self, c: dict) -> str:
-        unit = f" {c['unit']}" if c["unit"] else ""
-        return (
-            f"{c['name']}の指標は{c['has']}にのみ出典のある数値（{c['v']}{unit}、{c['y']}年）{c['fn']}があり、"
-            f"{c['lacks']}にはないため、{c['lacks']}の得点には反映されていない。"
-        )
+        return f"{c['name']}は、出典のある数値が{c['has']}にしかなく（{c['v']}、{c['y']}年）{c['fn']}、{c['lacks']}の得点には反映されていない。"
 
     def proxy(self, geo: str | None) -> str:
-        return "、国レベルの数値" if geo == "country" else ("、都市圏の数値" if geo == "metro" else "")
+        return "、国単位の数値" if geo == "country" else ("、都市圏の数値" if geo == "metro" else "")
 
-    def claim(self, v: Verdict) -> str:
+    def claim(self, v: Verdict, first: bool = True) -> str:
         verdict = {
             "supported": "データで裏付けられる",
             "contradicted": "データと矛盾する",
-            "mixed": "一部しか裏付けられない。根拠が分かれているためである",
-            "not enough data": "検証できない。両都市を比べられる数値がデータにないためである",
+            "mixed": "根拠が分かれており、一部しか裏付けられない",
+            "not enough data": "両都市を比較できる数値がデータにないため、検証できない",
         }[v.verdict]
         text = v.claim.say("ja").rstrip("。")
-        return f"「{text}」というエッセイの主張は、{verdict}。"
+        return f"「{text}」という{'エッセイの' if first else ''}主張は、{verdict}。"
 
     def persona(self, c: dict) -> str:
         return (
-            f"{c['name']}の視点では、全体の首位は{c['top']}である。{c['why']}"
-            f"両都市では{c['winner']}が上回る（{self.rank(c['ra'])}対{self.rank(c['rb'])}）。"
+            f"{c['name']}の視点では、総合首位は{c['top']}である。{c['why']}"
+            f"両都市を比べると{c['winner']}が上位である（{self.rank(c['ra'])}対{self.rank(c['rb'])}）。"
         )
 
     def trend(self, c: dict) -> str:
+        if c["r1"] == c["r0"]:
+            moved = f"{c['name']}の順位は{self.rank(c['r0'])}のまま変わらなかった"
+        else:
+            verb = "上がった" if c["r1"] < c["r0"] else "下がった"
+            moved = f"{c['name']}の順位は{self.rank(c['r0'])}から{self.rank(c['r1'])}に{verb}"
         return (
-            f"{c['y0']}年から{c['y1']}年にかけて、{c['name']}の順位は{self.rank(c['r0'])}から{self.rank(c['r1'])}に変わった。"
-            f"分野別得点は年平均{i18n.number(c['momentum'], 1)}点動き（モメンタム）、指数得点の年ごとの変動幅は"
-            f"{i18n.number(c['volatility'], 1)}点だった（ボラティリティ）。{c['fn']}"
+            f"{c['y0']}年から{c['y1']}年にかけて、{moved}。分野別得点の年平均変化幅（モメンタム）は{i18n.number(c['momentum'], 1)}点、"
+            f"指数得点の年ごとの標準偏差（ボラティリティ）は{i18n.number(c['volatility'], 1)}点であった{c['fn']}。"
         )
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -354,12 +365,15 @@ class Japanese(Writer):
         return f"これらの尺度では、動きが速いのは{faster}、安定しているのは{steadier}である。"
 
     def gaps(self, c: dict) -> str:
-        return f"{c['unit']}は{c['of']}指標のうち{c['n']}指標（{c['list']}）のデータがない。これらの値は推計せず、空欄のままにしている。"
+        return f"{c['unit']}については、{c['of']}指標のうち{c['list']}の{c['n']}指標のデータがない。これらの値は推計せず、空欄のままにしている。"
+
+    def gaps_both(self, c: dict) -> str:
+        return f"{self.a}、{self.b}とも、{c['of']}指標のうち{c['list']}の{c['n']}指標のデータがない。これらの値は推計せず、空欄のままにしている。"
 
     def method(self, c: dict) -> str:
         return (
-            f"得点は0～100点の尺度である。各指標をランキング対象の{c['n']}都市の間で正規化（{c['normalize']}）し、低いほど良い指標は向きを反転させたうえで、"
-            f"サブ分野、分野、指数の各段階で等しい重みにより平均した（{c['aggregate']}平均）。都市単位の数値がない場合は国レベルの数値で代替し、その旨を示した。"
+            f"得点は0～100点の尺度である。各指標に、ランキング対象の{c['n']}都市の間で{c['normalize']}正規化を施し、低いほど良い指標は向きを反転させたうえで、"
+            f"サブ分野、分野、指数の各段階で等しい重みにより{c['aggregate']}平均した。都市単位の数値がない場合は国単位の数値で代替し、その旨を示した。"
         )
 
 
@@ -389,6 +403,7 @@ class Report:
     verdicts: list[Verdict]
     a: str
     b: str
+    code_names: dict[str, str] = field(default_factory=dict)
 
     # rendering -------------------------------------------------------------------------
     def markdown(self) -> str:
@@ -416,9 +431,10 @@ class Report:
             name: fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}, div_id=f"fig-{name}")
             for name, fig in self.figures.items()
         }
+        writer = WRITERS[self.lang]
         claims = [
-            {"text": v.claim.say(self.lang), "verdict": v.verdict, "label": WRITERS[self.lang].verdicts[v.verdict],
-             "evidence": ", ".join(f"{e.code} ({'✓' if e.agrees else '✗'})" for e in v.evidence) or "–"}
+            {"text": v.claim.say(self.lang), "verdict": v.verdict, "label": writer.verdicts[v.verdict],
+             "evidence": writer.list_sep.join(f"{self.code_names.get(e.code, e.code)} {'✓' if e.agrees else '✗'}" for e in v.evidence) or "–"}
             for v in self.verdicts
         ]
         return env.get_template("report.html.j2").render(
@@ -501,13 +517,21 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
 # -- assembling the content ---------------------------------------------------------------
 
 
-def _short_unit(unit: str | None) -> str:
-    """Units that read the same in every language ('%', 'Mbps', 'USD'); descriptive English
-    units ('rank (of 141)', 'score (0-100)') stay in the tables, where the indicator's name
-    already says what it counts."""
-    if not unit or len(unit) > 6 or unit.split()[0].lower() in {"rank", "score", "count", "index", "number", "share", "ratio", "binary"}:
-        return ""
-    return unit
+def _value_with_unit(value: float, unit: str | None, lang: str) -> str:
+    """A raw value as a reader expects it: ranks as ranks (16위, 16位, 16th: a bare 16 against
+    72 would read as a score), percentages with %, short units (Mbps) attached as each
+    language writes them; descriptive English units ('score (0-100)') stay in the tables,
+    where the indicator's name already says what it counts."""
+    text = value_text(value, lang)
+    unit = (unit or "").strip()
+    head = unit.split()[0].lower() if unit else ""
+    if head.startswith("rank"):
+        return ordinal(value, lang)
+    if unit.startswith("%"):
+        return f"{text}%"
+    if unit and len(unit) <= 6 and head not in {"score", "count", "index", "number", "share", "ratio", "binary", "persons"}:
+        return f"{text} {unit}" if lang == "en" else f"{text}{unit}"
+    return text
 
 
 def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:
@@ -555,7 +579,7 @@ def make_report(
     n_ranked = int(np.sum(~np.isnan(result.ranks_array[:, result.codes.index(fw.index_code)])))
     method_note = {
         "en": "AICI computation: min-max normalisation and arithmetic means over the bundled data set; see the Method section.",
-        "ko": "AICI 계산: 번들 데이터에 대한 최소-최대 정규화와 산술평균. ‘방법’ 절 참조.",
+        "ko": "AICI 계산: 기본 제공 데이터에 최소-최대 정규화와 산술평균을 적용. ‘방법’ 절 참조.",
         "ja": "AICI算出：同梱データに対する最小・最大正規化と算術平均。「方法」の節を参照。",
     }[lang]
     fn_method = fn.cite("method", method_note)
@@ -571,9 +595,9 @@ def make_report(
         ri = rank_intervals.set_index("unit")
         if ua in ri.index and ub in ri.index:
             ua_note = {
-                "en": f"Monte Carlo uncertainty analysis, {n_samples:,} samples: weights varied by ±25 %, min-max or z-score normalisation, arithmetic or geometric mean; 5th–95th percentile ranks.",
-                "ko": f"몬테카를로 불확실성 분석 {n_samples:,}회: 가중치 ±25 % 변동, 최소-최대 또는 z-점수 정규화, 산술 또는 기하평균. 순위의 5~95 백분위.",
-                "ja": f"モンテカルロ不確実性分析（{n_samples:,}回）：重みを±25 %変動、最小・最大またはzスコア正規化、算術または幾何平均。順位の5～95パーセンタイル。",
+                "en": f"Monte Carlo uncertainty analysis, {n_samples:,} samples: weights varied by ±25%, min-max or z-score normalisation, arithmetic or geometric mean; 5th–95th percentile ranks.",
+                "ko": f"몬테카를로 불확실성 분석 {n_samples:,}회: 가중치 ±25% 변동, 최소-최대 또는 z-점수 정규화, 산술 또는 기하평균. 순위의 5~95 백분위.",
+                "ja": f"モンテカルロ不確実性分析（{n_samples:,}回）：重みを±25%の範囲で変動、最小・最大またはzスコア正規化、算術または幾何平均。順位の5～95パーセンタイル。",
             }[lang]
             intro_ctx["ua"] = {"n": n_samples, "a05": ri.at[ua, "p05"], "a95": ri.at[ua, "p95"], "b05": ri.at[ub, "p05"], "b95": ri.at[ub, "p95"]}
             intro_ctx["fn_ua"] = fn.cite("ua", ua_note)
@@ -600,15 +624,15 @@ def make_report(
             ra_, rb_ = obs.get((ua, code)), obs.get((ub, code))
             if ra_ is not None and rb_ is not None:
                 sentences.append(w.evidence({
-                    "name": node.name(lang), "unit": _short_unit(node.unit),
-                    "va": value_text(ra_["value"], lang), "vb": value_text(rb_["value"], lang),
+                    "name": node.name(lang), "is_rank": (node.unit or "").lower().startswith("rank"),
+                    "va": _value_with_unit(ra_["value"], node.unit, lang), "vb": _value_with_unit(rb_["value"], node.unit, lang),
                     "ya": int(ra_["year"]), "yb": int(rb_["year"]), "geo_a": ra_.get("geo"), "geo_b": rb_.get("geo"),
                     "fn_a": _cite_value(fn, ra_, lang), "fn_b": _cite_value(fn, rb_, lang),
                 }))
             elif ra_ is not None or rb_ is not None:
                 row = ra_ if ra_ is not None else rb_
                 sentences.append(w.one_sided({
-                    "name": node.name(lang), "unit": _short_unit(node.unit), "v": value_text(row["value"], lang), "y": int(row["year"]),
+                    "name": node.name(lang), "v": _value_with_unit(row["value"], node.unit, lang), "y": int(row["year"]),
                     "has": name_a if ra_ is not None else name_b, "lacks": name_b if ra_ is not None else name_a,
                     "fn": _cite_value(fn, row, lang),
                 }))
@@ -616,7 +640,7 @@ def make_report(
             paras.append(w.sentence_gap.join(sentences))
         claims_here = [v for v in verdicts if v.claim.theme == theme]
         if claims_here:
-            paras.append(w.sentence_gap.join(w.claim(v) for v in claims_here))
+            paras.append(w.sentence_gap.join(w.claim(v, first=(k == 0)) for k, v in enumerate(claims_here)))
         sections.append(Section(theme, w.headings[theme], paras))
     # trends: speed against stability
     if trends is not None:
@@ -633,7 +657,7 @@ def make_report(
                 "name": name, "y0": int(ranks.index[0]), "y1": int(ranks.index[-1]), "r0": ranks.iloc[0], "r1": ranks.iloc[-1],
                 "momentum": mom.at[unit, "mean"], "volatility": stab.at[unit, "score_volatility"],
                 "fn": fn.cite("trends", {"en": "AICI panel: the bundled multi-year data, normalised across years; missing years carried forward from the latest earlier value and flagged.",
-                                         "ko": "AICI 패널: 번들 다년도 데이터를 여러 해에 걸쳐 정규화. 빠진 해는 직전 값을 이어 쓰고 표시함.",
+                                         "ko": "AICI 패널: 기본 제공 다년도 데이터를 연도 전체에 걸쳐 정규화. 빠진 해는 직전 값으로 채우고 표시함.",
                                          "ja": "AICIパネル：同梱の複数年データを年をまたいで正規化。欠けた年は直前の値を引き継ぎ、その旨を示した。"}[lang]),
             }))
         if len(tpar) == 2:
@@ -664,10 +688,14 @@ def make_report(
     # what the data cannot tell
     raw = result.stages["raw"]
     gpar = []
-    for unit, name in ((ua, name_a), (ub, name_b)):
-        missing = [c for c in fw.indicators if np.isnan(raw.at[unit, c])]
-        if missing:
-            gpar.append(w.gaps({"unit": name, "n": len(missing), "of": len(fw.indicators), "list": w.list_sep.join(fw.node(c).name(lang) for c in missing)}))
+    missing = {unit: [c for c in fw.indicators if np.isnan(raw.at[unit, c])] for unit in (ua, ub)}
+    if missing[ua] and missing[ua] == missing[ub]:
+        gpar.append(w.gaps_both({"n": len(missing[ua]), "of": len(fw.indicators), "list": w.list_sep.join(fw.node(c).name(lang) for c in missing[ua])}))
+    else:
+        for unit, name in ((ua, name_a), (ub, name_b)):
+            if missing[unit]:
+                gpar.append(w.gaps({"unit": name, "n": len(missing[unit]), "of": len(fw.indicators),
+                                    "list": w.list_sep.join(fw.node(c).name(lang) for c in missing[unit])}))
     if gpar:
         sections.append(Section("gaps", w.headings["gaps"], gpar))
     agg = dict(result.spec)["aggregate"]["method"]
@@ -690,7 +718,8 @@ def make_report(
         tables["Rank intervals"] = rank_intervals
     if trends is not None:
         tables["Trends"] = trends.trajectories().reset_index()
-    return Report(lang, w.title(), w.subtitle(n_ranked, day, fw.node(fw.index_code).name(lang)), sections, fn, figures, tables, verdicts, ua, ub)
+    return Report(lang, w.title(), w.subtitle(n_ranked, day, fw.node(fw.index_code).name(lang)), sections, fn, figures, tables, verdicts, ua, ub,
+                  {c: fw.node(c).name(lang) for c in fw.codes})
 
 
 def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang: str, rank_intervals: pd.DataFrame | None, trends: Any | None) -> dict[str, Any]:
@@ -698,11 +727,11 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
 
     fw = result.framework
     label = {
-        "en": {"rank": "Rank (1 = best)", "score": "Score", "ranking": "Ranking with 5–95 % rank intervals", "radar": "Pillar scores",
+        "en": {"rank": "Rank (1 = best)", "score": "Score", "ranking": "Ranking with 5–95% rank intervals", "radar": "Pillar scores",
                "heat": "Pillar scores of every ranked city", "water": "What makes up the gap", "trend": "Rank over time", "gap": "Gap"},
-        "ko": {"rank": "순위(1 = 최상위)", "score": "점수", "ranking": "순위와 5~95 % 순위 구간", "radar": "부문별 점수",
+        "ko": {"rank": "순위(1 = 최상위)", "score": "점수", "ranking": "순위와 5~95% 순위 구간", "radar": "부문별 점수",
                "heat": "순위에 오른 모든 도시의 부문별 점수", "water": "격차의 구성", "trend": "연도별 순위", "gap": "격차"},
-        "ja": {"rank": "順位（1 = 最上位）", "score": "得点", "ranking": "順位と5～95 %の順位区間", "radar": "分野別得点",
+        "ja": {"rank": "順位（1 = 最上位）", "score": "得点", "ranking": "順位と5～95%の順位区間", "radar": "分野別得点",
                "heat": "ランキング対象全都市の分野別得点", "water": "差の内訳", "trend": "年ごとの順位", "gap": "差"},
     }[lang]
     names = {u: result.dataset.unit_name(u, lang) for u in result.units}
