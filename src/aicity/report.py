@@ -143,7 +143,7 @@ class English(Writer):
 
     def trend(self, c: dict) -> str:
         return (
-            f"From {c['y0']} to {c['y1']}, {c['name']} moved from {self.rank(c['r0'])} to {self.rank(c['r1'])}; its pillar scores "
+            f"From {c['y0']} to {c['y1']}, {c['name']} moved from {self.rank(c['r0'])} of {c['n0']} ranked cities to {self.rank(c['r1'])} of {c['n1']}; its pillar scores "
             f"changed by {i18n.number(c['momentum'], 1)} points a year on average (momentum), and its index score varied by "
             f"{i18n.number(c['volatility'], 1)} points from year to year (volatility).{c['fn']}"
         )
@@ -247,7 +247,7 @@ class Korean(Writer):
             moved = f"{c['name']}의 순위는 {josa(self.rank(c['r0']), '을/를')} 유지했다"
         else:
             verb = "올라갔다" if c["r1"] < c["r0"] else "내려갔다"
-            moved = f"{c['name']}의 순위는 {self.rank(c['r0'])}에서 {josa(self.rank(c['r1']), '으로/로')} {verb}"
+            moved = f"{c['name']}의 순위는 {c['n0']}개 도시 중 {self.rank(c['r0'])}에서 {c['n1']}개 도시 중 {josa(self.rank(c['r1']), '으로/로')} {verb}"
         return (
             f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 부문 점수의 연평균 변화 폭(모멘텀)은 {i18n.number(c['momentum'], 1)}점, "
             f"지수 점수의 연간 표준편차(변동성)는 {i18n.number(c['volatility'], 1)}점이었다{c['fn']}."
@@ -353,7 +353,7 @@ class Japanese(Writer):
             moved = f"{c['name']}の順位は{self.rank(c['r0'])}のまま変わらなかった"
         else:
             verb = "上がった" if c["r1"] < c["r0"] else "下がった"
-            moved = f"{c['name']}の順位は{self.rank(c['r0'])}から{self.rank(c['r1'])}に{verb}"
+            moved = f"{c['name']}の順位は{c['n0']}都市中{self.rank(c['r0'])}から{c['n1']}都市中{self.rank(c['r1'])}に{verb}"
         return (
             f"{c['y0']}年から{c['y1']}年にかけて、{moved}。分野別得点の年平均変化幅（モメンタム）は{i18n.number(c['momentum'], 1)}点、"
             f"指数得点の年ごとの標準偏差（ボラティリティ）は{i18n.number(c['volatility'], 1)}点であった{c['fn']}。"
@@ -653,8 +653,10 @@ def make_report(
             ranks = traj.loc[unit].dropna()
             if len(ranks) < 2:
                 continue
+            ranked = traj.notna().sum(axis=0)  # how many cities each year's rank is among
             tpar.append(w.trend({
                 "name": name, "y0": int(ranks.index[0]), "y1": int(ranks.index[-1]), "r0": ranks.iloc[0], "r1": ranks.iloc[-1],
+                "n0": int(ranked[ranks.index[0]]), "n1": int(ranked[ranks.index[-1]]),
                 "momentum": mom.at[unit, "mean"], "volatility": stab.at[unit, "score_volatility"],
                 "fn": fn.cite("trends", {"en": "AICI panel: the bundled multi-year data, normalised across years; missing years carried forward from the latest earlier value and flagged.",
                                          "ko": "AICI 패널: 기본 제공 다년도 데이터를 연도 전체에 걸쳐 정규화. 빠진 해는 직전 값으로 채우고 표시함.",
