@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from aicity.build import aggregation_plan
@@ -99,8 +98,3 @@ def suits(result: IndexResult, weights: dict[str, float], label: str = "custom",
         except InputError:
             why = None  # no exact additive split under this aggregation: the ranking stands alone
     return Suitability(label, weights, ranking.head(top), reweighted, why)
-
-
-def ranking_table(result: IndexResult, lang: str = "en") -> pd.DataFrame:
-    r = result.ranking(lang)
-    return r[np.isfinite(r["rank"])]
