@@ -19,6 +19,7 @@ from aicity.build import resolve_spec
 from aicity.data import describe_coverage, find_unit, load_data
 from aicity.errors import InputError, PipelineError
 from aicity.framework import load_framework
+from aicity.i18n import value_text
 from aicity.result import IndexResult
 from aicity.store import default_store_path
 
@@ -362,8 +363,17 @@ def _frame_table(frame: pd.DataFrame, title: str, digits: int = 2) -> Table:
         table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
     # Ranks, counts and years are whole numbers; scores keep `digits`.
     whole = [str(c).startswith(("rank", "of", "year", "n_", "shared")) or str(c).endswith("rank") for c in frame.columns]
+    raw_value = [str(c) in ("value", "now", "needed") for c in frame.columns]  # raw data: as published
+
+    def cell(v, w: bool, raw: bool) -> str:
+        if not isinstance(v, float):
+            return str(v)
+        if raw and not np.isnan(v):
+            return value_text(v)
+        return _fmt(v, 0) if w else _fmt(v, digits)
+
     for _, row in frame.iterrows():
-        table.add_row(*[(_fmt(v, 0) if w else _fmt(v, digits)) if isinstance(v, float) else str(v) for v, w in zip(row, whole, strict=True)])
+        table.add_row(*[cell(v, w, r) for v, w, r in zip(row, whole, raw_value, strict=True)])
     return table
 
 
@@ -404,6 +414,9 @@ def profile(
     console.print(_frame_table(p.peers, "Nearest peers"))
     if p.coverage["missing"]:
         console.print("Missing (left missing, not estimated): " + ", ".join(p.coverage["missing"]))
+    if len(p.sources):
+        cols = [c for c in ("indicator", "value", "year", "geo", "publisher", "url") if c in p.sources.columns]
+        console.print(_frame_table(p.sources[cols], "Sources of every value", 4))
     if out:
         from aicity.export import atomic_write
 
