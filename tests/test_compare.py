@@ -125,7 +125,7 @@ def test_whatif_equals_a_rebuild_with_changed_data(bundled, tmp_path):
     values.loc[mask & (values.indicator == "gser_rank"), "value"] = 3
     path = tmp_path / "values.csv"
     values.to_csv(path, index=False)
-    rebuilt = aicity.build(None if False else aicity.bundled.framework_path(), path, units=aicity.bundled.units_path())
+    rebuilt = aicity.build(aicity.bundled.framework_path(), path, units=aicity.bundled.units_path())
     np.testing.assert_allclose(after.scores_array, rebuilt.scores_array, atol=1e-12)
     assert after.ranks.at["TYO", "AICI"] < bundled.ranks.at["TYO", "AICI"]
 

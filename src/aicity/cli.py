@@ -17,7 +17,7 @@ from rich.tree import Tree
 from aicity.build import build as build_index
 from aicity.build import resolve_spec
 from aicity.data import describe_coverage, find_unit, load_data
-from aicity.errors import InputError, PipelineError
+from aicity.errors import InputError, PipelineError, Problem
 from aicity.framework import load_framework
 from aicity.i18n import value_text
 from aicity.result import IndexResult
@@ -54,9 +54,7 @@ def _inputs(framework: Path | None, data: Path | None, units: Path | None):
     return fw, ds
 
 
-def _problem(reason: str):
-    from aicity.errors import Problem
-
+def _problem(reason: str) -> Problem:
     return Problem("command line", reason)
 
 

@@ -93,21 +93,27 @@ def _find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read(path: Path, number_columns: set[str] | None) -> pd.DataFrame:
-    """Read a table. CSVs go through Arrow's multi-threaded reader: number columns take the
-    missing-value tokens as empty, text columns never do, so a code such as 'NA' (Namibia)
-    survives. A number column holding text comes back as text and is checked cell by cell."""
-    if path.suffix.lower() not in (".csv", ".txt"):
-        return read_table(path)
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+def _is_csv(path: Path) -> bool:
+    return path.suffix.lower() in (".csv", ".txt")
 
+
+def _csv_header(path: Path) -> list[str]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh), [])
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise InputError([Problem(str(path), "duplicate column name(s) in the header", 1, c) for c in dupes])
-    text = {c: pa.string() for c in header if number_columns is not None and c not in number_columns}
+    return header
+
+
+def _read_csv(path: Path, header: list[str], number_columns: set[str]) -> pd.DataFrame:
+    """Arrow's multi-threaded reader: number columns take the missing-value tokens as empty,
+    text columns never do, so a code such as 'NA' (Namibia) survives. A number column holding
+    text comes back as text and is checked cell by cell."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    text = {c: pa.string() for c in header if c not in number_columns}
     options = pacsv.ConvertOptions(null_values=list(MISSING_TOKENS), strings_can_be_null=False, column_types=text)
     try:
         table = pacsv.read_csv(path, convert_options=options)
@@ -291,12 +297,14 @@ def load_data(
     if not path.exists():
         raise InputError([Problem(str(path), "file not found")])
     variables, _ = _variables(framework)
-    header = read_table(path).columns if path.suffix.lower() not in (".csv", ".txt") else None
-    if header is None:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
-    lower = {c.lower() for c in header}
-    is_long = all(c in lower for c in LONG_REQUIRED)
-    df = _read(path, {c for c in header if c.lower() == "value" or c.lower() == "year"} if is_long else variables)
+    # XLSX and Parquet are read once, typed as stored; a CSV's header decides which columns
+    # are numbers before the one read of its body.
+    df = None if _is_csv(path) else read_table(path)
+    header = _csv_header(path) if df is None else list(df.columns)
+    is_long = all(c in {h.lower() for h in header} for c in LONG_REQUIRED)
+    if df is None:
+        numbers = {c for c in header if c.lower() in ("value", "year")} if is_long else variables
+        df = _read_csv(path, header, numbers)
     problems: list[Problem] = []
     dataset = (_load_long if is_long else _load_wide)(path, df, framework, problems)
     hashes = {str(path): file_hash(path)}
