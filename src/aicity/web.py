@@ -166,6 +166,7 @@ class Explorer:
     _plan: Any = None
 
     _names: dict[str, list[str]] = field(default_factory=dict)
+    _fixed: dict[str, str] = field(default_factory=dict)  # JSON of the unit and name columns
 
     @property
     def fw(self):
@@ -213,12 +214,11 @@ class Explorer:
         ).encode()
 
     def fixed_json(self, lang: str) -> str:
-        key = f"fixed-{lang}"
-        if key not in self._names:
+        if lang not in self._fixed:
             units = json.dumps(self.result.units, ensure_ascii=False)
             names = json.dumps(self.names(lang), ensure_ascii=False)
-            self._names[key] = f'"units":{units},"names":{names}'  # type: ignore[assignment]
-        return self._names[key]  # type: ignore[return-value]
+            self._fixed[lang] = f'"units":{units},"names":{names}'
+        return self._fixed[lang]
 
     def name(self, unit: str, lang: str) -> str:
         return self.result.dataset.unit_name(unit, lang)
