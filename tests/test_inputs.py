@@ -208,3 +208,16 @@ def test_duplicate_column_names_are_reported(tmp_path):
     path.write_text("unit,a,b,a\nX,1,2,3\n")
     with pytest.raises(InputError, match=r"row 1, column 'a': duplicate column name"):
         aicity.load_data(path, aicity.load_framework(FW))
+
+
+def test_a_data_file_rewritten_while_read_is_refused_not_hashed(tmp_path):
+    """The run records the hash of the file it parsed; a file changed in between would give
+    the hash of data the run never saw."""
+    from aicity.data import _unchanged_file_hash
+
+    path = tmp_path / "data.csv"
+    path.write_text("unit,a\nX,1\n")
+    before = path.stat()
+    path.write_text("unit,a\nX,1\nY,2\n")
+    with pytest.raises(InputError, match="changed while it was being read"):
+        _unchanged_file_hash(path, before)

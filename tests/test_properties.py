@@ -37,6 +37,40 @@ def test_ranks_are_between_1_and_n_and_best_is_1(x):
     assert np.all(r[x == x.max()] == 1)
 
 
+def _ranks_by_definition(x: np.ndarray) -> np.ndarray:
+    """1 + the number of units scoring more than the unit by over 1e-9 (relative)."""
+    out = np.full(len(x), np.nan)
+    for i, v in enumerate(x):
+        if not np.isnan(v):
+            out[i] = 1 + np.sum(x[~np.isnan(x)] > v + 1e-9 * abs(v))
+    return out
+
+
+# Scores drawn from a few values, nudged by less or more than the tolerance, with gaps:
+# ties, near-ties on both sides of the tolerance, and missing scores in one column.
+nudged = st.tuples(st.sampled_from([-3.0, 0.0, 1.0, 2.5, 1e6]), st.sampled_from([0.0, 1e-12, 5e-10, 2e-9, 1e-6]))
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(nudged, st.none()), min_size=1, max_size=40), st.integers(1, 4))
+def test_ranks_follow_the_definition_with_ties_near_ties_and_missing(cells, n_cols):
+    x = np.array([np.nan if c is None else c[0] * (1 + c[1]) + c[1] for c in cells])
+    columns = np.stack([np.roll(x, k) for k in range(n_cols)], axis=1)
+    ranks = rank_desc(columns)
+    for k in range(n_cols):
+        np.testing.assert_array_equal(ranks[:, k], _ranks_by_definition(columns[:, k]))
+
+
+def test_ranks_of_a_large_block_follow_the_definition():
+    """Large enough to be ranked in parallel blocks of rows."""
+    rng = np.random.default_rng(3)
+    x = np.round(rng.normal(size=(300, 700)), 2)  # many exact ties
+    x[rng.random(x.shape) < 0.05] = np.nan
+    ranks = rank_desc(x)
+    for k in (0, 1, 350, 699):
+        np.testing.assert_array_equal(ranks[:, k], _ranks_by_definition(x[:, k]))
+
+
 def _plan():
     codes = ["a", "b", "c", "P1", "P2", "I"]
     parents = {"a": "P1", "b": "P1", "c": "P2", "P1": "I", "P2": "I", "I": None}
@@ -59,3 +93,11 @@ def test_raising_a_positive_indicator_never_lowers_the_units_score(x, unit, ind,
     b, a = before[unit, -1], after[unit, -1]
     if not np.isnan(b):
         assert a >= b - 1e-9
+
+
+@given(st.lists(st.tuples(st.sampled_from([-2.0, 0.5, 1.0, 3e5]), st.integers(-3, 3)), min_size=2, max_size=60))
+def test_ranks_of_scores_a_few_ulps_apart_follow_the_definition(cells):
+    """Scores a few units in the last place apart, in any order: the ranking's sort keys
+    cannot tell them apart, and the exact fallback must."""
+    x = np.array([v + k * np.spacing(v) for v, k in cells])
+    np.testing.assert_array_equal(rank_desc(x[:, None])[:, 0], _ranks_by_definition(x))

@@ -8,17 +8,61 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 REL_TOL = 1e-9
-# NumPy's sort and searchsorted release the GIL, so blocks of rows rank in parallel threads.
+# NumPy's sorts release the GIL, so blocks of rows rank in parallel threads.
 _THREADS = max(1, min(8, os.cpu_count() or 1))
 _PARALLEL_MIN_CELLS = 200_000
 
 
-def _rank_rows(neg: np.ndarray, thresholds: np.ndarray, out: np.ndarray) -> None:
-    """Sort each row once and count, with a binary search, the units ahead of each unit by
-    more than the tolerance: faster here than argsort-and-scatter."""
-    srt = np.sort(np.where(np.isnan(neg), np.inf, neg), axis=-1)
-    for k in range(neg.shape[0]):
-        out[k] = np.searchsorted(srt[k], thresholds[k], side="left") + 1.0
+_CHUNK_CELLS = 1 << 16
+
+
+def _rank_rows(flat: np.ndarray, out: np.ndarray, rel_tol: float) -> None:
+    """Rank each row of `flat` into `out`, a few rows at a time: the temporaries stay small
+    enough to be reused from cache instead of being fresh memory on every call."""
+    step = max(1, _CHUNK_CELLS // max(1, flat.shape[-1]))
+    for start in range(0, flat.shape[0], step):
+        _rank_chunk(flat[start : start + step], out[start : start + step], rel_tol)
+
+
+def _rank_chunk(flat: np.ndarray, out: np.ndarray, rel_tol: float) -> None:
+    """Rank each row of `flat` (codes x units) into `out`.
+
+    The units are put best first by sorting one 64-bit key per unit: the order-preserving
+    bits of its negated score with the lowest bits replaced by its position, so the sorted
+    keys carry the order itself (an integer sort is faster than an argsort). Scores closer
+    than those few bits (about 1e-12 relative) may come out of order; such a row is found and
+    sorted exactly. A unit whose predecessor scores more than it by over the tolerance has
+    exactly as many units ahead of it as its position; only units in a near-tie need a
+    binary search for the first unit they are tied with.
+    """
+    n = flat.shape[-1]
+    bits = max(1, (n - 1).bit_length())
+    neg = np.negative(flat)
+    np.copyto(neg, np.inf, where=np.isnan(neg))  # missing scores sort last
+    neg += 0.0  # -0.0 becomes 0.0, so equal scores have equal bits
+    raw = neg.view(np.uint64)
+    # Flip every bit of a negative float and the sign bit of the rest: unsigned order = float order.
+    key = np.where(raw >> np.uint64(63), ~raw, raw | np.uint64(1 << 63))
+    low = np.uint64((1 << bits) - 1)
+    key &= ~low
+    key |= np.arange(n, dtype=np.uint64)
+    key.sort(axis=-1)
+    order = (key & low).astype(np.intp)
+    ordered = np.take_along_axis(neg, order, axis=-1)
+    with np.errstate(invalid="ignore"):
+        thresholds = ordered - rel_tol * np.abs(ordered)
+    thresholds[np.isinf(ordered)] = np.inf
+    out_of_order = (ordered[:, 1:] < ordered[:, :-1]).any(axis=-1)
+    near_tie = np.zeros(flat.shape, dtype=bool)
+    near_tie[:, 1:] = ordered[:, :-1] >= thresholds[:, 1:]
+    near_tie &= np.isfinite(ordered)  # missing scores get no rank anyway
+    np.put_along_axis(out, order, np.arange(1.0, n + 1.0)[None, :], axis=-1)
+    for k in np.flatnonzero(near_tie.any(axis=-1) | out_of_order):
+        if out_of_order[k]:
+            exact, idx = np.sort(ordered[k]), np.arange(n)
+        else:
+            exact, idx = ordered[k], np.flatnonzero(near_tie[k])
+        out[k, order[k, idx]] = np.searchsorted(exact, thresholds[k, idx], side="left") + 1.0
 
 
 def rank_desc(scores: np.ndarray, rel_tol: float = REL_TOL) -> np.ndarray:
@@ -33,16 +77,14 @@ def rank_desc(scores: np.ndarray, rel_tol: float = REL_TOL) -> np.ndarray:
     moved = np.ascontiguousarray(np.moveaxis(scores, -2, -1))  # (..., codes, units)
     flat = moved.reshape(-1, moved.shape[-1]) if moved.size else moved.reshape(0, 0)
     out = np.empty_like(flat)
-    neg = -flat
-    thresholds = neg - rel_tol * np.abs(flat)
     n_blocks = min(_THREADS, flat.shape[0]) if flat.size >= _PARALLEL_MIN_CELLS else 1
     if n_blocks > 1:
         edges = np.linspace(0, flat.shape[0], n_blocks + 1).astype(int)
         blocks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
         with ThreadPoolExecutor(n_blocks) as pool:
-            list(pool.map(lambda b: _rank_rows(neg[b], thresholds[b], out[b]), blocks))
+            list(pool.map(lambda b: _rank_rows(flat[b], out[b], rel_tol), blocks))
     else:
-        _rank_rows(neg, thresholds, out)
+        _rank_rows(flat, out, rel_tol)
     out[np.isnan(flat)] = np.nan
     return np.moveaxis(out.reshape(moved.shape), -1, -2)
 
@@ -67,7 +109,8 @@ def rank_with_order(values: np.ndarray, rel_tol: float = REL_TOL) -> tuple[np.nd
     key = np.where(np.isnan(values), np.inf, -values)
     order = np.argsort(key, kind="stable")
     neg_sorted = key[order]
-    thresholds = neg_sorted - rel_tol * np.abs(neg_sorted)
+    with np.errstate(invalid="ignore"):  # missing scores sort last as +inf
+        thresholds = neg_sorted - rel_tol * np.abs(neg_sorted)
     ranks = np.empty(len(values))
     ranks[order] = np.searchsorted(neg_sorted, thresholds, side="left") + 1.0
     ranks[np.isnan(values)] = np.nan
