@@ -87,3 +87,29 @@ def test_sources_command_prints_every_value_with_its_source(values):
     assert len(table) == len(values)
     seoul = CliRunner().invoke(app, ["sources", "--format", "csv", "--unit", "서울"])
     assert set(pd.read_csv(io.StringIO(seoul.output)).unit) == {"SEL"}
+
+
+def test_docs_data_page_matches_the_data_files():
+    """The framework tree, indicator sections and coverage table of docs/data.md are
+    generated; regenerate with `python -m aicity.datadoc` after changing the data."""
+    from pathlib import Path
+
+    from aicity.datadoc import render_blocks, update
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "data.md"
+    text = page.read_text(encoding="utf-8")
+    assert update(text, render_blocks()) == text, "docs/data.md is stale: run python -m aicity.datadoc"
+
+
+def test_docs_generator_refuses_a_page_without_its_blocks():
+    from aicity.datadoc import update
+
+    with pytest.raises(ValueError, match="generated blocks"):
+        update("# no blocks here\n", {"framework": "x"})
+
+
+def test_docs_generator_replaces_only_inside_the_markers():
+    from aicity.datadoc import update
+
+    page = "intro\n<!-- BEGIN GENERATED: a -->\nold\n<!-- END GENERATED: a -->\noutro\n"
+    assert update(page, {"a": "new\n"}) == "intro\n<!-- BEGIN GENERATED: a -->\nnew\n<!-- END GENERATED: a -->\noutro\n"

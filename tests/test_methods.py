@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+import aicity
 from aicity.errors import PipelineError
 from aicity.pipeline.aggregate import aggregate_level, rescale_minmax
 from aicity.pipeline.denominate import denominate
@@ -14,7 +15,7 @@ from aicity.pipeline.impute import impute
 from aicity.pipeline.normalize import normalize
 from aicity.pipeline.rank import rank_desc, rank_within_groups
 from aicity.pipeline.screen import coverage, screen
-from aicity.pipeline.treat import kurtosis, log_ct, skewness, winsorise_log_column
+from aicity.pipeline.treat import kurtosis, log_ct, skewness, treat, winsorise_log_column
 
 X = np.array([[1.0], [2.0], [3.0], [5.0]])
 UP, DOWN = np.array([1.0]), np.array([-1.0])
@@ -192,6 +193,28 @@ def test_winsorising_one_outlier():
     out, rep = winsorise_log_column(x)
     assert rep.status == "winsorised" and rep.winsorised_high == [9]
     np.testing.assert_array_equal(out, [1, 2, 3, 4, 5, 6, 7, 8, 9, 9])
+
+
+def test_an_excluded_indicator_is_left_as_it_is_and_reported():
+    x = np.array([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6], [7, 7], [8, 8], [9, 9], [100.0, 100.0]])
+    out, reports = treat(x, exclude=np.array([False, True]))
+    np.testing.assert_array_equal(out[:, 0], [1, 2, 3, 4, 5, 6, 7, 8, 9, 9])  # winsorised
+    np.testing.assert_array_equal(out[:, 1], x[:, 1])  # as it was
+    assert [r.status for r in reports] == ["winsorised", "excluded"]
+    assert reports[1].skew_after == reports[1].skew_before == skewness(x[:, 1])
+
+
+def test_treat_false_in_the_framework_reaches_the_build(tmp_path):
+    spec = {
+        "index": {"code": "I", "names": {"en": "I"}},
+        "groups": [{"code": "P", "parent": "I"}],
+        "indicators": [{"code": "a", "parent": "P"}, {"code": "b", "parent": "P", "treat": False}],
+    }
+    rows = "".join(f"U{i},{v},{v}\n" for i, v in enumerate([1, 2, 3, 4, 5, 6, 7, 8, 9, 100]))
+    (tmp_path / "d.csv").write_text("unit,a,b\n" + rows)
+    result = aicity.build(spec, tmp_path / "d.csv", {"treat": {"method": "winsorise_log"}})
+    assert result.stages["treated"]["a"].max() == 9 and result.stages["treated"]["b"].max() == 100
+    assert result.treatment.set_index("indicator").status.to_dict() == {"a": "winsorised", "b": "excluded"}
 
 
 def test_log_fallback_when_winsorising_is_not_allowed():

@@ -154,7 +154,10 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
         elif step == "treat":
             reports = []
             if params["method"] != "none":
-                x, reports = treat(x, params["method"], int(params["winmax"]), float(params["skew"]), float(params["kurtosis"]))
+                exclude = np.array([not fw.node(c).treat for c in codes])
+                x, reports = treat(
+                    x, params["method"], int(params["winmax"]), float(params["skew"]), float(params["kurtosis"]), exclude
+                )
             treatment = _treatment_table(reports, codes, units) if reports else pd.DataFrame()
             stages["treated"] = _frame(x, units, codes)
         elif step == "normalize":

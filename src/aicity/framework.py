@@ -38,6 +38,9 @@ class Node:
     denominator: str | None = None
     goalposts: tuple[float, float] | None = None
     target: float | None = None
+    # False: the outlier treatment leaves this indicator as it is (COINr's per-indicator
+    # "none"), e.g. a bounded share whose extreme values are real, not errors.
+    treat: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def name(self, lang: str = "en") -> str:
@@ -282,7 +285,7 @@ def _names(raw: Any, code: str, source: str, problems: list[Problem]) -> dict[st
 
 _NODE_KEYS = {
     "code", "parent", "weight", "direction", "unit", "names", "name", "description",
-    "denominator", "goalposts", "target",
+    "denominator", "goalposts", "target", "treat",
 }
 
 
@@ -347,6 +350,10 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
                 else:
                     gp = tuple(_number(g, "goalpost", code, source, problems) for g in gp)
             direction = entry.get("direction", 1)
+            treat = entry.get("treat", True)
+            if not isinstance(treat, bool):
+                problems.append(Problem(source, f"'{code}': treat must be true or false, got {treat!r}"))
+                treat = True
             nodes.append(
                 Node(
                     code=code,
@@ -362,6 +369,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
                     target=None
                     if entry.get("target") is None
                     else _number(entry["target"], "target", code, source, problems),
+                    treat=treat,
                     extra={k: v for k, v in entry.items() if k not in _NODE_KEYS},
                 )
             )

@@ -51,7 +51,7 @@ def log_ct(x: np.ndarray) -> np.ndarray:
 class TreatmentReport:
     """What happened to one indicator."""
 
-    status: str  # "passed" | "winsorised" | "log" | "log_failed"
+    status: str  # "passed" | "winsorised" | "log" | "log_failed" | "excluded"
     skew_before: float
     kurt_before: float
     skew_after: float
@@ -98,8 +98,16 @@ def winsorise_log_column(x: np.ndarray, winmax: int = 5, skew: float = 2.0, kurt
     return logged, TreatmentReport(status, s0, k0, skewness(logged), kurtosis(logged))
 
 
-def treat(x: np.ndarray, method: str = "winsorise_log", winmax: int = 5, skew: float = 2.0, kurtosis_max: float = 3.5) -> tuple[np.ndarray, list[TreatmentReport]]:
-    """Treat each indicator column of (units, indicators)."""
+def treat(
+    x: np.ndarray,
+    method: str = "winsorise_log",
+    winmax: int = 5,
+    skew: float = 2.0,
+    kurtosis_max: float = 3.5,
+    exclude: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[TreatmentReport]]:
+    """Treat each indicator column of (units, indicators); columns where `exclude` is True
+    are left as they are and reported as "excluded"."""
     if method == "none":
         return x.copy(), []
     if method != "winsorise_log":
@@ -107,6 +115,10 @@ def treat(x: np.ndarray, method: str = "winsorise_log", winmax: int = 5, skew: f
     out = np.empty_like(x, dtype=float)
     reports = []
     for j in range(x.shape[1]):
-        out[:, j], rep = winsorise_log_column(x[:, j], winmax, skew, kurtosis_max)
+        if exclude is not None and exclude[j]:
+            s0, k0 = skewness(x[:, j]), kurtosis(x[:, j])
+            out[:, j], rep = x[:, j], TreatmentReport("excluded", s0, k0, s0, k0)
+        else:
+            out[:, j], rep = winsorise_log_column(x[:, j], winmax, skew, kurtosis_max)
         reports.append(rep)
     return out, reports

@@ -1,0 +1,154 @@
+"""The generated parts of docs/data.md: the framework tree, one section per indicator, and the
+coverage table, all read from the bundled data files so the page cannot drift from them.
+
+    python -m aicity.datadoc [docs/data.md]      # rewrite the generated blocks in place
+
+Each block sits between `<!-- BEGIN GENERATED: name -->` and `<!-- END GENERATED: name -->`;
+everything outside the markers (rules, caveats, gaps, licences) is written by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from aicity.bundled import data_path, framework_path, units_path
+from aicity.framework import Framework, load_framework
+
+GEO_LETTER = {"city": "c", "metro": "m", "country": "n"}
+BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (\w+) -->\n)(.*?)(<!-- END GENERATED: \2 -->)", re.S)
+
+
+def _names(fw: Framework, code: str) -> str:
+    node = fw.node(code)
+    return " / ".join(node.names[lang] for lang in ("en", "ko", "ja") if node.names.get(lang))
+
+
+def framework_block(fw: Framework) -> str:
+    lines = []
+    for pillar in fw.children[fw.index_code]:
+        lines.append(f"- **{pillar}** {_names(fw, pillar)}")
+        for sub in fw.children[pillar]:
+            kids = ", ".join(f"`{c}`" for c in fw.children[sub])
+            lines.append(f"  - **{sub}** {_names(fw, sub)}: {kids}")
+    context = ", ".join(f"`{c.code}`" for c in fw.context)
+    lines.append("")
+    lines.append(f"{len(fw.indicators)} scored indicators; context (shown, not scored): {context}.")
+    return "\n".join(lines) + "\n"
+
+
+def _path_to_pillar(fw: Framework, code: str) -> str:
+    chain = []
+    parent = fw.node(code).parent
+    while parent and parent != fw.index_code:
+        chain.append(parent)
+        parent = fw.node(parent).parent
+    return " > ".join(reversed(chain))
+
+
+def indicators_block(fw: Framework, values: pd.DataFrame, unit_order: list[str]) -> str:
+    out = []
+    n_units = len(unit_order)
+    for code in fw.indicators:
+        node = fw.node(code)
+        rows = values[values.indicator == code]
+        direction = "1 (higher is better)" if node.direction == 1 else "-1 (lower is better)"
+        extra = node.extra
+        publishers = Counter(rows.publisher.fillna("?"))
+        geos = Counter(rows.geo.fillna("?"))
+        years = sorted({int(y) for y in rows.year.dropna()})
+        present = [u for u in unit_order if u in set(rows.unit)]
+        other_names = " / ".join(node.names[lang] for lang in ("ko", "ja") if node.names.get(lang))
+        why = extra.get("rationale", "")
+        theme = extra.get("theme")
+        out += [
+            f"### `{code}`: {node.name('en')}",
+            "",
+            f"- Names: {other_names}",
+            f"- Pillar: {_path_to_pillar(fw, code)}; direction {direction}; unit: {node.unit}; "
+            f"preferred geo: {extra.get('preferred_geo', '?')}"
+            + ("" if node.treat else "; outlier treatment: none (`treat: false`)"),
+            f"- Definition: {node.description}",
+            f"- Why: {why}" + (f" Theme: {theme}." if theme else ""),
+            "- Sources: " + "; ".join(f"{p} ({n})" for p, n in sorted(publishers.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "- Geo of the values: "
+            + ", ".join(f"{g} {n}" for g, n in sorted(geos.items(), key=lambda kv: (-kv[1], kv[0])))
+            + f"; years: {', '.join(str(y) for y in years)}",
+            f"- Coverage: {len(present)}/{n_units} units: {', '.join(present)}",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def coverage_block(fw: Framework, values: pd.DataFrame, units: pd.DataFrame) -> str:
+    codes = fw.indicators
+    scored = values[values.indicator.isin(codes)]
+    geo = {(r.unit, r.indicator): GEO_LETTER.get(str(r.geo), "?") for r in scored.itertuples()}
+    header = "| Unit | City | Present | Share | " + " | ".join(str(i + 1) for i in range(len(codes))) + " |"
+    lines = [
+        "Share of the scored indicators with a value (`c` city, `m` metro/cluster, `n` national proxy, `.` missing).",
+        "",
+        header,
+        "|" + "---|" * (4 + len(codes)),
+    ]
+    for unit in units.index:
+        marks = [geo.get((unit, c), ".") for c in codes]
+        have = sum(m != "." for m in marks)
+        lines.append(
+            f"| {unit} | {units.at[unit, 'name_en']} | {have}/{len(codes)} | {have / len(codes):.0%} | "
+            + " | ".join(marks)
+            + " |"
+        )
+    filled, cells = len(scored), len(units) * len(codes)
+    by_geo = Counter(scored.geo)
+    shares = ", ".join(f"{g} {n} ({n / filled:.0%})" for g, n in sorted(by_geo.items(), key=lambda kv: -kv[1]))
+    columns = ", ".join(f"{i + 1} `{c}`" for i, c in enumerate(codes))
+    lines += [
+        "",
+        f"Overall: {filled}/{cells} unit-indicator cells filled ({filled / cells:.0%}). "
+        f"Geographic unit of the values: {shares}. Column numbers: {columns}.",
+    ]
+    context = []
+    for ctx in fw.context:
+        rows = values[(values.indicator == ctx.code)]
+        cells_text = ", ".join(f"{r.unit} {r.value:,.10g} ({int(r.year)})" for r in rows.itertuples())
+        context.append(f"`{ctx.code}`: {cells_text or 'none'}")
+    lines += ["", "Context values: " + "; ".join(context) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def render_blocks(fw: Framework | None = None, values: pd.DataFrame | None = None, units: pd.DataFrame | None = None) -> dict[str, str]:
+    """The generated blocks of docs/data.md, by name, from the bundled data (or the given)."""
+    fw = fw or load_framework(framework_path())
+    values = values if values is not None else pd.read_csv(data_path())
+    units = units if units is not None else pd.read_csv(units_path()).set_index("code")
+    return {
+        "framework": framework_block(fw),
+        "indicators": indicators_block(fw, values, list(units.index)),
+        "coverage": coverage_block(fw, values, units),
+    }
+
+
+def update(text: str, blocks: dict[str, str]) -> str:
+    """`text` with every generated block replaced; a block named in neither is an error."""
+    found = {m.group(2) for m in BLOCK.finditer(text)}
+    if found != set(blocks):
+        raise ValueError(f"generated blocks in the page {sorted(found)} differ from those rendered {sorted(blocks)}")
+    return BLOCK.sub(lambda m: m.group(1) + blocks[m.group(2)] + m.group(4), text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    path = Path((argv or sys.argv[1:] or ["docs/data.md"])[0])
+    text = path.read_text(encoding="utf-8")
+    new = update(text, render_blocks())
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    print(f"{path}: {'updated' if new != text else 'already up to date'}")
+
+
+if __name__ == "__main__":
+    main()
