@@ -142,14 +142,17 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
             x = filled
             stages["imputed"] = _frame(x, units, codes)
         elif step == "screen":
-            basis = x if params["on"] == "input" else raw[kept]
-            cov = coverage(basis)
-            keep = screen(basis, float(params["min_coverage"]), cov)
-            out = pd.DataFrame({"unit": units[~keep], "coverage": cov[~keep]})
-            screened_out = pd.concat([screened_out, out], ignore_index=True) if len(screened_out) else out
-            idx = np.flatnonzero(kept)
-            kept[idx[~keep]] = False
-            x, units, imputed = x[keep], units[keep], imputed[keep]
+            # A threshold of 0 keeps every unit (the default): nothing to count or copy.
+            if float(params["min_coverage"]) > 0:
+                basis = x if params["on"] == "input" else raw[kept]
+                cov = coverage(basis)
+                keep = screen(basis, float(params["min_coverage"]), cov)
+                if not keep.all():
+                    out = pd.DataFrame({"unit": units[~keep], "coverage": cov[~keep]})
+                    screened_out = pd.concat([screened_out, out], ignore_index=True) if len(screened_out) else out
+                    idx = np.flatnonzero(kept)
+                    kept[idx[~keep]] = False
+                    x, units, imputed = x[keep], units[keep], imputed[keep]
             stages["screened"] = _frame(x, units, codes)
         elif step == "treat":
             reports = []

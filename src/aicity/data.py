@@ -150,12 +150,12 @@ def _csv_header(path: Path, start: bytes) -> list[str]:
     return header
 
 
-def _read_csv(path: Path, header: list[str], number_columns: set[str]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+def _read_csv(path: Path, header: list[str], number_columns: set[str]) -> tuple[pd.DataFrame, dict[str, object]]:
     """Arrow's multi-threaded reader: number columns take the missing-value tokens as empty,
     text columns never do, so a code such as 'NA' (Namibia) survives.
 
-    Returns the text columns as a frame, and the number columns Arrow could parse whole as
-    float64 arrays (missing as NaN) without a pandas round trip. A number column holding text
+    Returns the text columns as a frame, and the number columns Arrow could parse whole, as
+    Arrow columns (None: all missing) for `_fill_column`, without a pandas round trip. A number column holding text
     comes back in the frame, as text, to be checked cell by cell."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -177,14 +177,26 @@ def _read_csv(path: Path, header: list[str], number_columns: set[str]) -> tuple[
             table = pacsv.read_csv(path, read_options=read, convert_options=options)
         except pa.ArrowInvalid as exc:
             raise InputError([Problem(str(path), f"cannot be read as CSV: {exc}")]) from exc
-    numbers: dict[str, np.ndarray] = {}
+    numbers: dict[str, object] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name in number_columns and (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-            numbers[name] = column.to_numpy().astype(float, copy=False)  # nulls come back as NaN
+            numbers[name] = column
         elif name in number_columns and pa.types.is_null(column.type):
-            numbers[name] = np.full(table.num_rows, np.nan)  # every cell a missing-value token
+            numbers[name] = None  # every cell a missing-value token
     rest = table.drop_columns(list(numbers)) if numbers else table
     return rest.to_pandas(), numbers
+
+
+def _fill_column(out: np.ndarray, column: object) -> None:
+    """Copy an Arrow number column into `out`, chunk by chunk (nulls as NaN): one copy, not a
+    concatenation first."""
+    if column is None:
+        out[:] = np.nan
+        return
+    start = 0
+    for chunk in column.chunks:  # type: ignore[attr-defined]
+        out[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        start += len(chunk)
 
 
 def _to_numbers(col: pd.Series, file: str, column: str, problems: list[Problem]) -> np.ndarray:
@@ -278,10 +290,10 @@ def _load_wide(
     df: pd.DataFrame,
     framework: Framework,
     problems: list[Problem],
-    parsed: dict[str, np.ndarray] | None = None,
+    parsed: dict[str, object] | None = None,
     header: list[str] | None = None,
 ) -> Dataset:
-    """A row per unit. `parsed` holds number columns already read as float64 (from a CSV);
+    """A row per unit. `parsed` holds number columns Arrow parsed whole (from a CSV);
     every other variable column in `df` is checked cell by cell. Columns keep the order of
     `header` (the file's)."""
     file = str(path)
@@ -304,7 +316,7 @@ def _load_wide(
     matrix = np.empty((len(units), len(codes)), order="F")
     for j, col in enumerate(codes):
         if col in parsed:
-            matrix[:, j] = parsed[col]
+            _fill_column(matrix[:, j], parsed[col])
             _report_infinities(matrix[:, j], file, col, problems)
         else:
             matrix[:, j] = _to_numbers(units[col], file, col, problems)
@@ -385,7 +397,10 @@ def _read_dataset(path: Path, framework: Framework, variables: set[str]) -> tupl
     is_long = all(c in {h.lower() for h in header} for c in LONG_REQUIRED)
     if is_long:
         df, parsed = _read_csv(path, header, {c for c in header if c.lower() in ("value", "year")})
-        df = df.assign(**{c: pd.Series(v, index=df.index) for c, v in parsed.items()})[header]
+        filled = {c: np.empty(len(df)) for c in parsed}
+        for c, column in parsed.items():
+            _fill_column(filled[c], column)
+        df = df.assign(**{c: pd.Series(v, index=df.index) for c, v in filled.items()})[header]
         dataset = _load_long(path, df, framework, problems)
     else:
         df, parsed = _read_csv(path, header, variables)

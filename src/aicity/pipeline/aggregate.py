@@ -126,11 +126,18 @@ def aggregate_level(
     present is missing.
     """
     child_codes = child_codes or [str(i) for i in range(xc.shape[-1])]
+    w = np.asarray(weights, dtype=float)
+    groups = _groups_of(membership) if xc.ndim == 2 and w.ndim == 1 else None
+    if groups is not None:
+        # Children side by side per group: each group's block is then a view, not a copy.
+        order = np.concatenate(groups) if groups else np.arange(0)
+        if len(order) < xc.shape[-1] or not np.array_equal(order, np.arange(len(order))):
+            xc, w, membership = xc[:, order], w[order], membership[order]
+            child_codes = [child_codes[i] for i in order]
+            groups = _groups_of(membership)
     present = ~np.isnan(xc)
     complete = bool(present.all())
-    w = np.asarray(weights, dtype=float)
     wm = w[..., :, None] * membership  # (..., children, groups); batches line up with xc's
-    groups = _groups_of(membership) if xc.ndim == 2 and w.ndim == 1 else None
 
     def weighted(a: np.ndarray, wm: np.ndarray) -> np.ndarray:
         return _weighted_by_group(a, w, groups) if groups is not None else _weighted_dense(a, wm)

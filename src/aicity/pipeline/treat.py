@@ -98,6 +98,33 @@ def winsorise_log_column(x: np.ndarray, winmax: int = 5, skew: float = 2.0, kurt
     return logged, TreatmentReport(status, s0, k0, skewness(logged), kurtosis(logged))
 
 
+def _skew_kurt(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of (units, columns): non-missing count, sample skewness G1 and excess
+    kurtosis G2, the same estimators as `skewness` and `kurtosis` (0 where undefined).
+    Computed a few columns at a time, so the passes over each block stay in cache; each
+    column's sums are the same either way."""
+    step = max(1, (1 << 16) // max(1, x.shape[0]))
+    if x.shape[1] <= step:
+        return _skew_kurt_block(x)
+    parts = [_skew_kurt_block(x[:, i : i + step]) for i in range(0, x.shape[1], step)]
+    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def _skew_kurt_block(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    present = ~np.isnan(x)
+    n = present.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(present, x, 0.0).sum(axis=0) / n
+        dev = np.where(present, x - mean, 0.0)
+        dev2 = dev * dev
+        m2, m3, m4 = dev2.sum(axis=0) / n, (dev2 * dev).sum(axis=0) / n, (dev2 * dev2).sum(axis=0) / n
+        skew = np.sqrt(n * (n - 1.0)) / (n - 2.0) * m3 / m2**1.5
+        kurt = (n - 1.0) / ((n - 2.0) * (n - 3.0)) * ((n + 1.0) * m4 / m2**2 - 3.0 * (n - 1.0))
+    skew = np.where((n >= 3) & (m2 > 0), skew, 0.0)
+    kurt = np.where((n >= 4) & (m2 > 0), kurt, 0.0)
+    return n, skew, kurt
+
+
 def treat(
     x: np.ndarray,
     method: str = "winsorise_log",
@@ -106,19 +133,81 @@ def treat(
     kurtosis_max: float = 3.5,
     exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[TreatmentReport]]:
-    """Treat each indicator column of (units, indicators); columns where `exclude` is True
-    are left as they are and reported as "excluded"."""
+    """Treat each indicator column of (units, indicators) as `winsorise_log_column` does, a
+    block of columns at once: every round winsorises the block's columns still failing the
+    check side by side, so the cost is a few passes over the data rather than a Python loop
+    per indicator. Columns where `exclude` is True are left as they are ("excluded")."""
     if method == "none":
         return x.copy(), []
     if method != "winsorise_log":
         raise ValueError(f"unknown treatment '{method}'; choose from none, winsorise_log")
-    out = np.empty_like(x, dtype=float)
+    x = np.asarray(x, dtype=float)
+    excluded = np.zeros(x.shape[1], dtype=bool) if exclude is None else np.asarray(exclude, dtype=bool)
+    # A few columns at a time: every pass of every round then runs in cache.
+    step = max(1, (1 << 16) // max(1, x.shape[0]))
+    out = np.empty_like(x)
+    reports: list[TreatmentReport] = []
+    for i in range(0, x.shape[1], step):
+        out[:, i : i + step], part = _treat_block(x[:, i : i + step], winmax, skew, kurtosis_max, excluded[i : i + step])
+        reports += part
+    return out, reports
+
+
+def _treat_block(
+    x: np.ndarray, winmax: int, skew: float, kurtosis_max: float, excluded: np.ndarray
+) -> tuple[np.ndarray, list[TreatmentReport]]:
+    n_cols = x.shape[1]
+    out = x.copy(order="K")
+    count, s0, k0 = _skew_kurt(x)
+    ok = (np.abs(s0) < skew) | (k0 < kurtosis_max)
+    high = np.zeros(x.shape, dtype=bool)  # the points now at the clipped top, per column
+    low = np.zeros(x.shape, dtype=bool)
+    n_moved = np.zeros(n_cols, dtype=int)
+    going = ~ok & ~excluded & (count >= 3)
+    s_now, k_now = s0.copy(), k0.copy()  # each round's check is the next round's side
+    while True:
+        cols = np.flatnonzero(going & (n_moved < winmax))
+        if len(cols) == 0:
+            break
+        block = out[:, cols]
+        up = s_now[cols] >= 0
+        for side, at_end, moved in ((up, np.fmax, high), (~up, np.fmin, low)):
+            if not side.any():
+                continue
+            sub = block[:, side]
+            at = sub == at_end.reduce(sub, axis=0)
+            inside = at_end.reduce(np.where(at, np.nan, sub), axis=0)
+            block[:, side] = np.where(at, inside, sub)
+            moved[:, cols[side]] = at
+        out[:, cols] = block
+        n_moved[cols] = high[:, cols].sum(axis=0) + low[:, cols].sum(axis=0)
+        _, s_now[cols], k_now[cols] = _skew_kurt(block)
+        passed_now = (np.abs(s_now[cols]) < skew) | (k_now[cols] < kurtosis_max)
+        ok[cols] = passed_now
+        going[cols[passed_now]] = False
+    winsorised = ok & ~excluded & (n_moved > 0)
+    failed = ~ok & ~excluded
+    s_after, k_after = s_now, k_now
+    if failed.any():
+        original = x[:, failed]
+        with np.errstate(divide="ignore"):
+            lo, hi = np.fmin.reduce(original, axis=0), np.fmax.reduce(original, axis=0)
+            logged = np.log(original - lo + 0.01 * (hi - lo))
+        out[:, failed] = logged
+        _, s_after[failed], k_after[failed] = _skew_kurt(logged)
     reports = []
-    for j in range(x.shape[1]):
-        if exclude is not None and exclude[j]:
-            s0, k0 = skewness(x[:, j]), kurtosis(x[:, j])
-            out[:, j], rep = x[:, j], TreatmentReport("excluded", s0, k0, s0, k0)
+    for j in range(n_cols):
+        if excluded[j]:
+            rep = TreatmentReport("excluded", float(s0[j]), float(k0[j]), float(s0[j]), float(k0[j]))
+        elif failed[j]:
+            passes_log = abs(s_after[j]) < skew or k_after[j] < kurtosis_max
+            rep = TreatmentReport("log" if passes_log else "log_failed", float(s0[j]), float(k0[j]), float(s_after[j]), float(k_after[j]))
+        elif winsorised[j]:
+            rep = TreatmentReport(
+                "winsorised", float(s0[j]), float(k0[j]), float(s_after[j]), float(k_after[j]),
+                np.flatnonzero(high[:, j]).tolist(), np.flatnonzero(low[:, j]).tolist(),
+            )
         else:
-            out[:, j], rep = winsorise_log_column(x[:, j], winmax, skew, kurtosis_max)
+            rep = TreatmentReport("passed", float(s0[j]), float(k0[j]), float(s0[j]), float(k0[j]))
         reports.append(rep)
     return out, reports
