@@ -109,8 +109,7 @@ def value_text(value: float, lang: str = "en") -> str:
         return number(float("nan"), lang=lang)
     if float(value).is_integer():
         return f"{int(value):,}"
-    text = f"{value:,.4f}".rstrip("0").rstrip(".")
-    return text
+    return f"{value:,.10g}"  # 99.09789 stays 99.09789; 0.1 + 0.2 shows as 0.3
 
 
 def ordinal(n: float, lang: str = "en") -> str:

@@ -37,6 +37,7 @@ from aicity.compare import compare, profile
 from aicity.data import find_unit, load_data
 from aicity.errors import InputError, PipelineError, Problem
 from aicity.framework import find_code
+from aicity.i18n import value_text
 from aicity.personas import persona_weights
 from aicity.result import IndexResult
 from aicity.store import Store
@@ -345,6 +346,7 @@ def create_app(
 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
     env = Environment(loader=PackageLoader("aicity", "templates"), autoescape=select_autoescape(enabled_extensions=("html", "j2")))
+    env.filters["value"] = value_text  # raw values as published: 9,630,879 not 9630879.0
     static = Path(__file__).parent / "static"
 
     @app.exception_handler(InputError)
@@ -587,9 +589,21 @@ def create_app(
         p = profile(ex.result, code, lang, rank_intervals=ex.rank_intervals())
         sources = p.sources.to_dict(orient="records")
         fw = ex.fw
-        levels = [dict(r, indent=fw.n_levels - r["level"]) for r in _records(p.scores) if r["level"] > 1]
+        # The tree as the framework draws it: each pillar followed by its own sub-pillars.
+        by_code = {r["code"]: r for r in _records(p.scores) if r["level"] > 1}
+        tree: list[str] = []
+
+        def walk(code: str) -> None:
+            if code in by_code:
+                tree.append(code)
+            for child in fw.children.get(code, []):
+                walk(child)
+
+        walk(fw.index_code)
+        levels = [dict(by_code[c], indent=fw.n_levels - by_code[c]["level"]) for c in tree]
         return page("city.html.j2", lang, p=p, levels=levels, strengths=_records(p.strengths), weaknesses=_records(p.weaknesses),
-                    peers=_records(p.peers), sources=_clean(sources), names={c: fw.node(c).name(lang) for c in fw.codes})
+                    peers=_records(p.peers), sources=_clean(sources),
+                    names={c: fw.node(c).name(lang) for c in fw.codes} | {c.code: c.name(lang) for c in fw.context})
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(a: str = "SEL", b: str = "TYO", lang: str = "en") -> HTMLResponse:
