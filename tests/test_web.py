@@ -286,3 +286,11 @@ def test_phone_width_and_keyboard(server, browser):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") == "A"
     assert errors == []
+
+
+def test_city_page_draws_the_tree_and_values_as_published(client):
+    html = client.get("/city/SEL?lang=en").text
+    order = [html.index(name) for name in ("Technology infrastructure", "Connectivity", "Industry ecosystem", "Startups")]
+    assert order == sorted(order), "each pillar is followed by its own sub-pillars"
+    assert "9,630,879" in html and "9630879.0" not in html  # Seoul's population, as published
+    assert ">Population<" in html  # a context variable by its name, not its code
