@@ -214,3 +214,11 @@ def test_names_lose_their_capital_inside_sentences_unless_proper_names():
     assert lower_first("Corporate AI R&D and investment") == "corporate AI R&D and investment"
     assert lower_first("Safe Cities Index rank (EIU)") == "Safe Cities Index rank (EIU)"
     assert lower_first("AI talent") == "AI talent"
+
+
+@pytest.mark.parametrize(("value", "text"), [(9630879.0, "9,630,879"), (99.09789, "99.09789"), (0.1 + 0.2, "0.3"),
+                                             (1e-05, "0.00001"), (12345.678, "12,345.678")])
+def test_values_show_as_published(value, text):
+    from aicity.i18n import value_text
+
+    assert value_text(value) == text

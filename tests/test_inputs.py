@@ -222,3 +222,29 @@ def test_a_data_file_rewritten_while_read_is_refused_not_hashed(tmp_path):
     path.write_text("unit,a\nX,1\nY,2\n")
     with pytest.raises(InputError, match="changed while it was being read"):
         _unchanged_file_hash(path, before)
+
+
+def test_wide_csv_without_a_unit_column_is_a_clear_error(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("city,a,b\nX,1,2\nY,3,4\n")
+    with pytest.raises(InputError, match="no unit code column"):
+        aicity.load_data(path, aicity.load_framework(FW))
+
+
+def test_hashes_keep_the_data_file_first_and_a_dataset_pickles(tmp_path):
+    import pickle
+
+    (tmp_path / "units.csv").write_text("code,name_en\nX,Ex\nY,Why\n")
+    (tmp_path / "long.csv").write_text("unit,indicator,value\nX,a,1\nY,a,2\nX,b,3\nY,b,4\n")
+    ds = aicity.load_data(tmp_path / "long.csv", aicity.load_framework(FW), tmp_path / "units.csv")
+    copy = pickle.loads(pickle.dumps(ds))
+    assert list(copy.hashes) == [str(tmp_path / "long.csv"), str(tmp_path / "units.csv")]
+    assert copy.hashes == ds.hashes
+
+
+def test_a_build_settles_its_hashes_so_the_inputs_may_go(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("unit,a,b\nX,1,2\nY,3,5\nZ,4,1\n")
+    result = aicity.build(FW, path)
+    path.unlink()
+    assert len(result.dataset.hashes[str(path)]) == 64

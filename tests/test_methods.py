@@ -270,3 +270,42 @@ def test_rank_with_order_equals_rank_desc():
         np.testing.assert_array_equal(ranks, rank_desc(x[:, None])[:, 0])
         ok = order[: int(np.sum(~np.isnan(x)))]
         assert (np.diff(x[ok]) <= 0).all() and np.isnan(x[order[len(ok):]]).all()
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ([np.inf, np.inf, 1.0, np.nan, -np.inf, -np.inf], [1, 1, 3, np.nan, 4, 4]),
+        ([np.inf, 1.0, 1.0 + 1e-15, 1.0 + 2e-15, 0.5], [1, 2, 2, 2, 5]),  # the exact-sort fallback
+        ([np.nan, -np.inf, 1.0], [np.nan, 2, 1]),
+    ],
+)
+def test_ranks_with_infinite_scores(scores, expected):
+    """A generalised mean with a large p can overflow: +inf is best, -inf worst, ties share."""
+    from aicity.pipeline.rank import rank_with_order
+
+    x = np.array(scores)
+    np.testing.assert_array_equal(rank_desc(x[:, None])[:, 0], expected)
+    np.testing.assert_array_equal(rank_with_order(x)[0], expected)
+
+
+def test_treatment_of_a_column_that_goes_constant_stops_and_logs():
+    """With thresholds not even a constant passes (the functions take them; a pipeline spec
+    refuses them), winsorising runs out of values: it stops (it used to loop for ever) and
+    falls back to the log, in both implementations."""
+    x = np.array([[1.0], [1.0], [1.0], [2.0]])
+    out, reports = treat(x, "winsorise_log", 5, 0.0, 0.0)
+    ref, rep = winsorise_log_column(x[:, 0], 5, 0.0, 0.0)
+    assert reports[0].status == rep.status == "log_failed"
+    np.testing.assert_allclose(out[:, 0], ref)
+    np.testing.assert_allclose(ref, log_ct(x[:, 0]))
+
+
+@pytest.mark.parametrize(("params", "message"), [({"skew": 0}, "skew must be a positive number"),
+                                                 ({"kurtosis": float("nan")}, "kurtosis must be a finite number")])
+def test_treatment_thresholds_are_checked(params, message):
+    from aicity.errors import InputError
+    from aicity.spec import parse_pipeline
+
+    with pytest.raises(InputError, match=message):
+        parse_pipeline({"treat": {"method": "winsorise_log", **params}})

@@ -89,7 +89,11 @@ def build(
     fw = load_framework(framework)
     ds = load_data(data, fw, units)  # None: the bundled data set
     steps = resolve_spec(fw, pipeline, overrides)
-    return run_pipeline(fw, ds, steps, progress=progress)
+    result = run_pipeline(fw, ds, steps, progress=progress)
+    # The data file's hash was taken beside the pipeline; the result leaves with it settled,
+    # so a caller may delete or rewrite the inputs from here on.
+    ds.hashes  # noqa: B018
+    return result
 
 
 def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[str], None] | None = None) -> IndexResult:

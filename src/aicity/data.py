@@ -62,6 +62,12 @@ class Dataset:
     def hashes(self, value: dict[str, str]) -> None:
         self._hashes, self._pending_hashes = dict(value), {}
 
+    def __getstate__(self) -> dict:
+        # A pending hash is a Future (a lock inside): resolve it so the dataset pickles.
+        state = dict(self.__dict__, _hashes=dict(self.hashes))
+        state["_pending_hashes"] = {}
+        return state
+
     @property
     def observations(self) -> pd.DataFrame:
         """Every value with its provenance. A wide file carries none beyond the file itself, so
@@ -79,12 +85,10 @@ class Dataset:
         return self.values.index.tolist()
 
     def matrix(self, codes: list[str]) -> np.ndarray:
-        """Units x codes as float64; a code the data lacks is all-missing. Read-only: when
-        the codes are the data's own columns it is a view, not a copy."""
+        """Units x codes as float64, a copy of its own (column-major, as the data is held); a
+        code the data lacks is all-missing."""
         frame = self.values if list(self.values.columns) == list(codes) else self.values.reindex(columns=codes)
-        out = frame.to_numpy(dtype=float)
-        out.flags.writeable = False
-        return out
+        return np.array(frame.to_numpy(dtype=float), order="K", copy=True)
 
     def unit_column(self, name: str) -> np.ndarray:
         if name not in self.units.columns:
@@ -111,8 +115,11 @@ def file_hash(path: Path) -> str:
 def _unchanged_file_hash(path: Path, before: os.stat_result) -> str:
     """The file's hash, provided it is still the file that was parsed: a file rewritten
     in between would give a hash of data the run never saw."""
-    digest = file_hash(path)
-    after = path.stat()
+    try:
+        digest = file_hash(path)
+        after = path.stat()
+    except FileNotFoundError as exc:
+        raise InputError([Problem(str(path), "the file was removed before its hash was taken")]) from exc
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise InputError([Problem(str(path), "the file changed while it was being read; run again")])
     return digest
@@ -300,6 +307,8 @@ def _load_wide(
     parsed = parsed or {}
     variables, _ = _variables(framework)
     units = _unit_table(df, file, problems)
+    if _find_column(list(df.columns), UNIT_COLUMNS) is None:
+        raise InputError(problems)  # no unit codes: nothing else in the file can be placed
     columns = list(units.columns) + [c for c in parsed if c not in units.columns]
     if header is not None:
         position = {c: i for i, c in enumerate(header)}
@@ -431,7 +440,8 @@ def load_data(
     if units is not None:
         unit_table = units if isinstance(units, pd.DataFrame) else load_units(units)
         if not isinstance(units, pd.DataFrame):
-            dataset._hashes[str(units)] = file_hash(Path(units))
+            # Queued after the data file's, so the run records them in that order.
+            dataset._pending_hashes[str(units)] = _hasher().submit(_unchanged_file_hash, Path(units), Path(units).stat())
         unit_file = str(units) if not isinstance(units, pd.DataFrame) else "<units>"
         unknown = [u for u in dataset.values.index if u not in unit_table.index]
         if is_long:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
+
 LANGS = ("en", "ko", "ja")
 
 # Final-consonant (batchim) test for a precomposed Hangul syllable: (code - 0xAC00) % 28.
@@ -109,7 +111,10 @@ def value_text(value: float, lang: str = "en") -> str:
         return number(float("nan"), lang=lang)
     if float(value).is_integer():
         return f"{int(value):,}"
-    return f"{value:,.10g}"  # 99.09789 stays 99.09789; 0.1 + 0.2 shows as 0.3
+    text = f"{value:,.10g}"  # 99.09789 stays 99.09789; 0.1 + 0.2 shows as 0.3
+    if "e" in text:  # very small or large: positional digits, never 1e-05
+        text = np.format_float_positional(value, precision=10, unique=True, trim="-")
+    return text
 
 
 def ordinal(n: float, lang: str = "en") -> str:

@@ -8,6 +8,7 @@ run, so a result can always be rebuilt.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,10 @@ def _check_values(step: str, params: dict[str, Any], source: str) -> list[Proble
         if step == "treat":
             if int(params["winmax"]) < 0:
                 bad("winmax must be >= 0")
-            float(params["skew"]), float(params["kurtosis"])
+            if not float(params["skew"]) > 0:  # also refuses NaN
+                bad(f"skew must be a positive number (|skewness| below it passes), got {params['skew']}")
+            if not math.isfinite(float(params["kurtosis"])):
+                bad(f"kurtosis must be a finite number, got {params['kurtosis']}")
         if step == "normalize":
             r = params["range"]
             if not isinstance(r, list | tuple) or len(r) != 2 or not float(r[0]) < float(r[1]):

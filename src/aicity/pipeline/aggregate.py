@@ -8,9 +8,7 @@ take milliseconds and thousands of variants run at once.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -229,11 +227,7 @@ def aggregate(
     n_ind, n_units = plan.n_indicators, normalised.shape[-2]
     batch = np.broadcast_shapes(normalised.shape[:-2], wvec.shape[:-1])
     aggs = np.full(batch + (n_units, len(plan.codes) - n_ind), np.nan)
-    # One build's products are small: BLAS threads gain nothing there, and OpenBLAS's
-    # threads spin for a while after each call, taking the cores from the ranking that
-    # follows (measured: ranks 40 % slower). Monte Carlo batches keep every BLAS thread.
-    with _single_threaded_blas() if not batch else contextlib.nullcontext():
-        _aggregate_levels(normalised, plan, method, wvec, aggs, batch, p, min_share, rescale)
+    _aggregate_levels(normalised, plan, method, wvec, aggs, batch, p, min_share, rescale)
     if aggregates_only:
         return aggs
     if batch:
@@ -244,17 +238,6 @@ def aggregate(
     scores[:, :n_ind] = normalised
     scores[:, n_ind:] = aggs
     return scores
-
-
-@cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def _single_threaded_blas():
-    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _aggregate_levels(

@@ -38,24 +38,26 @@ def _rank_chunk(flat: np.ndarray, out: np.ndarray, rel_tol: float) -> None:
     n = flat.shape[-1]
     bits = max(1, (n - 1).bit_length())
     neg = np.negative(flat)
-    np.copyto(neg, np.inf, where=np.isnan(neg))  # missing scores sort last
     neg += 0.0  # -0.0 becomes 0.0, so equal scores have equal bits
+    missing = np.isnan(neg)
     raw = neg.view(np.uint64)
-    # Flip every bit of a negative float and the sign bit of the rest: unsigned order = float order.
+    # Flip every bit of a negative float and the sign bit of the rest: unsigned order = float
+    # order, -inf first and +inf (a score of -inf) last among numbers; missing after all.
     key = np.where(raw >> np.uint64(63), ~raw, raw | np.uint64(1 << 63))
+    key[missing] = np.iinfo(np.uint64).max
     low = np.uint64((1 << bits) - 1)
     key &= ~low
     key |= np.arange(n, dtype=np.uint64)
     key.sort(axis=-1)
     order = (key & low).astype(np.intp)
-    ordered = np.take_along_axis(neg, order, axis=-1)
+    ordered = np.take_along_axis(neg, order, axis=-1)  # missing (NaN) last, as np.sort puts it
     with np.errstate(invalid="ignore"):
         thresholds = ordered - rel_tol * np.abs(ordered)
-    thresholds[np.isinf(ordered)] = np.inf
+    thresholds[ordered == np.inf] = np.inf  # inf - inf: a score of -inf ties only with -inf
     out_of_order = (ordered[:, 1:] < ordered[:, :-1]).any(axis=-1)
     near_tie = np.zeros(flat.shape, dtype=bool)
     near_tie[:, 1:] = ordered[:, :-1] >= thresholds[:, 1:]
-    near_tie &= np.isfinite(ordered)  # missing scores get no rank anyway
+    near_tie &= ~np.isnan(ordered)  # missing scores get no rank anyway
     np.put_along_axis(out, order, np.arange(1.0, n + 1.0)[None, :], axis=-1)
     for k in np.flatnonzero(near_tie.any(axis=-1) | out_of_order):
         if out_of_order[k]:
@@ -106,11 +108,12 @@ def rank_with_order(values: np.ndarray, rel_tol: float = REL_TOL) -> tuple[np.nd
     input order, missing last). One argsort serves both, and the thresholds, being sorted
     too, make the binary searches cheap: the web API's hot path."""
     values = np.asarray(values, dtype=float)
-    key = np.where(np.isnan(values), np.inf, -values)
-    order = np.argsort(key, kind="stable")
+    key = -values
+    order = np.argsort(key, kind="stable")  # missing (NaN) last
     neg_sorted = key[order]
-    with np.errstate(invalid="ignore"):  # missing scores sort last as +inf
+    with np.errstate(invalid="ignore"):
         thresholds = neg_sorted - rel_tol * np.abs(neg_sorted)
+    thresholds[neg_sorted == np.inf] = np.inf  # inf - inf: a score of -inf ties only with -inf
     ranks = np.empty(len(values))
     ranks[order] = np.searchsorted(neg_sorted, thresholds, side="left") + 1.0
     ranks[np.isnan(values)] = np.nan

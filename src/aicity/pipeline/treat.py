@@ -8,30 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def _moments(x: np.ndarray) -> tuple[int, float, float, float]:
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return 0, 0.0, 0.0, 0.0
-    dev = x - x.mean()
-    dev2 = dev * dev
-    return n, float(dev2.mean()), float((dev2 * dev).mean()), float((dev2 * dev2).mean())
-
-
 def skewness(x: np.ndarray) -> float:
     """Sample skewness G1 (bias-corrected, as COINr, Excel's SKEW, scipy's bias=False)."""
-    n, m2, m3, _ = _moments(x)
-    if n < 3 or m2 <= 0:
-        return 0.0
-    return float(np.sqrt(n * (n - 1)) / (n - 2) * m3 / m2**1.5)
+    return float(_skew_kurt(np.asarray(x, dtype=float).reshape(-1, 1))[1][0])
 
 
 def kurtosis(x: np.ndarray) -> float:
     """Sample excess kurtosis G2 (bias-corrected, as COINr, Excel's KURT, scipy's bias=False)."""
-    n, m2, _, m4 = _moments(x)
-    if n < 4 or m2 <= 0:
-        return 0.0
-    return float((n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * m4 / m2**2 - 3 * (n - 1)))
+    return float(_skew_kurt(np.asarray(x, dtype=float).reshape(-1, 1))[2][0])
 
 
 def passes(x: np.ndarray, skew_max: float, kurt_max: float) -> bool:
@@ -72,7 +56,9 @@ def winsorise_log_column(x: np.ndarray, winmax: int = 5, skew: float = 2.0, kurt
     points tied at that end move together, and points already moved stay tied there, so the
     count is of points now sitting at the clipped value. If the check still fails, the
     ORIGINAL values are log-transformed instead (log_CT), and that result is kept even if it
-    fails too (reported as "log_failed").
+    fails too (reported as "log_failed"). A column whose values all reach the clipped end
+    (possible only with thresholds that even a constant fails) also falls back to the log,
+    where COINr would stop with an error.
     """
     s0, k0 = skewness(x), kurtosis(x)
     if passes(x, skew, kurt):
@@ -82,12 +68,17 @@ def winsorise_log_column(x: np.ndarray, winmax: int = 5, skew: float = 2.0, kurt
     low = np.array([], dtype=int)
     ok = False
     while not ok and len(high) + len(low) < winmax and np.sum(~np.isnan(out)) >= 3:
-        if skewness(out) >= 0:
-            high = np.flatnonzero(out == np.nanmax(out))
-            out[high] = np.nanmax(np.delete(out, high))
+        top = skewness(out) >= 0
+        at_end = np.flatnonzero(out == (np.nanmax(out) if top else np.nanmin(out)))
+        rest = np.delete(out, at_end)
+        if np.isnan(rest).all():
+            break  # every value already at that end: nothing to winsorise to; log instead
+        if top:
+            high = at_end
+            out[high] = np.nanmax(rest)
         else:
-            low = np.flatnonzero(out == np.nanmin(out))
-            out[low] = np.nanmin(np.delete(out, low))
+            low = at_end
+            out[low] = np.nanmin(rest)
         ok = passes(out, skew, kurt)
     if ok:
         return out, TreatmentReport(
@@ -177,8 +168,13 @@ def _treat_block(
             sub = block[:, side]
             at = sub == at_end.reduce(sub, axis=0)
             inside = at_end.reduce(np.where(at, np.nan, sub), axis=0)
+            # Every value already at that end (a column gone constant): nothing left to
+            # winsorise to, so the column stops here and falls back to the log transform.
+            stuck = np.isnan(inside)
+            going[cols[side][stuck]] = False
+            at &= ~stuck
             block[:, side] = np.where(at, inside, sub)
-            moved[:, cols[side]] = at
+            moved[:, cols[side][~stuck]] = at[:, ~stuck]
         out[:, cols] = block
         n_moved[cols] = high[:, cols].sum(axis=0) + low[:, cols].sum(axis=0)
         _, s_now[cols], k_now[cols] = _skew_kurt(block)
