@@ -248,3 +248,18 @@ def test_a_build_settles_its_hashes_so_the_inputs_may_go(tmp_path):
     result = aicity.build(FW, path)
     path.unlink()
     assert len(result.dataset.hashes[str(path)]) == 64
+
+
+def test_stage_tables_are_independent_when_written_to(tmp_path):
+    """Steps that change nothing share one array with the stage before; writing into one
+    stage's table must not show up in another's, nor in the data set."""
+    path = tmp_path / "wide.csv"
+    path.write_text("unit,a,b\nX,1,2\nY,3,5\nZ,4,1\n")
+    result = aicity.build(FW, path)
+    before = {name: frame.copy() for name, frame in result.stages.items()}
+    result.stages["raw"].iloc[0, 0] = -999.0
+    assert result.stages["raw"].iloc[0, 0] == -999.0
+    for name in ("denominated", "imputed", "screened", "treated"):
+        if name in result.stages:
+            pd.testing.assert_frame_equal(result.stages[name], before[name])
+    assert result.dataset.values.iloc[0, 0] == 1.0

@@ -106,7 +106,8 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
     units = np.array(ds.unit_codes, dtype=object)
     kept = np.ones(len(units), dtype=bool)
     imputed = np.zeros_like(x, dtype=bool)
-    stages: dict[str, pd.DataFrame] = {"raw": _frame(raw, units, codes)}
+    stages = _Stages()
+    stages["raw"] = _frame(raw, units, codes)
     warnings: list[str] = []
     screened_out = pd.DataFrame(columns=["unit", "coverage"])
     treatment = pd.DataFrame()
@@ -232,8 +233,21 @@ def _background() -> ThreadPoolExecutor:
 
 
 def _frame(x: np.ndarray, units: np.ndarray, codes: list[str]) -> pd.DataFrame:
-    # No copy: every stage is a new array that nothing writes into afterwards.
+    # No copy: every stage is a new array that the pipeline never writes into afterwards.
     return pd.DataFrame(x, index=pd.Index(units, name="unit"), columns=codes, copy=False)
+
+
+class _Stages(dict):
+    """The stage tables. A step that changed nothing ('none') leaves the same array as the
+    stage before it; its table is then a shallow copy of that stage's, which pandas'
+    copy-on-write keeps apart from it when either is written to, at no cost until then."""
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        for earlier in self.values():
+            if earlier.shape == frame.shape and np.may_share_memory(earlier.to_numpy(copy=False), frame.to_numpy(copy=False)):
+                frame = earlier.copy(deep=False)
+                break
+        super().__setitem__(name, frame)
 
 
 def _treatment_table(reports, codes: list[str], units: np.ndarray) -> pd.DataFrame:
