@@ -106,15 +106,22 @@ class Comparison:
         return c[c.contribution > 0].nlargest(n, "contribution"), c[c.contribution < 0].nsmallest(n, "contribution")
 
 
+def code_columns(result: IndexResult, lang: str = "en") -> dict[str, list]:
+    """The columns that name each code of a result, for the tables that compare its scores."""
+    fw = result.framework
+    return {
+        "code": list(result.codes),
+        "level": [fw.levels[c] for c in result.codes],
+        "name": [fw.node(c).name(lang) for c in result.codes],
+    }
+
+
 def compare(result: IndexResult, a: str, b: str, lang: str = "en") -> Comparison:
     ua, ub = _unit(result, a), _unit(result, b)
-    fw = result.framework
     ia, ib = result.units.index(ua), result.units.index(ub)
     levels = pd.DataFrame(
         {
-            "code": result.codes,
-            "level": [fw.levels[c] for c in result.codes],
-            "name": [fw.node(c).name(lang) for c in result.codes],
+            **code_columns(result, lang),
             "score_a": result.scores_array[ia],
             "score_b": result.scores_array[ib],
             "rank_a": result.ranks_array[ia],
@@ -199,9 +206,7 @@ def profile(result: IndexResult, query: str, lang: str = "en", n: int = 3, rank_
     i = result.units.index(unit)
     scores = pd.DataFrame(
         {
-            "code": result.codes,
-            "level": [fw.levels[c] for c in result.codes],
-            "name": [fw.node(c).name(lang) for c in result.codes],
+            **code_columns(result, lang),
             "score": result.scores_array[i],
             "rank": result.ranks_array[i],
             "of": (~np.isnan(result.ranks_array)).sum(axis=0),

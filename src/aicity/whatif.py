@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from aicity.build import run_pipeline
-from aicity.compare import effective_weights
+from aicity.compare import code_columns, effective_weights
 from aicity.data import Dataset, find_unit
 from aicity.errors import InputError, Problem
 from aicity.result import IndexResult
@@ -42,13 +42,10 @@ def whatif(result: IndexResult, unit: str, changes: dict[str, float]) -> IndexRe
 
 
 def changes_table(before: IndexResult, after: IndexResult, unit: str, lang: str = "en") -> pd.DataFrame:
-    fw = before.framework
     b, a = before.units.index(unit), after.units.index(unit)
     table = pd.DataFrame(
         {
-            "code": before.codes,
-            "level": [fw.levels[c] for c in before.codes],
-            "name": [fw.node(c).name(lang) for c in before.codes],
+            **code_columns(before, lang),
             "score_before": before.scores_array[b],
             "score_after": after.scores_array[a],
             "rank_before": before.ranks_array[b],
