@@ -27,14 +27,7 @@ from aicity.uncertainty import per_sample_build, run_uncertainty
 ROOT = Path(__file__).resolve().parents[1]
 ASEM = ROOT.parent / "shared" / "data" / "coinr-asem"
 COINR_SECONDS_PER_RUN = 0.075  # ../shared/data/coinr-asem/README.md, measured on a 2-core machine
-PIPELINE = {
-    "denominate": True,
-    "impute": {"method": "group_mean", "group": "EurAsia_group"},
-    "screen": {"min_coverage": 0.9},
-    "treat": {"method": "winsorise_log", "winmax": 5, "skew": 2.0, "kurtosis": 3.5},
-    "normalize": {"method": "minmax", "range": [0, 100]},
-    "aggregate": {"method": "arithmetic"},
-}
+PIPELINE = ROOT / "tests" / "asem_pipeline.yaml"  # COINr's ASEM pipeline, as the tests use it
 INPUTS = {
     "winmax": {"values": [1, 2, 3, 4, 5]},
     "normalize": {"values": [{"method": "minmax", "range": [1, 100]}, {"method": "zscore", "mean": 10, "sd": 2}]},

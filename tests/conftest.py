@@ -10,14 +10,7 @@ ASEM = SHARED / "coinr-asem"
 COINR_OUT = ASEM / "coinr-1.1.14-outputs"
 PUBLISHED = SHARED / "published-indices"
 
-ASEM_PIPELINE = {
-    "denominate": True,
-    "impute": {"method": "group_mean", "group": "EurAsia_group"},
-    "screen": {"min_coverage": 0.9},
-    "treat": {"method": "winsorise_log", "winmax": 5, "skew": 2.0, "kurtosis": 3.5},
-    "normalize": {"method": "minmax", "range": [0, 100]},
-    "aggregate": {"method": "arithmetic"},
-}
+ASEM_PIPELINE = Path(__file__).with_name("asem_pipeline.yaml")
 
 
 def need_shared(path: Path) -> Path:

@@ -9,7 +9,7 @@ import pytest
 import aicity
 from aicity.pipeline.normalize import normalize
 from aicity.pipeline.treat import winsorise_log_column
-from tests.conftest import ASEM, COINR_OUT, need_shared
+from tests.conftest import ASEM, ASEM_PIPELINE, COINR_OUT, need_shared
 
 STAGES = {
     "denominated": "Denominated",
@@ -117,12 +117,7 @@ def test_cli_build_reproduces_coinr(tmp_path):
     from aicity.cli import app
 
     need_shared(ASEM)
-    spec = tmp_path / "asem.yaml"
-    spec.write_text(
-        "pipeline:\n  denominate: true\n  impute: {method: group_mean, group: EurAsia_group}\n"
-        "  screen: {min_coverage: 0.9}\n  treat: {method: winsorise_log, winmax: 5, skew: 2.0, kurtosis: 3.5}\n"
-        "  normalize: {method: minmax, range: [0, 100]}\n  aggregate: {method: arithmetic}\n"
-    )
+    spec = ASEM_PIPELINE
     out = tmp_path / "out"
     res = CliRunner().invoke(
         app,
