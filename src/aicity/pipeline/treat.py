@@ -25,8 +25,9 @@ def passes(x: np.ndarray, skew_max: float, kurt_max: float) -> bool:
 
 def log_ct(x: np.ndarray) -> np.ndarray:
     """COINr's log_CT: log(x - min + 0.01 (max - min)), defined whatever the sign of x; the
-    minimum maps to log(1 % of the range) rather than to log(0)."""
-    mn, mx = np.nanmin(x), np.nanmax(x)
+    minimum maps to log(1 % of the range) rather than to log(0). A 2-D array is taken column
+    by column."""
+    mn, mx = np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)  # skip missing values
     with np.errstate(divide="ignore"):
         return np.log(x - mn + 0.01 * (mx - mn))
 
@@ -185,10 +186,7 @@ def _treat_block(
     failed = ~ok & ~excluded
     s_after, k_after = s_now, k_now
     if failed.any():
-        original = x[:, failed]
-        with np.errstate(divide="ignore"):
-            lo, hi = np.fmin.reduce(original, axis=0), np.fmax.reduce(original, axis=0)
-            logged = np.log(original - lo + 0.01 * (hi - lo))
+        logged = log_ct(x[:, failed])
         out[:, failed] = logged
         _, s_after[failed], k_after[failed] = _skew_kurt(logged)
     reports = []
