@@ -87,7 +87,11 @@ def test_runs_show_and_diff(tmp_path):
         assert ((d.rank_a - d.rank_b) == d.rank_change).all()
     listed = runner.invoke(app, ["runs", "--store", store], env={"COLUMNS": "200"})
     assert listed.exit_code == 0 and runs.run_id[0] in listed.output
-    shown = runner.invoke(app, ["show", runs.run_id[0][:18], "--store", store])
+    # The shortest prefix of the newest id that no other run shares (two runs in the same
+    # second may share more than the timestamp: a fixed-length prefix made this test flaky).
+    newest, others = runs.run_id[0], list(runs.run_id[1:])
+    prefix = next(newest[:n] for n in range(16, len(newest) + 1) if not any(o.startswith(newest[:n]) for o in others))
+    shown = runner.invoke(app, ["show", prefix, "--store", store])
     assert shown.exit_code == 0 and "AICI" in shown.output
     diffed = runner.invoke(app, ["diff", "previous", "latest", "--store", store, "--all"])
     assert diffed.exit_code == 0 and "Rank A" in diffed.output
