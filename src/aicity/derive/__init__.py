@@ -1,0 +1,152 @@
+"""Indicators computed from record-level data (`aicity derive`).
+
+    from aicity.derive import derive_recipes, write_derived
+    result = derive_recipes(["recipe.yaml"], records="records/")
+    write_derived(result, "out/derived")
+
+A recipe (`recipe.py`) names record files, filters, how a record is placed in an index unit
+(crosswalks in `match.py`, metro circles in `metros.py`) and what is counted; `engine.py`
+counts in DuckDB. See docs/derive.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from aicity.derive.engine import (
+    COVERAGE_COLUMNS,
+    UNPLACED_COLUMNS,
+    VALUE_COLUMNS,
+    Context,
+    Derived,
+    Progress,
+    derive,
+)
+from aicity.derive.match import read_crosswalk
+from aicity.derive.metros import Metros, read_metros
+from aicity.derive.recipe import Recipe, load_recipe
+from aicity.errors import InputError, Problem
+
+__all__ = [
+    "Derived", "Recipe", "Metros", "bundled_recipes", "load_recipe", "read_metros", "derive_recipes",
+    "write_derived", "bundled_metros_path", "derive_dir",
+]
+
+
+def derive_dir() -> Path:
+    return Path(str(resources.files("aicity") / "data" / "derive"))
+
+
+def bundled_recipes() -> list[Path]:
+    return sorted((derive_dir() / "recipes").glob("*.yaml"))
+
+
+def bundled_metros_path() -> Path:
+    return derive_dir() / "metros.csv"
+
+
+def bundled_derived_dir() -> Path:
+    return Path(str(resources.files("aicity") / "data" / "derived"))
+
+
+def _unit_names() -> dict[str, str]:
+    from aicity.bundled import units_path
+
+    units = pd.read_csv(units_path(), dtype=str, keep_default_na=False)
+    return dict(zip(units["code"], units["name_en"], strict=True))
+
+
+def make_context(records_dir: Path, recipe_dir: Path, metros_path: Path | None = None,
+                 gazetteer_path: Path | None = None, countries_path: Path | None = None) -> Context:
+    """Resolve a recipe against the bundled gazetteer, countries and crosswalks, and a metro
+    table (the bundled one unless given). Units are the metro table's; names from the bundled
+    unit list where it has them, else the metro table's `name` column, else the code."""
+    names = _unit_names()
+    metros = read_metros(metros_path or bundled_metros_path())
+    if "name" in metros.table.columns:
+        for u, n in zip(metros.table["unit"], metros.table["name"], strict=True):
+            if n:
+                names[u] = n
+    unit_names = {u: names.get(u, u) for u in metros.units}
+    gazetteer = read_crosswalk(gazetteer_path or derive_dir() / "places.csv", unit_names, name="places")
+    countries = pd.read_csv(countries_path or derive_dir() / "countries.csv", dtype=str, keep_default_na=False)
+    return Context(unit_names, metros, gazetteer, countries, derive_dir() / "crosswalks", records_dir, recipe_dir)
+
+
+def derive_recipes(recipes: Sequence[str | Path], records: str | Path | None = None, metros: str | Path | None = None,
+                   dask: str | None = None, progress: Progress | None = None,
+                   gazetteer: str | Path | None = None, countries: str | Path | None = None) -> Derived:
+    """Run every recipe; one set of outputs for all of them. Any error stops everything."""
+    if not recipes:
+        raise InputError([Problem("command line", "no recipe given (a RECIPE.yaml, or --bundled)")])
+    loaded: list[tuple[Path, Recipe]] = []
+    problems: list[Problem] = []
+    for r in recipes:
+        try:
+            loaded.append((Path(r), load_recipe(r)))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    if records is not None:
+        rec = Path(records)
+        if not rec.is_dir():
+            raise InputError([Problem(str(rec), "--records must be a directory" if rec.exists() else "records directory not found")])
+    codes: dict[str, str] = {}
+    parts: list[Derived] = []
+    for path, recipe in loaded:
+        metros_path = Path(metros) if metros is not None else None
+        for ind in recipe.indicators:
+            if ind.code in codes:
+                raise InputError([Problem(str(path), f"indicator '{ind.code}' is also derived by {codes[ind.code]}")])
+            codes[ind.code] = str(path)
+        base = Path(records) if records is not None else path.parent
+        if recipe.metros:
+            m = Path(recipe.metros)
+            metros_path = m if m.is_absolute() else path.parent / m
+        ctx = make_context(base, path.parent, metros_path, Path(gazetteer) if gazetteer else None,
+                           Path(countries) if countries else None)
+        parts.append(derive(recipe, ctx, str(path), dask=dask, progress=progress))
+    return Derived(
+        pd.concat([p.values for p in parts], ignore_index=True),
+        pd.concat([p.coverage for p in parts], ignore_index=True),
+        pd.concat([p.unplaced for p in parts], ignore_index=True),
+        [w for p in parts for w in p.warnings],
+    )
+
+
+def write_derived(result: Derived, out: str | Path, unplaced_top: int = 200) -> list[Path]:
+    """Write values.csv, coverage.csv and unplaced.csv into `out`, all or nothing: the files
+    are written into a new directory beside it, which then takes its place."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError([Problem(str(out), "--out exists and is not a directory")])
+    unplaced = result.unplaced
+    if unplaced_top > 0:
+        unplaced = unplaced.groupby("indicator", sort=False, group_keys=False).head(unplaced_top)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        result.values[VALUE_COLUMNS].to_csv(tmp / "values.csv", index=False, lineterminator="\n")
+        result.coverage[COVERAGE_COLUMNS].to_csv(tmp / "coverage.csv", index=False, lineterminator="\n")
+        unplaced[UNPLACED_COLUMNS].to_csv(tmp / "unplaced.csv", index=False, lineterminator="\n")
+        os.chmod(tmp, 0o755)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            os.rmdir(old)
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out / "values.csv", out / "coverage.csv", out / "unplaced.csv"]

@@ -1,0 +1,763 @@
+"""Counting records by index unit, in DuckDB, streaming over the record files.
+
+Two passes, each a DuckDB query per partition of the records (a partition is the whole record
+set locally, or a file / a block of Parquet row groups as one Dask task):
+
+1. group the filtered, exploded records by their place keys (text, e-mail domain, country, or
+   coordinates) and year: item counts, fractional weights and sums. Only these distinct keys
+   are matched against the crosswalks (in Python, once each), never the records.
+2. only when a record can hold several places, or values are counted distinct: join the
+   records to the resolved keys and count distinct records (or values) per unit and year.
+
+Weights and sums are DECIMAL(38, 18) / DECIMAL(38, 9), whose sums are exact, so any
+partitioning (one process or a Dask cluster) gives identical results.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from aicity.derive.match import Crosswalk, Matcher, check_crosswalk, normalize, read_crosswalk
+from aicity.derive.metros import Metros
+from aicity.derive.recipe import Indicator, Recipe, Records, RecordsCrosswalk, Source
+from aicity.errors import InputError, Problem
+
+Progress = Callable[[str], None]
+
+VALUE_COLUMNS = ["unit", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure", "publisher",
+                 "source", "url", "quote", "note"]
+COVERAGE_COLUMNS = ["indicator", "records", "placed", "unplaced", "placed_share", "in_units", "in_units_share",
+                    "hq_share", "counted_in"]
+UNPLACED_COLUMNS = ["indicator", "place", "domain", "country", "reason", "items", "weight"]
+_EXT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+_W = "DECIMAL(38, 18)"
+_V = "DECIMAL(38, 9)"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a recipe is resolved against: units (code -> name), metro circles, gazetteer,
+    countries, bundled crosswalks by name, and where relative paths start."""
+
+    unit_names: dict[str, str]
+    metros: Metros
+    gazetteer: Crosswalk
+    countries: pd.DataFrame
+    crosswalk_dir: Path | None
+    records_dir: Path
+    recipe_dir: Path
+
+
+@dataclass
+class Derived:
+    values: pd.DataFrame
+    coverage: pd.DataFrame
+    unplaced: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- reading the records ---------------------------------------------------------------------
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def resolve_files(spec: Records, base: Path, shown: str) -> list[Path]:
+    files: list[Path] = []
+    problems = []
+    for pattern in spec.files:
+        path = Path(pattern)
+        full = path if path.is_absolute() else base / path
+        hits = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+        hits = [h for h in hits if h.is_file()]
+        if not hits:
+            problems.append(Problem(shown, f"records.files: '{pattern}' matches no file under {base}"))
+        files.extend(hits)
+    if problems:
+        raise InputError(problems)
+    return files
+
+
+def _format_of(spec: Records, files: Sequence[Path], shown: str) -> str:
+    if spec.format:
+        return spec.format
+    kinds = {_EXT.get(f.suffix.lower()) for f in files}
+    if None in kinds or len(kinds) != 1:
+        names = ", ".join(sorted({f.suffix or f.name for f in files}))
+        raise InputError([Problem(shown, f"records.format: cannot tell the format of {names}; set format: csv, json or parquet")])
+    return kinds.pop()  # type: ignore[return-value]
+
+
+def reader_sql(spec: Records, files: Sequence[Path], fmt: str) -> str:
+    lst = "[" + ", ".join(_q(str(f)) for f in files) + "]"
+    if fmt == "parquet":
+        return f"read_parquet({lst}, union_by_name = true)"
+    if fmt == "json":
+        return f"read_json({lst}, format = 'array', union_by_name = true)"
+    opts = ["union_by_name = true", f"header = {str(spec.header).lower()}"]
+    if spec.delimiter:
+        opts.append(f"delim = {_q(spec.delimiter)}")
+    if spec.skip:
+        opts.append(f"skip = {int(spec.skip)}")
+    if spec.comment:
+        opts.append(f"comment = {_q(spec.comment)}")
+    if spec.columns:
+        opts.append("names = [" + ", ".join(_q(c) for c in spec.columns) + "]")
+    return f"read_csv({lst}, {', '.join(opts)})"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One partition: a reader over some files, or some row groups of one Parquet file."""
+
+    sql: str
+    label: str
+    parquet: str | None = None
+    row_groups: tuple[int, ...] | None = None
+    columns: tuple[str, ...] = ()
+
+
+def plan(recipe: Recipe, base: Path, shown: str, split_files: bool = False, rows_per_part: int = 2_000_000) -> list[Part]:
+    """Partitions of the records: all of them at once, or (for Dask) per file and per block of
+    Parquet row groups of about `rows_per_part` rows."""
+    parts: list[Part] = []
+    for spec in recipe.records:
+        files = resolve_files(spec, base, shown)
+        fmt = _format_of(spec, files, shown)
+        if not split_files:
+            parts.append(Part(reader_sql(spec, files, fmt), ", ".join(f.name for f in files)))
+            continue
+        for f in files:
+            if fmt != "parquet":
+                parts.append(Part(reader_sql(spec, [f], fmt), f.name))
+                continue
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(f).metadata
+            block: list[int] = []
+            rows = 0
+            for g in range(meta.num_row_groups):
+                block.append(g)
+                rows += meta.row_group(g).num_rows
+                if rows >= rows_per_part:
+                    parts.append(Part("__arrow", f"{f.name} row groups {block[0]}-{block[-1]}", str(f), tuple(block)))
+                    block, rows = [], 0
+            if block or meta.num_row_groups == 0:
+                parts.append(Part("__arrow", f"{f.name} row groups {block[0] if block else 0}-{block[-1] if block else 0}",
+                                  str(f), tuple(block)))
+    return parts
+
+
+def _connect(part: Part, columns: Sequence[str]) -> tuple[duckdb.DuckDBPyConnection, str]:
+    con = duckdb.connect()
+    if part.parquet is None:
+        return con, part.sql
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(part.parquet).read_row_groups(list(part.row_groups or ()), columns=list(columns))
+    con.register("__part", table)
+    return con, "__part"
+
+
+def _duck_error(exc: Exception, shown: str, part: Part) -> InputError:
+    msg = str(exc).strip().splitlines()
+    text = " ".join(m.strip() for m in msg[:6] if m.strip())
+    return InputError([Problem(shown, f"records '{part.label}' could not be read: {text}")])
+
+
+# --- the queries -----------------------------------------------------------------------------
+
+def _filter_sql(recipe: Recipe) -> str:
+    conds = []
+    for f in recipe.filters:
+        col = _ident(f.field)
+        if f.equals is not None:
+            conds.append(f"CAST({col} AS VARCHAR) = {_q(_literal(f.equals))}")
+        elif f.in_ is not None:
+            conds.append(f"CAST({col} AS VARCHAR) IN (" + ", ".join(_q(_literal(v)) for v in f.in_) + ")")
+        elif f.range is not None:
+            lo, hi = f.range
+            num = f"TRY_CAST(CAST({col} AS VARCHAR) AS DOUBLE)"
+            if lo is not None:
+                conds.append(f"{num} >= {float(lo)!r}")
+            if hi is not None:
+                conds.append(f"{num} <= {float(hi)!r}")
+        else:
+            conds.append(f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL")
+    return " AND ".join(conds) if conds else "TRUE"
+
+
+def _literal(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _year_field(recipe: Recipe) -> str | None:
+    fields = {i.per_year for i in recipe.indicators if i.per_year}
+    return fields.pop() if fields else None
+
+
+def _value_field(recipe: Recipe) -> str | None:
+    fields = {i.field for i in recipe.indicators if i.count == "sum"}
+    return fields.pop() if fields else None
+
+
+def _items_sql(recipe: Recipe, source: str, rid: bool) -> str:
+    """Filtered records, one row per placed item: __t text, __u domain, __c country (or __lat,
+    __lon, __t label), __y year, __w share, __v value (sum), __d distinct value, __rid."""
+    p = recipe.place
+    year = _year_field(recipe)
+    vfield = _value_field(recipe)
+    dfield = next((i.field for i in recipe.indicators if i.count == "distinct"), None)
+    cols = [f"TRY_CAST(CAST({_ident(year)} AS VARCHAR) AS DOUBLE) AS __y" if year else "NULL::DOUBLE AS __y"]
+    cols.append(f"TRY_CAST(CAST({_ident(vfield)} AS VARCHAR) AS {_V}) AS __v" if vfield else f"NULL::{_V} AS __v")
+    cols.append(f"CAST({_ident(dfield)} AS VARCHAR) AS __d" if dfield else "NULL::VARCHAR AS __d")
+    cols.append(f"CAST({_ident(p.country_field)} AS VARCHAR) AS __c" if p.country_field else "NULL::VARCHAR AS __c")
+    if rid:
+        cols.append("row_number() OVER () AS __rid")
+    base = f"SELECT {', '.join(cols)}, * FROM {source} WHERE {_filter_sql(recipe)}"
+    if p.lat is not None:
+        label = f"CAST({_ident(p.label)} AS VARCHAR)" if p.label else "NULL::VARCHAR"
+        return (f"SELECT __y, __v, __d, __c, {'__rid, ' if rid else ''}"
+                f"TRY_CAST(TRIM(CAST({_ident(p.lat)} AS VARCHAR)) AS DOUBLE) AS __lat, "
+                f"TRY_CAST(TRIM(CAST({_ident(p.lon)} AS VARCHAR)) AS DOUBLE) AS __lon, "
+                f"{label} AS __t, NULL::VARCHAR AS __u, CAST(1 AS {_W}) AS __w FROM ({base})")
+    text = f"COALESCE(CAST({_ident(p.field)} AS VARCHAR), '')"  # type: ignore[arg-type]
+    dom = f"COALESCE(CAST({_ident(p.domain_field)} AS VARCHAR), '')" if p.domain_field else "''"
+    keep = f"__y, __v, __d, __c{', __rid' if rid else ''}"
+    if not p.split:
+        return (f"SELECT {keep}, TRIM({text}) AS __t, NULLIF(TRIM({dom}), '') AS __u, "
+                f"CAST(1 AS {_W}) AS __w FROM ({base})")
+    one = (f"SELECT {keep}, UNNEST(string_split({text}, {_q(p.split)})) AS __p, "
+           f"UNNEST(string_split({dom}, {_q(p.split)})) AS __q, len(string_split({text}, {_q(p.split)})) AS __n "
+           f"FROM ({base})")
+    if not p.subsplit:
+        return (f"SELECT {keep}, TRIM(__p) AS __t, NULLIF(TRIM(__q), '') AS __u, "
+                f"CAST(1.0 / __n AS {_W}) AS __w FROM ({one}) WHERE __p IS NOT NULL")
+    two = (f"SELECT {keep}, __n, UNNEST(string_split(__p, {_q(p.subsplit)})) AS __a, "
+           f"UNNEST(string_split(COALESCE(__q, ''), {_q(p.subsplit)})) AS __b, "
+           f"len(string_split(__p, {_q(p.subsplit)})) AS __k FROM ({one}) WHERE __p IS NOT NULL")
+    return (f"SELECT {keep}, TRIM(__a) AS __t, NULLIF(TRIM(__b), '') AS __u, "
+            f"CAST(1.0 / (__n * __k) AS {_W}) AS __w FROM ({two}) WHERE __a IS NOT NULL")
+
+
+def _keys(recipe: Recipe) -> str:
+    return "__lat, __lon, __t" if recipe.place.lat is not None else "__t, __u, __c"
+
+
+def needs_second_pass(recipe: Recipe) -> bool:
+    return bool(recipe.place.split) or any(i.count == "distinct" for i in recipe.indicators)
+
+
+def fields_used(recipe: Recipe) -> dict[str, str]:
+    """Every record field the recipe reads, with the key that names it."""
+    used: dict[str, str] = {}
+    for i, f in enumerate(recipe.filters):
+        used.setdefault(f.field, f"filters[{i}].field")
+    p = recipe.place
+    for key in ("field", "domain_field", "country_field", "lat", "lon", "label"):
+        v = getattr(p, key)
+        if v:
+            used.setdefault(v, f"place.{key}")
+    for i, ind in enumerate(recipe.indicators):
+        if ind.field:
+            used.setdefault(ind.field, f"indicators[{i}].field")
+        if ind.per_year:
+            used.setdefault(ind.per_year, f"indicators[{i}].per_year")
+    return used
+
+
+def check_part(part: Part, recipe: Recipe, shown: str) -> list[str]:
+    """The part's columns; an unknown field or a range over text is an error naming its key."""
+    con, src = _connect(part, []) if part.parquet is None else (None, None)
+    try:
+        if part.parquet is not None:
+            import pyarrow.parquet as pq
+
+            columns = list(pq.ParquetFile(part.parquet).schema_arrow.names)
+        else:
+            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]  # type: ignore[union-attr]
+    except duckdb.Error as exc:
+        raise _duck_error(exc, shown, part) from None
+    finally:
+        if con is not None:
+            con.close()
+    problems = []
+    for name, key in fields_used(recipe).items():
+        if name not in columns:
+            near = difflib.get_close_matches(name, columns, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else f" (fields: {', '.join(columns[:30])})"
+            problems.append(Problem(shown, f"{key}: unknown field '{name}' in records '{part.label}'{hint}"))
+    if problems:
+        raise InputError(problems)
+    return columns
+
+
+def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part) -> list[Problem]:
+    problems = []
+    numeric = [(f.field, f"filters[{i}]") for i, f in enumerate(recipe.filters) if f.range is not None]
+    for i, ind in enumerate(recipe.indicators):
+        if ind.per_year:
+            numeric.append((ind.per_year, f"indicators[{i}].per_year"))
+        if ind.count == "sum" and ind.field:
+            numeric.append((ind.field, f"indicators[{i}].field"))
+    if recipe.place.lat is not None:
+        numeric += [(recipe.place.lat, "place.lat"), (recipe.place.lon, "place.lon")]  # type: ignore[list-item]
+    for name, key in numeric:
+        col = _ident(name)
+        bad = con.execute(
+            f"SELECT CAST({col} AS VARCHAR), count(*) FROM {src} "
+            f"WHERE NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL "
+            f"AND TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS DOUBLE) IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
+        ).fetchall()
+        if bad:
+            shown_vals = ", ".join(f"'{v}' ({n} records)" for v, n in bad)
+            problems.append(Problem(shown, f"{key}: field '{name}' in records '{part.label}' holds text where a number is needed: {shown_vals}"))
+    return problems
+
+
+def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int]:
+    """Aggregate one partition by place key and year; also its number of filtered records."""
+    columns = tuple(fields_used(recipe))
+    con, src = _connect(part, columns)
+    try:
+        problems = _range_problems(con, src, recipe, shown, part)
+        if problems:
+            raise InputError(problems)
+        records = con.execute(f"SELECT count(*) FROM {src} WHERE {_filter_sql(recipe)}").fetchall()[0][0]
+        items = _items_sql(recipe, src, rid=False)
+        table = con.sql(
+            f"SELECT {_keys(recipe)}, __y, count(*)::BIGINT AS items, sum(__w)::{_W} AS weight, sum(__v)::{_V} AS vsum "
+            f"FROM ({items}) GROUP BY ALL"
+        ).to_arrow_table()
+    except duckdb.Error as exc:
+        raise _duck_error(exc, shown, part) from None
+    finally:
+        con.close()
+    return table, int(records)
+
+
+def pass_two(part: Part, recipe: Recipe, lookup: pa.Table, shown: str) -> tuple[pa.Table, pa.Table | None]:
+    """Per unit and year: distinct records (and their summed values), and distinct values."""
+    columns = tuple(fields_used(recipe))
+    con, src = _connect(part, columns)
+    try:
+        con.register("__lookup", lookup)
+        items = _items_sql(recipe, src, rid=True)
+        join = " AND ".join(f"i.{k} IS NOT DISTINCT FROM l.{k}" for k in _keys(recipe).split(", "))
+        con.execute(f"CREATE TEMP TABLE __placed AS SELECT l.unit, i.__y, i.__rid, i.__v, i.__d FROM ({items}) i "
+                    f"JOIN __lookup l ON {join} WHERE l.unit <> ''")
+        per_unit = con.sql(
+            f"SELECT unit, __y, count(*)::BIGINT AS records, sum(__v)::{_V} AS vsum FROM "
+            f"(SELECT DISTINCT unit, __y, __rid, __v FROM __placed) GROUP BY ALL"
+        ).to_arrow_table()
+        distinct = None
+        if any(i.count == "distinct" for i in recipe.indicators):
+            distinct = con.sql("SELECT DISTINCT unit, __y, __d FROM __placed WHERE __d IS NOT NULL").to_arrow_table()
+    except duckdb.Error as exc:
+        raise _duck_error(exc, shown, part) from None
+    finally:
+        con.close()
+    return per_unit, distinct
+
+
+# --- crosswalks and placement ------------------------------------------------------------------
+
+def build_records_crosswalk(spec: RecordsCrosswalk, ctx: Context, matcher_countries: Matcher, shown: str) -> Crosswalk:
+    """A crosswalk from a record file: one row per distinct key (list fields give one per item)."""
+    where = f"{shown}: crosswalk '{spec.name}'"
+    files = resolve_files(spec.records, ctx.records_dir, where)
+    fmt = _format_of(spec.records, files, where)
+    con = duckdb.connect()
+    try:
+        src = reader_sql(spec.records, files, fmt)
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+        problems = []
+        for key in ("key", "place", "country", "alias"):
+            name = getattr(spec, key)
+            if name and name not in cols:
+                near = difflib.get_close_matches(name, cols, n=1)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                problems.append(Problem(where, f"{key}: unknown field '{name}'{hint}"))
+        if problems:
+            raise InputError(problems)
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {src})").fetchall())
+        key = _ident(spec.key)
+        key_expr = f"UNNEST({key})" if types[spec.key].endswith("[]") else key
+        sel = [f"CAST({key_expr} AS VARCHAR) AS key"]
+        for name, alias in ((spec.place, "place"), (spec.country, "country"), (spec.alias, "alias")):
+            sel.append(f"CAST({_ident(name)} AS VARCHAR) AS {alias}" if name else f"'' AS {alias}")
+        df = con.execute(f"SELECT DISTINCT {', '.join(sel)} FROM {src}").df()
+    except duckdb.Error as exc:
+        raise InputError([Problem(where, f"could not be read: {str(exc).splitlines()[0]}")]) from None
+    finally:
+        con.close()
+    df = df.fillna("")
+    df["key"] = df["key"].str.strip()
+    df = df[df["key"] != ""]
+    if spec.place:
+        df = df[df["place"].str.strip() != ""]
+    if spec.brackets == "alias":
+        inner = df["key"].str.extract(r"\(([^()]+)\)", expand=False)
+        df["key"] = df["key"].str.replace(r"\s*\([^()]*\)\s*", " ", regex=True).str.strip()
+        extra = df[inner.notna()].assign(key=inner[inner.notna()].str.strip())
+        df = pd.concat([df, extra], ignore_index=True)
+    df["country"] = [matcher_countries.country_code(c) or "" for c in df["country"]]
+    df = df.drop_duplicates(subset=["key", "place", "country", "alias"]).sort_values("key", kind="stable")
+    out = pd.DataFrame({
+        "key": df["key"], "match": spec.match, "kind": spec.kind, "place": df["place"].str.strip(),
+        "country": df["country"], "lat": "", "lon": "", "unit": "", "alias": df["alias"].str.strip(),
+        "flag": "", "source": f"{spec.source.publisher}, {spec.source.title}", "url": spec.source.address(), "note": "",
+    })
+    return check_crosswalk(out.reset_index(drop=True), where, ctx.unit_names, spec.name)
+
+
+def load_crosswalks(refs: Sequence[Any], ctx: Context, country_matcher: Matcher, shown: str,
+                    cache: dict[str, Crosswalk]) -> list[Crosswalk]:
+    out = []
+    for i, ref in enumerate(refs):
+        if isinstance(ref, RecordsCrosswalk):
+            name = f"records:{ref.name}"
+            if name not in cache:
+                cache[name] = build_records_crosswalk(ref, ctx, country_matcher, shown)
+            out.append(cache[name])
+            continue
+        if ref == "places":  # the gazetteer itself: place names in the text
+            out.append(ctx.gazetteer)
+            continue
+        path = Path(ref)
+        candidates = []
+        if ctx.crosswalk_dir is not None and not path.suffix:
+            candidates.append(ctx.crosswalk_dir / f"{ref}.csv")
+        candidates.append(path if path.is_absolute() else ctx.recipe_dir / path)
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            known = sorted(p.stem for p in ctx.crosswalk_dir.glob("*.csv")) if ctx.crosswalk_dir else []
+            hint = f" (bundled: {', '.join(known)})" if known else ""
+            raise InputError([Problem(shown, f"place.crosswalks[{i}]: no crosswalk '{ref}'{hint}")])
+        key = str(found.resolve())
+        if key not in cache:
+            cache[key] = read_crosswalk(found, ctx.unit_names, name=found.stem)
+        out.append(cache[key])
+    return out
+
+
+@dataclass
+class Resolved:
+    """Each distinct key: where it was placed and why not, if not."""
+
+    table: pd.DataFrame  # keys..., unit, reason, hq, lat, lon, place, place_country
+
+
+def _final(m, cw_by_name: dict[str, Crosswalk]) -> tuple[Crosswalk, int, bool]:
+    hq = False
+    while True:
+        cw = cw_by_name[m.crosswalk]
+        hq = hq or cw.rows["flag"].iat[m.row] == "hq"
+        if m.via is None:
+            return cw, m.row, hq
+        m = m.via
+
+
+def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matcher | None,
+                 gazetteer: Matcher, metros: Metros) -> pd.DataFrame:
+    """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon."""
+    cw_by_name = {cw.name: cw for m in (text_matcher, domain_matcher, gazetteer) if m for cw in m.crosswalks}
+    n = len(keys)
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
+    unit = np.full(n, "", dtype=object)
+    reason = np.full(n, "", dtype=object)
+    hq = np.zeros(n, dtype=bool)
+    place = np.full(n, "", dtype=object)
+    for i, (t, u, c) in enumerate(zip(keys["__t"], keys["__u"], keys["__c"], strict=True)):
+        country = text_matcher.country_code(c) if isinstance(c, str) and c.strip() else None
+        t = t if isinstance(t, str) else ""
+        if not normalize(t) and not (isinstance(u, str) and u.strip()):
+            reason[i] = "empty"
+            continue
+        m = text_matcher.match(t, country) if normalize(t) else None
+        if m is None and domain_matcher is not None and isinstance(u, str) and u.strip():
+            m = domain_matcher.match(u, country, domain=True)
+        if m is None:
+            reason[i] = "no match"
+            continue
+        cw, row, hq[i] = _final(m, cw_by_name)
+        r = cw.rows.iloc[row]
+        place[i] = r["place"] or r["key"]
+        if r["unit"]:
+            unit[i] = r["unit"]
+            continue
+        if not math.isnan(r["lat"]):
+            lat[i], lon[i] = r["lat"], r["lon"]
+            continue
+        g = gazetteer.match(r["place"], r["country"] or None)
+        if g is None or normalize(gazetteer.crosswalks[0].rows["key"].iat[g.row]) != normalize(r["place"]):
+            reason[i] = "place not in gazetteer"
+            continue
+        gr = gazetteer.crosswalks[0].rows.iloc[g.row]
+        lat[i], lon[i] = gr["lat"], gr["lon"]
+    has_point = ~np.isnan(lat)
+    unit[has_point] = metros.assign(lat[has_point], lon[has_point])
+    reason[(reason == "") & (unit == "")] = "outside every unit"
+    out = keys.copy()
+    out["unit"], out["reason"], out["hq"], out["place"] = unit, reason, hq, place
+    out["lat"], out["lon"] = lat, lon
+    return out
+
+
+def resolve_points(keys: pd.DataFrame, metros: Metros) -> pd.DataFrame:
+    lat = keys["__lat"].to_numpy(dtype=float)
+    lon = keys["__lon"].to_numpy(dtype=float)
+    ok = ~(np.isnan(lat) | np.isnan(lon))
+    unit = np.full(len(keys), "", dtype=object)
+    unit[ok] = metros.assign(lat[ok], lon[ok])
+    reason = np.where(~ok, "no coordinates", np.where(unit == "", "outside every unit", ""))
+    out = keys.copy()
+    out["unit"], out["reason"], out["hq"], out["place"] = unit, reason, False, keys["__t"].fillna("")
+    out["lat"], out["lon"] = lat, lon
+    return out
+
+
+# --- the whole derivation ----------------------------------------------------------------------
+
+def _combine(con: duckdb.DuckDBPyConnection, tables: list[pa.Table], by: str, sums: str) -> pd.DataFrame:
+    con.register("__parts", pa.concat_tables(tables))
+    return con.execute(f"SELECT {by}, {sums} FROM __parts GROUP BY ALL ORDER BY ALL").df()
+
+
+def derive(recipe: Recipe, ctx: Context, shown: str, dask: str | None = None,
+           progress: Progress | None = None) -> Derived:
+    say = progress or (lambda _msg: None)
+    parts = plan(recipe, ctx.records_dir, shown, split_files=dask is not None)
+    for part in parts:
+        check_part(part, recipe, shown)
+    say(f"{shown}: {len(parts)} partition(s), pass 1")
+    if dask:
+        first = _dask_run(dask, pass_one, [(p, recipe, shown) for p in parts])
+    else:
+        first = [pass_one(p, recipe, shown) for p in parts]
+    records = sum(r for _, r in first)
+    con = duckdb.connect()
+    try:
+        keys_sql = _keys(recipe)
+        grouped = _combine(con, [t for t, _ in first], f"{keys_sql}, __y",
+                           f"sum(items)::BIGINT AS items, sum(weight)::{_W} AS weight, sum(vsum)::{_V} AS vsum")
+        distinct_keys = grouped[keys_sql.split(", ")].drop_duplicates().reset_index(drop=True)
+        say(f"{shown}: placing {len(distinct_keys):,} distinct place keys")
+        if recipe.place.lat is not None:
+            resolved = resolve_points(distinct_keys, ctx.metros)
+        else:
+            country_matcher = Matcher([], ctx.countries)
+            cache: dict[str, Crosswalk] = {}
+            text_cws = load_crosswalks(recipe.place.crosswalks, ctx, country_matcher, shown, cache)
+            text_matcher = Matcher(text_cws, ctx.countries)
+            domain_matcher = None
+            if recipe.place.domain_crosswalks:
+                dom_cws = load_crosswalks(recipe.place.domain_crosswalks, ctx, country_matcher, shown, cache)
+                domain_matcher = Matcher(dom_cws, ctx.countries, alias_matcher=text_matcher)
+            gaz = Matcher([ctx.gazetteer], ctx.countries)
+            resolved = resolve_text(distinct_keys, text_matcher, domain_matcher, gaz, ctx.metros)
+        key_cols = keys_sql.split(", ")
+        merged = grouped.merge(resolved, on=key_cols, how="left", validate="many_to_one")
+        second = None
+        if needs_second_pass(recipe):
+            say(f"{shown}: pass 2 (distinct records per unit)")
+            lookup = pa.Table.from_pandas(resolved[key_cols + ["unit"]], preserve_index=False)
+            if dask:
+                second = _dask_run(dask, pass_two, [(p, recipe, lookup, shown) for p in parts])
+            else:
+                second = [pass_two(p, recipe, lookup, shown) for p in parts]
+        per_unit, distinct = _per_unit(con, recipe, merged, second)
+        return _outputs(recipe, ctx, shown, records, merged, per_unit, distinct)
+    finally:
+        con.close()
+
+
+def _per_unit(con: duckdb.DuckDBPyConnection, recipe: Recipe, merged: pd.DataFrame,
+              second: list[tuple[pa.Table, pa.Table | None]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(unit, __y, records, weight, vsum), exact, from pass 1 (and pass 2); and the distinct
+    (unit, __y, __d) values for distinct counts."""
+    placed = merged[merged["unit"] != ""]
+    con.register("__m", pa.Table.from_pandas(placed[["unit", "__y", "items", "weight", "vsum"]], preserve_index=False))
+    out = con.execute(f"SELECT unit, __y, sum(items)::BIGINT AS records, sum(weight)::{_W} AS weight, "
+                      f"sum(vsum)::{_V} AS vsum FROM __m GROUP BY ALL").df()
+    distinct = pd.DataFrame(columns=["unit", "__y", "__d"])
+    if second is not None:
+        per = _combine(con, [a for a, _ in second], "unit, __y", f"sum(records)::BIGINT AS records, sum(vsum)::{_V} AS vsum")
+        out = out.drop(columns=["records", "vsum"]).merge(per, on=["unit", "__y"], how="outer")
+        d_tables = [b for _, b in second if b is not None]
+        if d_tables:
+            con.register("__d", pa.concat_tables(d_tables))
+            distinct = con.execute("SELECT DISTINCT unit, __y, __d FROM __d").df()
+    return out, distinct
+
+
+def _dask_run(address: str, fn: Callable[..., Any], args: list[tuple]) -> list[Any]:
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if address.startswith("local:"):
+        n = int(address.split(":", 1)[1] or 2)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        futures = [client.submit(fn, *a, pure=False) for a in args]
+        return client.gather(futures)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+def _num(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    r = round(float(x), 6)
+    return str(int(r)) if r.is_integer() else f"{r:.6f}".rstrip("0").rstrip(".")
+
+
+def _fmt(x: float) -> str:
+    return f"{int(round(x)):,}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def _years(merged: pd.DataFrame) -> list[int]:
+    ys = merged["__y"].dropna().unique()
+    return sorted(int(y) for y in ys if float(y).is_integer())
+
+
+_TEMPLATE_FIELDS = ("value", "count", "records", "records_total", "counted", "unit_name", "metro", "year",
+                    "years", "unit_of_measure", "indicator", "population", "population_year")
+
+
+def _quote(ind: Indicator, recipe: Recipe, fields: dict[str, Any], shown: str) -> str:
+    template = ind.quote or ("{count} {unit_of_measure} in {unit_name} ({metro}): {records} of the "
+                             "{records_total} {counted} ({years}) placed there")
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise InputError([Problem(shown, f"indicators: quote template of '{ind.code}' uses an unknown field {exc} "
+                                         f"(known: {', '.join(_TEMPLATE_FIELDS)})")]) from None
+
+
+def _source_text(src: Source) -> str:
+    bits = [src.title]
+    if src.repository:
+        bits.append(f"{src.repository}@{(src.commit or '')[:12]}, {src.path}")
+    if src.licence:
+        bits.append(f"licence: {src.licence}")
+    return "; ".join(bits)
+
+
+def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.DataFrame,
+             per_unit: pd.DataFrame, distinct: pd.DataFrame) -> Derived:
+    metros = ctx.metros
+    years_all = _years(merged)
+    rows, cov, warnings = [], [], []
+    weight_total = float(merged["weight"].astype(float).sum())
+    placed = merged[merged["reason"] == ""]
+    in_units = placed[placed["unit"] != ""]
+    hq_weight = float(placed.loc[placed["hq"].astype(bool), "weight"].astype(float).sum())
+    counted_in = "fractional records" if recipe.place.split else recipe.counted
+    for ind in recipe.indicators:
+        located = float((merged.loc[merged["reason"].isin(["", "outside every unit"]), "weight"]).astype(float).sum())
+        cov.append({
+            "indicator": ind.code, "records": records, "placed": round(located, 6),
+            "unplaced": round(weight_total - located, 6),
+            "placed_share": round(located / weight_total, 6) if weight_total else float("nan"),
+            "in_units": round(float(in_units["weight"].astype(float).sum()), 6),
+            "in_units_share": round(float(in_units["weight"].astype(float).sum()) / weight_total, 6) if weight_total else float("nan"),
+            "hq_share": round(hq_weight / located, 6) if located else 0.0,
+            "counted_in": counted_in,
+        })
+        years = [None] if ind.per_year is None else years_all
+        for unit in metros.units:
+            sub = per_unit[per_unit["unit"] == unit]
+            pop_row = metros.table.loc[metros.table["unit"] == unit].iloc[0]
+            for y in years:
+                s = sub if y is None else sub[sub["__y"] == y]
+                if ind.count == "fractional":
+                    count = float(s["weight"].astype(float).sum())
+                elif ind.count == "rows":
+                    count = float(s["records"].sum())
+                elif ind.count == "sum":
+                    count = float(s["vsum"].astype(float).sum())
+                else:
+                    d = distinct[distinct["unit"] == unit]
+                    count = float(d["__d"].nunique() if y is None else d.loc[d["__y"] == y, "__d"].nunique())
+                value = count
+                note = [ind.note] if ind.note else []
+                pop = pop_year = ""
+                if ind.per_capita is not None:
+                    col = ind.per_capita.column
+                    if col not in metros.table.columns:
+                        raise InputError([Problem(shown, f"indicators: per_capita column '{col}' is not in the metro table {metros.path}")])
+                    p = pop_row[col]
+                    if pd.isna(p) or p == "" or float(p) <= 0:
+                        value = float("nan")
+                        warnings.append(f"{ind.code}: {unit} has no {col} in {metros.path}; its value is missing")
+                        note.append(f"Missing: the metro table gives no {col} for this unit.")
+                    else:
+                        value = count / float(p) * ind.per_capita.per
+                        pop, pop_year = f"{int(float(p)):,}", _num(pop_row.get("population_year", float("nan")))
+                        note.append(f"Per {ind.per_capita.per:,.0f} inhabitants of {pop_row.get('population_area') or 'the metro'} "
+                                    f"({pop}, {pop_year or 'year not given'}; {pop_row.get('population_source', '')}).")
+                hq_u = placed.loc[(placed["unit"] == unit) & placed["hq"].astype(bool) & ((placed["__y"] == y) if y is not None else True), "weight"]
+                all_u = placed.loc[(placed["unit"] == unit) & ((placed["__y"] == y) if y is not None else True), "weight"]
+                if float(hq_u.astype(float).sum()) > 0:
+                    share = float(hq_u.astype(float).sum()) / float(all_u.astype(float).sum())
+                    note.append(f"{share:.1%} of the weight placed here is at a company's headquarters (the place text names no site; flagged hq).")
+                year = y if y is not None else ind.year
+                span = f"{years_all[0]}-{years_all[-1]}" if len(years_all) > 1 else (str(years_all[0]) if years_all else str(year))
+                fields = {
+                    "value": _fmt(value) if not math.isnan(value) else "missing", "count": _fmt(count),
+                    "records": _fmt(float(s["records"].sum())), "records_total": _fmt(float(records)),
+                    "counted": recipe.counted, "unit_name": ctx.unit_names.get(unit, unit), "metro": metros.label(unit),
+                    "year": year, "years": str(y) if y is not None else span, "unit_of_measure": ind.unit_of_measure,
+                    "indicator": ind.code, "population": pop, "population_year": pop_year,
+                }
+                rows.append({
+                    "unit": unit, "indicator": ind.code, "value": _num(value), "year": int(year) if year is not None else "",
+                    "geo": "metro", "geo_name": f"{ctx.unit_names.get(unit, unit)} ({metros.label(unit)})",
+                    "unit_of_measure": ind.unit_of_measure, "publisher": recipe.source.publisher,
+                    "source": _source_text(recipe.source), "url": recipe.source.address(),
+                    "quote": _quote(ind, recipe, fields, shown), "note": " ".join(note),
+                })
+    values = pd.DataFrame(rows, columns=VALUE_COLUMNS)
+    un = merged[merged["reason"] != ""]
+    if recipe.place.lat is not None:
+        un = un.assign(__u="", __c="", __t=[t if isinstance(t, str) and t else f"({la}, {lo})" for t, la, lo in
+                                          zip(un["__t"], un["__lat"], un["__lon"], strict=True)])
+    grouped = (un.assign(weight=un["weight"].astype(float))
+                 .groupby(["__t", "__u", "__c", "reason"], dropna=False, as_index=False)[["items", "weight"]].sum()
+                 .sort_values(["weight", "items", "__t"], ascending=[False, False, True]))
+    unplaced = pd.concat([
+        pd.DataFrame({"indicator": ind.code, "place": grouped["__t"].fillna(""), "domain": grouped["__u"].fillna(""),
+                      "country": grouped["__c"].fillna(""), "reason": grouped["reason"], "items": grouped["items"],
+                      "weight": grouped["weight"].round(6)})
+        for ind in recipe.indicators
+    ], ignore_index=True) if len(grouped) else pd.DataFrame(columns=UNPLACED_COLUMNS)
+    return Derived(values, pd.DataFrame(cov, columns=COVERAGE_COLUMNS), unplaced[UNPLACED_COLUMNS], warnings)
+

@@ -1,0 +1,283 @@
+"""Placing free-text places (affiliations, city names, e-mail domains) through crosswalk tables.
+
+A crosswalk is data: one row per institution, company, place name or e-mail domain, with the
+place it stands for (a point, or an index unit directly) and the source that gives it. This
+module is the pure matching rule; `engine` applies it once per distinct text, never per record.
+
+The rule, in order:
+
+1. Text is normalised: Unicode compatibility form, accents dropped, case folded, every run of
+   characters that is neither a letter nor a digit becomes one space ("Univ. of Tokyo," ->
+   "univ of tokyo").
+2. The crosswalks are tried in the order the recipe lists them; the first that matches wins.
+3. Inside one crosswalk: an `exact` row (the whole text equals the key) beats a `domain` row
+   (read only for a field declared as e-mail domains: the text is the key or a sub-domain of it,
+   `robots.ox.ac.uk` matches `ox.ac.uk`, the longest key wins), which beats a `contains` row (the key's words appear as consecutive whole words in
+   the text). Among `contains` rows the key with the most words wins, then the one that ends
+   latest in the text: addresses name the site last ("New York University Abu Dhabi").
+4. Countries: where a record carries a country (a country field), or the text names one
+   ("..., Cambridge, MA, USA"), a row whose country is another one is not a match. Where one
+   key has rows in several countries and no country is known, the first row in the file wins
+   (crosswalk builders order such rows by population).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aicity.errors import InputError, Problem
+
+MATCH_KINDS = ("exact", "contains", "domain")
+CROSSWALK_COLUMNS = (
+    "key", "match", "kind", "place", "country", "lat", "lon", "unit", "alias", "flag", "source", "url", "note",
+)
+REQUIRED_COLUMNS = ("key", "match", "source")
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize(text: object) -> str:
+    """Compatibility form, no accents, case-folded, punctuation runs as single spaces."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    s = unicodedata.normalize("NFKD", str(text))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", s.casefold()).strip()
+
+
+def normalize_domain(text: object) -> str:
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    s = str(text).strip().casefold().lstrip("@").rstrip(".")
+    if "@" in s:
+        s = s.rsplit("@", 1)[1]
+    return s[4:] if s.startswith("www.") else s
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """One crosswalk table, checked. `rows` has every column of CROSSWALK_COLUMNS."""
+
+    name: str
+    path: str
+    rows: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def read_crosswalk(path: str | Path, units: Iterable[str], name: str | None = None) -> Crosswalk:
+    """Read and check a crosswalk CSV; every problem at once, with its row and column."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(shown, "crosswalk file not found")]) from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(shown, f"not a readable UTF-8 CSV: {exc}")]) from None
+    return check_crosswalk(df, shown, units, name or path.stem)
+
+
+def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: str) -> Crosswalk:
+    """Check a crosswalk table (from a file, or built from a record file by a recipe)."""
+    df = df.astype(str)
+    problems: list[Problem] = []
+    for col in REQUIRED_COLUMNS:
+        if col not in df.columns:
+            problems.append(Problem(shown, f"missing required column '{col}'", column=col))
+    unknown = [c for c in df.columns if c not in CROSSWALK_COLUMNS]
+    for col in unknown:
+        problems.append(Problem(shown, f"unknown column '{col}' (known: {', '.join(CROSSWALK_COLUMNS)})", column=col))
+    if problems:
+        raise InputError(problems)
+    for col in CROSSWALK_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    df = df[list(CROSSWALK_COLUMNS)].copy()
+    known_units = set(units)
+    lat = pd.to_numeric(df["lat"].replace("", None), errors="coerce")
+    lon = pd.to_numeric(df["lon"].replace("", None), errors="coerce")
+    for i, r in enumerate(df.itertuples(index=False)):
+        row = i + 2
+        if not r.key.strip():
+            problems.append(Problem(shown, "empty key", row=row, column="key"))
+        if r.match not in MATCH_KINDS:
+            problems.append(Problem(shown, f"match '{r.match}' is not one of {', '.join(MATCH_KINDS)}", row=row, column="match"))
+        if not r.source.strip():
+            problems.append(Problem(shown, "every row needs the source that gives its place", row=row, column="source"))
+        for col, series, lo, hi in (("lat", lat, -90, 90), ("lon", lon, -180, 180)):
+            raw = getattr(r, col)
+            if raw != "" and not (lo <= series.iat[i] <= hi):
+                problems.append(Problem(shown, f"'{raw}' is not a {col} in [{lo}, {hi}]", row=row, column=col))
+        if r.unit:
+            if r.unit not in known_units:
+                problems.append(Problem(shown, f"unknown unit '{r.unit}'", row=row, column="unit"))
+        elif (r.lat == "") != (r.lon == ""):
+            problems.append(Problem(shown, "lat and lon go together", row=row, column="lat" if r.lat == "" else "lon"))
+        elif r.lat == "" and not r.place.strip() and not r.alias.strip():
+            problems.append(Problem(shown, "a row needs a unit, lat and lon, a place (looked up in the gazetteer) or an alias", row=row, column="unit"))
+        if r.flag not in ("", "hq"):
+            problems.append(Problem(shown, f"flag '{r.flag}' is not empty or 'hq' (placed at a headquarters)", row=row, column="flag"))
+    if problems:
+        raise InputError(problems)
+    df["lat"] = lat.astype(float)
+    df["lon"] = lon.astype(float)
+    df["country"] = df["country"].str.strip().str.upper()
+    return Crosswalk(name, shown, df.reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where one text was placed, and by which crosswalk row."""
+
+    crosswalk: str
+    row: int  # index into that crosswalk's rows
+    key: str
+    via: Match | None = None  # where the row's alias was placed, for an alias row
+
+
+@dataclass
+class _Index:
+    exact: dict[str, list[int]] = field(default_factory=dict)
+    domain: dict[str, list[int]] = field(default_factory=dict)
+    contains: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
+    max_words: int = 0
+
+
+class Matcher:
+    """Matches texts against crosswalks in order (see the module's rule)."""
+
+    def __init__(self, crosswalks: Sequence[Crosswalk], countries: pd.DataFrame | None = None,
+                 alias_matcher: Matcher | None = None):
+        self.crosswalks = list(crosswalks)
+        self.alias_matcher = alias_matcher
+        self._indexes = [self._index(cw) for cw in self.crosswalks]
+        self._countries: dict[tuple[str, ...], str] = {}
+        self._country_words = 0
+        if countries is not None:
+            for code, alias in zip(countries["code"], countries["alias"], strict=True):
+                words = tuple(normalize(alias).split())
+                if words:
+                    self._countries[words] = str(code).upper()
+                    self._country_words = max(self._country_words, len(words))
+
+    @staticmethod
+    def _index(cw: Crosswalk) -> _Index:
+        idx = _Index()
+        for i, (key, how) in enumerate(zip(cw.rows["key"], cw.rows["match"], strict=True)):
+            if how == "exact":
+                idx.exact.setdefault(normalize(key), []).append(i)
+            elif how == "domain":
+                idx.domain.setdefault(normalize_domain(key), []).append(i)
+            else:
+                words = tuple(normalize(key).split())
+                idx.contains.setdefault(words, []).append(i)
+                idx.max_words = max(idx.max_words, len(words))
+        return idx
+
+    def country_code(self, name: object) -> str | None:
+        """ISO code of a country name or alias ("United States", "Korea, Rep.", "KR")."""
+        words = tuple(normalize(name).split())
+        if not words:
+            return None
+        if words in self._countries:
+            return self._countries[words]
+        if len(words) == 1 and len(words[0]) == 2:
+            return words[0].upper()
+        return None
+
+    def countries_in(self, words: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        n = len(words)
+        for i in range(n):
+            for k in range(1, min(self._country_words, n - i) + 1):
+                code = self._countries.get(tuple(words[i : i + k]))
+                if code:
+                    found.add(code)
+        return found
+
+    def match(self, text: object, country: str | None = None, domain: bool = False,
+              _skip: frozenset[int] = frozenset()) -> Match | None:
+        """Place one text. `country`: the record's ISO country code, if it has one.
+        `domain=True` reads the text as an e-mail domain. A row with an `alias` (e.g. an
+        e-mail domain standing for a university's name) is placed by matching the alias
+        through `alias_matcher` (the recipe's text crosswalks), else through this matcher's
+        other crosswalks; an alias that places nowhere is no match."""
+        if domain:
+            norm = normalize_domain(text)
+            words: list[str] = []
+        else:
+            norm = normalize(text)
+            words = norm.split()
+        if not norm:
+            return None
+        allowed = {country} if country else (self.countries_in(words) if words else set())
+        for pos, (cw, idx) in enumerate(zip(self.crosswalks, self._indexes, strict=True)):
+            if pos in _skip:
+                continue
+            found = self._match_one(cw, idx, norm, words, allowed, domain)
+            if found is None:
+                continue
+            alias = cw.rows["alias"].iat[found]
+            if alias:
+                row_country = cw.rows["country"].iat[found] or country
+                if self.alias_matcher is not None:
+                    via = self.alias_matcher.match(alias, row_country)
+                else:
+                    via = self.match(alias, row_country, False, _skip | {pos})
+                if via is None:
+                    continue
+                return Match(cw.name, found, str(cw.rows["key"].iat[found]), via)
+            return Match(cw.name, found, str(cw.rows["key"].iat[found]))
+        return None
+
+    @staticmethod
+    def _pick(cw: Crosswalk, rows: list[int], allowed: set[str]) -> int | None:
+        if not allowed:
+            return rows[0]
+        countries = cw.rows["country"]
+        for r in rows:
+            c = countries.iat[r]
+            if not c or c in allowed:
+                return r
+        return None
+
+    def _match_one(self, cw: Crosswalk, idx: _Index, norm: str, words: list[str],
+                   allowed: set[str], domain: bool) -> int | None:
+        if norm in idx.exact:
+            hit = self._pick(cw, idx.exact[norm], allowed)
+            if hit is not None:
+                return hit
+        if domain and idx.domain:
+            labels = norm.split(".")
+            for i in range(len(labels)):
+                rows = idx.domain.get(".".join(labels[i:]))
+                if rows:
+                    hit = self._pick(cw, rows, allowed)
+                    if hit is not None:
+                        return hit
+        if domain or not idx.contains:
+            return None
+        best: tuple[int, int, int] | None = None  # (words, end position, row)
+        n = len(words)
+        for i in range(n):
+            for k in range(min(idx.max_words, n - i), 0, -1):
+                rows = idx.contains.get(tuple(words[i : i + k]))
+                if rows is None:
+                    continue
+                hit = self._pick(cw, rows, allowed)
+                if hit is None:
+                    continue
+                cand = (k, i + k, hit)
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+                break  # the longest key starting at i; shorter ones there cannot win
+        return None if best is None else best[2]

@@ -1,0 +1,122 @@
+"""Metro definitions: one rule for every unit, as data.
+
+A unit is a circle: every point within `radius_km` (great-circle distance, mean Earth radius
+6,371.0088 km) of the unit's centre belongs to it; where circles overlap, the nearest centre
+wins. Each row says which official area the circle approximates (`definition`, with its
+source) and carries that area's population, with its own source, for per-capita values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aicity.errors import InputError, Problem
+
+EARTH_RADIUS_KM = 6371.0088
+METRO_COLUMNS = (
+    "unit", "name", "centre_name", "centre_lat", "centre_lon", "radius_km", "definition", "definition_source",
+    "definition_url", "population", "population_year", "population_area", "population_source",
+    "population_url", "population_quote", "note",
+)
+_NUMBERS = ("centre_lat", "centre_lon", "radius_km", "population", "population_year")
+
+
+@dataclass(frozen=True)
+class Metros:
+    path: str
+    table: pd.DataFrame  # one row per unit, numbers as floats
+
+    @property
+    def units(self) -> list[str]:
+        return list(self.table["unit"])
+
+    def label(self, unit: str) -> str:
+        r = self.table.loc[self.table["unit"] == unit].iloc[0]
+        return f"{r['radius_km']:g} km of {r['centre_name']}"
+
+    def assign(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """The unit each point falls in (nearest centre among the circles holding it), or ''."""
+        lat = np.asarray(lat, dtype=float)
+        lon = np.asarray(lon, dtype=float)
+        out = np.full(lat.shape, "", dtype=object)
+        if lat.size == 0:
+            return out
+        d = haversine_km(lat[:, None], lon[:, None], self.table["centre_lat"].to_numpy()[None, :],
+                         self.table["centre_lon"].to_numpy()[None, :])
+        d = np.where(d <= self.table["radius_km"].to_numpy()[None, :], d, np.inf)
+        nearest = np.argmin(d, axis=1)
+        inside = np.isfinite(d[np.arange(len(lat)), nearest])
+        codes = self.table["unit"].to_numpy(dtype=object)
+        out[inside] = codes[nearest[inside]]
+        return out
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def read_metros(path: str | Path, units: list[str] | None = None) -> Metros:
+    """Read and check a metro table; `units`, when given, must each have exactly one row."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(shown, "metro table not found")]) from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(shown, f"not a readable UTF-8 CSV: {exc}")]) from None
+    problems: list[Problem] = []
+    for col in ("unit", "centre_name", "centre_lat", "centre_lon", "radius_km", "definition", "definition_source"):
+        if col not in df.columns:
+            problems.append(Problem(shown, f"missing required column '{col}'", column=col))
+    for col in df.columns:
+        if col not in METRO_COLUMNS:
+            problems.append(Problem(shown, f"unknown column '{col}'", column=col))
+    if problems:
+        raise InputError(problems)
+    for col in METRO_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    numbers = {}
+    for col in _NUMBERS:
+        numbers[col] = pd.to_numeric(df[col].replace("", None), errors="coerce")
+        for i, raw in enumerate(df[col]):
+            if raw != "" and pd.isna(numbers[col].iat[i]):
+                problems.append(Problem(shown, f"'{raw}' is not a number", row=i + 2, column=col))
+    for i, r in df.iterrows():
+        row = int(i) + 2
+        for col in ("centre_lat", "centre_lon", "radius_km"):
+            if r[col] == "":
+                problems.append(Problem(shown, "required", row=row, column=col))
+        lat, lon, rad = numbers["centre_lat"].iat[i], numbers["centre_lon"].iat[i], numbers["radius_km"].iat[i]
+        if pd.notna(lat) and not -90 <= lat <= 90:
+            problems.append(Problem(shown, f"{lat} is not a latitude", row=row, column="centre_lat"))
+        if pd.notna(lon) and not -180 <= lon <= 180:
+            problems.append(Problem(shown, f"{lon} is not a longitude", row=row, column="centre_lon"))
+        if pd.notna(rad) and not 0 < rad <= 500:
+            problems.append(Problem(shown, f"radius {rad} km is not in (0, 500]", row=row, column="radius_km"))
+        if r["population"] != "" and not r["population_source"]:
+            problems.append(Problem(shown, "a population needs its source", row=row, column="population_source"))
+    dup = df["unit"][df["unit"].duplicated()]
+    for i, u in dup.items():
+        problems.append(Problem(shown, f"unit '{u}' has more than one row", row=int(i) + 2, column="unit"))
+    if units is not None:
+        for u in units:
+            if u not in set(df["unit"]):
+                problems.append(Problem(shown, f"unit '{u}' has no metro definition", column="unit"))
+        for i, u in df["unit"].items():
+            if u not in set(units):
+                problems.append(Problem(shown, f"unknown unit '{u}'", row=int(i) + 2, column="unit"))
+    if problems:
+        raise InputError(problems)
+    for col, series in numbers.items():
+        df[col] = series.astype(float)
+    return Metros(shown, df.reset_index(drop=True))

@@ -1,0 +1,359 @@
+"""A derive recipe: which records, which filters, how a record is placed, what is counted.
+
+Declared once as pydantic models with unknown keys forbidden, so a typo is an error that names
+the file, the key's path and the nearest known key, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from aicity.errors import InputError, Problem
+
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where the record files come from: cited in every derived value's `url` and `source`."""
+
+    publisher: str
+    title: str
+    repository: str | None = None  # owner/name on GitHub
+    commit: str | None = None
+    path: str | None = None  # the file's path in the repository
+    url: str | None = None  # used as it is when there is no repository
+    licence: str | None = None
+    year: int | None = None  # the records' edition, if they have one
+
+    @model_validator(mode="after")
+    def _one_address(self) -> Source:
+        if not self.url and not (self.repository and self.commit and self.path):
+            raise ValueError("give 'url', or 'repository', 'commit' and 'path'")
+        return self
+
+    def address(self) -> str:
+        if self.repository and self.commit and self.path:
+            return f"https://github.com/{self.repository}/blob/{self.commit}/{self.path}"
+        return str(self.url)
+
+
+class Records(_Strict):
+    """Record files read as they are: CSV, JSON (an array of objects) or Parquet."""
+
+    files: list[str] = Field(min_length=1)  # paths or globs, relative to --records (or the recipe)
+    format: Literal["csv", "json", "parquet"] | None = None  # default: from each file's extension
+    # CSV only: the reader's options, for files such as a script's data block
+    delimiter: str | None = None
+    header: bool = True
+    skip: int = Field(default=0, ge=0)  # lines before the header (or the first record)
+    comment: str | None = None  # lines starting with it are skipped
+    columns: list[str] | None = None  # names for a file without a header
+
+    @model_validator(mode="after")
+    def _csv_only(self) -> Records:
+        csv_only = [k for k in ("delimiter", "comment", "columns") if getattr(self, k) is not None]
+        if (self.skip or not self.header):
+            csv_only.append("skip/header")
+        if csv_only and self.format not in (None, "csv"):
+            raise ValueError(f"{', '.join(csv_only)} apply to CSV records only")
+        if not self.header and not self.columns:
+            raise ValueError("header: false needs 'columns' (a name for each column)")
+        return self
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class Filter(_Strict):
+    """Exactly one test on one field: equals, in, range ([lo, hi], inclusive) or non_empty."""
+
+    field: str
+    equals: str | int | float | bool | None = None
+    in_: list[str | int | float] | None = Field(default=None, alias="in")
+    range: tuple[float | None, float | None] | None = None
+    non_empty: bool | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Filter:
+        given = [k for k in ("equals", "in_", "range", "non_empty") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a filter takes exactly one of equals, in, range, non_empty")
+        if self.in_ is not None and not self.in_:
+            raise ValueError("'in' needs at least one value")
+        if self.range is not None:
+            lo, hi = self.range
+            if lo is None and hi is None:
+                raise ValueError("'range' needs a lower or an upper bound")
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"'range' lower bound {lo} is above the upper bound {hi}")
+        if self.non_empty is False:
+            raise ValueError("'non_empty' can only be true")
+        return self
+
+
+class RecordsCrosswalk(_Strict):
+    """A crosswalk built at run time from a record file (e.g. a university list with cities),
+    so a table whose licence forbids redistribution is read, never bundled."""
+
+    name: str
+    records: Records
+    key: str  # the field matched (a list field, e.g. JSON `domains`, gives one row per item)
+    match: Literal["exact", "contains", "domain"] = "contains"
+    kind: str = "institution"
+    place: str | None = None  # field: the city, looked up in the gazetteer with the country
+    country: str | None = None  # field: the country (name or ISO code)
+    alias: str | None = None  # field: a name placed through the other crosswalks
+    brackets: Literal["keep", "alias"] = "keep"  # "alias": "Name (ABBR)" -> keys "Name" and "ABBR"
+    source: Source
+
+    @model_validator(mode="after")
+    def _target(self) -> RecordsCrosswalk:
+        if not self.place and not self.alias:
+            raise ValueError("a records crosswalk needs 'place' or 'alias'")
+        return self
+
+
+CrosswalkRef = str | RecordsCrosswalk
+
+
+class Place(_Strict):
+    """How a record is placed: texts through crosswalks, or coordinates through metro circles."""
+
+    field: str | None = None  # the text: an affiliation, a city name, an institution
+    split: str | None = None  # several places per record (a paper's authors): 1/n each
+    subsplit: str | None = None  # several places per entry (an author's affiliations): 1/(n k)
+    domain_field: str | None = None  # e-mail domains, aligned with `field`, tried when it fails
+    country_field: str | None = None
+    crosswalks: list[CrosswalkRef] = Field(default_factory=list)
+    domain_crosswalks: list[CrosswalkRef] = Field(default_factory=list)
+    lat: str | None = None
+    lon: str | None = None
+    label: str | None = None  # field shown in unplaced.csv for coordinate records (e.g. a name)
+
+    @model_validator(mode="after")
+    def _how(self) -> Place:
+        by_text = self.field is not None
+        by_point = self.lat is not None or self.lon is not None
+        if by_text == by_point:
+            raise ValueError("place records by 'field' (through crosswalks) or by 'lat' and 'lon', one of the two")
+        if by_point and (self.lat is None or self.lon is None):
+            raise ValueError("'lat' and 'lon' go together")
+        if by_text and not self.crosswalks:
+            raise ValueError("'field' needs at least one crosswalk in 'crosswalks'")
+        if self.domain_field and not self.domain_crosswalks:
+            raise ValueError("'domain_field' needs 'domain_crosswalks'")
+        if self.domain_crosswalks and not self.domain_field:
+            raise ValueError("'domain_crosswalks' needs 'domain_field'")
+        if self.subsplit and not self.split:
+            raise ValueError("'subsplit' needs 'split'")
+        if by_point and (self.split or self.domain_field or self.crosswalks):
+            raise ValueError("coordinates place a record at one point: no split, domain_field or crosswalks")
+        return self
+
+
+class PerCapita(_Strict):
+    column: str = "population"  # a column of the metro table
+    per: float = Field(default=1_000_000, gt=0)
+
+
+class Indicator(_Strict):
+    code: str
+    unit_of_measure: str
+    count: Literal["rows", "distinct", "fractional", "sum"]
+    field: str | None = None  # the field for distinct and sum
+    per_year: str | None = None  # field holding each record's year: one value per unit and year
+    year: int | None = None  # the year of a single value
+    per_capita: PerCapita | None = None
+    names: dict[str, str] = Field(default_factory=dict)
+    quote: str | None = None  # a template; see docs/derive.md for the fields it may use
+    note: str | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not _CODE.match(v):
+            raise ValueError(f"'{v}' is not a code (a letter, then letters, digits or _)")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Indicator:
+        if self.count in ("distinct", "sum") and not self.field:
+            raise ValueError(f"count '{self.count}' needs 'field'")
+        if self.count in ("rows", "fractional") and self.field:
+            raise ValueError(f"count '{self.count}' takes no 'field'")
+        if (self.per_year is None) == (self.year is None):
+            raise ValueError("give 'year' (one value) or 'per_year' (the field holding each record's year), one of the two")
+        return self
+
+
+class Recipe(_Strict):
+    description: str | None = None
+    records: list[Records] = Field(min_length=1)  # one group, or several read together by name
+    source: Source
+    filters: list[Filter] = Field(default_factory=list)
+    place: Place
+    counted: str = "records"  # what a record is, for quotes: "papers", "companies"
+    metros: str | None = None  # a metro table (CSV); default: the bundled one
+    indicators: list[Indicator] = Field(min_length=1)
+
+    @field_validator("records", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Recipe:
+        years = {i.per_year for i in self.indicators if i.per_year}
+        if len(years) > 1:
+            raise ValueError(f"indicators of one recipe take their year from one field, not {sorted(years)}")
+        sums = {i.field for i in self.indicators if i.count == "sum"}
+        dist = {i.field for i in self.indicators if i.count == "distinct"}
+        if len(sums) > 1 or len(dist) > 1:
+            raise ValueError("indicators of one recipe sum one field and count one distinct field at most")
+        seen: set[str] = set()
+        for ind in self.indicators:
+            if ind.code in seen:
+                raise ValueError(f"indicator code '{ind.code}' appears twice")
+            seen.add(ind.code)
+        names = [c.name for c in self.place.crosswalks + self.place.domain_crosswalks if isinstance(c, RecordsCrosswalk)]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"records crosswalk name(s) {sorted(dup)} appear more than once")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model that holds the key at `loc` (for 'did you mean')."""
+    model: Any = Recipe
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            field = next((f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return None
+        ann = field.annotation
+        model = _first_model(ann)
+    return model
+
+
+def _first_model(ann: Any) -> type[BaseModel] | None:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part not in ("RecordsCrosswalk", "str", "function-after[_one_or_many(), list[str]]"):
+            out += ("." if out else "") + part
+    return out or "(top level)"
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The line of the last mapping key in `loc`, found by walking the YAML node tree."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            nxt = None
+            for k, v in node.value:
+                if k.value == part:
+                    line, nxt = k.start_mark.line + 1, v
+                    break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    return line
+
+
+def _problems(exc: ValidationError, shown: str, text: str) -> list[Problem]:
+    out: list[Problem] = []
+    for e in exc.errors():
+        loc = tuple(p for p in e["loc"] if p not in ("RecordsCrosswalk", "str"))
+        line = _line_of(text, loc) if text else None
+        where = _where(loc)
+        if e["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            model = _model_at(loc)
+            known = _known_keys(model) if model else []
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else (f" (known: {', '.join(known)})" if known else "")
+            reason = f"unknown key '{key}' at {where}{hint}"
+        elif e["type"] == "missing":
+            reason = f"missing key '{loc[-1]}' at {_where(loc[:-1])}"
+        else:
+            reason = f"{where}: {e['msg'].removeprefix('Value error, ')}"
+        out.append(Problem(shown, reason + (f" (line {line})" if line else "")))
+    # one problem per place: pydantic reports each union branch of a crosswalk entry
+    seen: set[str] = set()
+    unique = []
+    for p in out:
+        if str(p) not in seen:
+            seen.add(str(p))
+            unique.append(p)
+    return unique
+
+
+def parse_recipe(raw: Any, shown: str, text: str = "") -> Recipe:
+    if not isinstance(raw, dict):
+        raise InputError([Problem(shown, "a recipe is a mapping (records, source, place, indicators, ...)")])
+    try:
+        return Recipe.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_problems(exc, shown, text)) from None
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read a recipe YAML; every problem at once, with the line it is on."""
+    path = Path(path)
+    shown = str(path)
+    if not path.is_file():
+        raise InputError([Problem(shown, "recipe file not found" if not path.exists() else "not a file")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError([Problem(shown, "not UTF-8 text")]) from None
+    try:
+        raw = yaml.load(text, Loader=SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InputError([Problem(shown, f"not valid YAML: {getattr(exc, 'problem', exc)}{where}")]) from None
+    return parse_recipe(raw, shown, text)
+
