@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -39,7 +40,7 @@ StoreOpt = typer.Option(None, "--store", help="DuckDB run store. Default: $AICIT
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
     raise typer.Exit(code=2)
 
 
@@ -253,6 +254,63 @@ def info(
     console.print(table)
     if fw.context:
         console.print("Context (shown, not scored): " + ", ".join(c.code for c in fw.context))
+    if framework is None and data is None:
+        print_metros()
+
+
+def print_metros(metros_path: Path | None = None) -> None:
+    """The metro definitions that `aicity derive` places records by."""
+    from aicity.derive import bundled_metros_path, read_metros
+
+    m = read_metros(metros_path or bundled_metros_path())
+    table = Table(title=f"Metro definitions for derived indicators ({Path(m.path).name}): a record belongs to a "
+                        "unit within radius_km of its centre; overlaps go to the nearest centre")
+    for col in ("Unit", "Centre", "Radius", "Approximates", "Population"):
+        table.add_column(col, justify="right" if col in ("Radius", "Population") else "left", overflow="fold")
+    for r in m.table.itertuples(index=False):
+        pop = "–" if np.isnan(r.population) else f"{r.population:,.0f} ({r.population_area}, {_fmt(r.population_year, 0)})"
+        table.add_row(r.unit, f"{r.centre_name} ({r.centre_lat:.4f}, {r.centre_lon:.4f})", f"{r.radius_km:g} km",
+                      str(r.definition), pop)
+    console.print(table)
+
+
+@app.command()
+def derive(
+    recipe: list[Path] = typer.Argument(None, help="Recipe YAML file(s)."),
+    bundled: bool = typer.Option(False, "--bundled", help="Run every bundled recipe (the index's derived indicators)."),
+    records: Path = typer.Option(None, "--records", help="Directory the recipes' record paths start from. Default: each recipe's folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory: values.csv, coverage.csv, unplaced.csv (replaced as a whole)."),
+    metros: Path = typer.Option(None, "--metros", help="Metro definitions CSV. Default: the bundled one (see `aicity info`)."),
+    dask: str = typer.Option(None, "--dask", help="Run on Dask: local:N (a LocalCluster) or tcp://scheduler:8786."),
+    unplaced_top: int = typer.Option(200, "--unplaced-top", min=0, help="Rows of unplaced.csv per indicator, most frequent first (0: all)."),
+) -> None:
+    """Indicators counted from record files (papers, companies, universities...) by city."""
+    from aicity.derive import bundled_recipes, derive_recipes, write_derived
+
+    try:
+        if bundled and recipe:
+            raise InputError([_problem("give recipe files or --bundled, not both")])
+        paths = bundled_recipes() if bundled else list(recipe or [])
+        if not paths:
+            raise InputError([_problem("give a RECIPE.yaml, or --bundled")])
+        if dask is not None and not (dask.startswith("local:") or "://" in dask):
+            raise InputError([_problem(f"--dask '{dask}' is not local:N or a scheduler address such as tcp://host:8786")])
+        with err.status("deriving...") as status:
+            result = derive_recipes(paths, records=records, metros=metros, dask=dask,
+                                    progress=lambda msg: status.update(escape(msg)))
+        written = write_derived(result, out, unplaced_top)
+    except InputError as exc:
+        _fail(exc)
+        return
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    table = Table(title="Coverage: how much of the records was placed")
+    for col in ("Indicator", "Records", "Placed", "In units", "At a company HQ"):
+        table.add_column(col, justify="left" if col == "Indicator" else "right")
+    for r in result.coverage.itertuples(index=False):
+        table.add_row(r.indicator, f"{r.records:,}", f"{r.placed_share:.1%}", f"{r.in_units_share:.1%}", f"{r.hq_share:.1%}")
+    console.print(table)
+    console.print(f"{len(result.values):,} values -> " + ", ".join(str(p) for p in written))
 
 
 @app.command("audit")

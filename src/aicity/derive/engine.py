@@ -74,7 +74,8 @@ def _q(s: str) -> str:
 
 
 def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    """A quoted column; a dotted name reaches into nested records (`owner.name`)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
 def resolve_files(spec: Records, base: Path, shown: str) -> list[Path]:
@@ -190,15 +191,20 @@ def _filter_sql(recipe: Recipe) -> str:
             conds.append(f"CAST({col} AS VARCHAR) = {_q(_literal(f.equals))}")
         elif f.in_ is not None:
             conds.append(f"CAST({col} AS VARCHAR) IN (" + ", ".join(_q(_literal(v)) for v in f.in_) + ")")
+        elif f.contains is not None:
+            conds.append(f"contains(lower(CAST({col} AS VARCHAR)), {_q(f.contains.lower())})")
         elif f.range is not None:
             lo, hi = f.range
-            num = f"TRY_CAST(CAST({col} AS VARCHAR) AS DOUBLE)"
+            num = (f"TRY_CAST(NULLIF(regexp_extract(CAST({col} AS VARCHAR), '[0-9]+([.][0-9]+)?'), '') AS DOUBLE)"
+                   if f.leading_number else f"TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS DOUBLE)")
             if lo is not None:
                 conds.append(f"{num} >= {float(lo)!r}")
             if hi is not None:
                 conds.append(f"{num} <= {float(hi)!r}")
         else:
             conds.append(f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL")
+        if f.not_:
+            conds[-1] = f"NOT COALESCE({conds[-1]}, FALSE)"
     return " AND ".join(conds) if conds else "TRUE"
 
 
@@ -243,6 +249,8 @@ def _items_sql(recipe: Recipe, source: str, rid: bool) -> str:
     text = f"COALESCE(CAST({_ident(p.field)} AS VARCHAR), '')"  # type: ignore[arg-type]
     dom = f"COALESCE(CAST({_ident(p.domain_field)} AS VARCHAR), '')" if p.domain_field else "''"
     keep = f"__y, __v, __d, __c{', __rid' if rid else ''}"
+    if p.empty_field:
+        text = f"COALESCE(NULLIF(TRIM({text}), ''), CAST({_ident(p.empty_field)} AS VARCHAR), '')"
     if not p.split:
         return (f"SELECT {keep}, TRIM({text}) AS __t, NULLIF(TRIM({dom}), '') AS __u, "
                 f"CAST(1 AS {_W}) AS __w FROM ({base})")
@@ -273,7 +281,7 @@ def fields_used(recipe: Recipe) -> dict[str, str]:
     for i, f in enumerate(recipe.filters):
         used.setdefault(f.field, f"filters[{i}].field")
     p = recipe.place
-    for key in ("field", "domain_field", "country_field", "lat", "lon", "label"):
+    for key in ("field", "domain_field", "empty_field", "country_field", "lat", "lon", "label"):
         v = getattr(p, key)
         if v:
             used.setdefault(v, f"place.{key}")
@@ -302,7 +310,7 @@ def check_part(part: Part, recipe: Recipe, shown: str) -> list[str]:
             con.close()
     problems = []
     for name, key in fields_used(recipe).items():
-        if name not in columns:
+        if name.split(".")[0] not in columns:
             near = difflib.get_close_matches(name, columns, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else f" (fields: {', '.join(columns[:30])})"
             problems.append(Problem(shown, f"{key}: unknown field '{name}' in records '{part.label}'{hint}"))
@@ -313,7 +321,7 @@ def check_part(part: Part, recipe: Recipe, shown: str) -> list[str]:
 
 def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part) -> list[Problem]:
     problems = []
-    numeric = [(f.field, f"filters[{i}]") for i, f in enumerate(recipe.filters) if f.range is not None]
+    numeric = [(f.field, f"filters[{i}]") for i, f in enumerate(recipe.filters) if f.range is not None and not f.leading_number]
     for i, ind in enumerate(recipe.indicators):
         if ind.per_year:
             numeric.append((ind.per_year, f"indicators[{i}].per_year"))
@@ -326,7 +334,7 @@ def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, sh
         bad = con.execute(
             f"SELECT CAST({col} AS VARCHAR), count(*) FROM {src} "
             f"WHERE NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL "
-            f"AND TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS DOUBLE) IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
+            f"AND TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS DOUBLE) IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
         ).fetchall()
         if bad:
             shown_vals = ", ".join(f"'{v}' ({n} records)" for v, n in bad)
@@ -334,9 +342,13 @@ def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, sh
     return problems
 
 
+def _top_columns(recipe: Recipe) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name.split(".")[0] for name in fields_used(recipe)))
+
+
 def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int]:
     """Aggregate one partition by place key and year; also its number of filtered records."""
-    columns = tuple(fields_used(recipe))
+    columns = _top_columns(recipe)
     con, src = _connect(part, columns)
     try:
         problems = _range_problems(con, src, recipe, shown, part)
@@ -357,7 +369,7 @@ def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int]:
 
 def pass_two(part: Part, recipe: Recipe, lookup: pa.Table, shown: str) -> tuple[pa.Table, pa.Table | None]:
     """Per unit and year: distinct records (and their summed values), and distinct values."""
-    columns = tuple(fields_used(recipe))
+    columns = _top_columns(recipe)
     con, src = _connect(part, columns)
     try:
         con.register("__lookup", lookup)
@@ -643,6 +655,10 @@ def _fmt(x: float) -> str:
     return f"{int(round(x)):,}" if float(x).is_integer() else f"{x:,.2f}"
 
 
+def _text(col: pd.Series) -> pd.Series:
+    return col.astype(object).where(col.notna(), "").astype(str)
+
+
 def _years(merged: pd.DataFrame) -> list[int]:
     ys = merged["__y"].dropna().unique()
     return sorted(int(y) for y in ys if float(y).is_integer())
@@ -754,8 +770,8 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.
                  .groupby(["__t", "__u", "__c", "reason"], dropna=False, as_index=False)[["items", "weight"]].sum()
                  .sort_values(["weight", "items", "__t"], ascending=[False, False, True]))
     unplaced = pd.concat([
-        pd.DataFrame({"indicator": ind.code, "place": grouped["__t"].fillna(""), "domain": grouped["__u"].fillna(""),
-                      "country": grouped["__c"].fillna(""), "reason": grouped["reason"], "items": grouped["items"],
+        pd.DataFrame({"indicator": ind.code, "place": _text(grouped["__t"]), "domain": _text(grouped["__u"]),
+                      "country": _text(grouped["__c"]), "reason": grouped["reason"], "items": grouped["items"],
                       "weight": grouped["weight"].round(6)})
         for ind in recipe.indicators
     ], ignore_index=True) if len(grouped) else pd.DataFrame(columns=UNPLACED_COLUMNS)

@@ -78,21 +78,26 @@ class Records(_Strict):
 
 
 class Filter(_Strict):
-    """Exactly one test on one field: equals, in, range ([lo, hi], inclusive) or non_empty."""
+    """Exactly one test on one field: equals, in, range ([lo, hi], inclusive), non_empty or
+    contains (a case-insensitive substring); `not: true` keeps the records that fail it.
+    Values compare as text, so `equals: true` matches a boolean field's true."""
 
-    field: str
+    field: str  # a dotted name reaches into nested records: owner.type
     equals: str | int | float | bool | None = None
     in_: list[str | int | float] | None = Field(default=None, alias="in")
     range: tuple[float | None, float | None] | None = None
     non_empty: bool | None = None
+    contains: str | None = None
+    not_: bool = Field(default=False, alias="not")
+    leading_number: bool = False  # range only: compare the text's first number ("=21" -> 21, "501-510" -> 501)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Filter:
-        given = [k for k in ("equals", "in_", "range", "non_empty") if getattr(self, k) is not None]
+        given = [k for k in ("equals", "in_", "range", "non_empty", "contains") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a filter takes exactly one of equals, in, range, non_empty")
+            raise ValueError("a filter takes exactly one of equals, in, range, non_empty, contains")
         if self.in_ is not None and not self.in_:
             raise ValueError("'in' needs at least one value")
         if self.range is not None:
@@ -101,6 +106,8 @@ class Filter(_Strict):
                 raise ValueError("'range' needs a lower or an upper bound")
             if lo is not None and hi is not None and lo > hi:
                 raise ValueError(f"'range' lower bound {lo} is above the upper bound {hi}")
+        if self.leading_number and self.range is None:
+            raise ValueError("'leading_number' goes with 'range'")
         if self.non_empty is False:
             raise ValueError("'non_empty' can only be true")
         return self
@@ -138,6 +145,7 @@ class Place(_Strict):
     split: str | None = None  # several places per record (a paper's authors): 1/n each
     subsplit: str | None = None  # several places per entry (an author's affiliations): 1/(n k)
     domain_field: str | None = None  # e-mail domains, aligned with `field`, tried when it fails
+    empty_field: str | None = None  # used when `field` is empty (a city-state's blank City: its Country)
     country_field: str | None = None
     crosswalks: list[CrosswalkRef] = Field(default_factory=list)
     domain_crosswalks: list[CrosswalkRef] = Field(default_factory=list)
@@ -159,6 +167,8 @@ class Place(_Strict):
             raise ValueError("'domain_field' needs 'domain_crosswalks'")
         if self.domain_crosswalks and not self.domain_field:
             raise ValueError("'domain_crosswalks' needs 'domain_field'")
+        if self.empty_field and (self.split or not by_text):
+            raise ValueError("'empty_field' goes with a single text 'field' (no split)")
         if self.subsplit and not self.split:
             raise ValueError("'subsplit' needs 'split'")
         if by_point and (self.split or self.domain_field or self.crosswalks):

@@ -1,0 +1,251 @@
+"""`aicity derive`: counting record files by city, against hand-computed fixtures.
+
+The fixture world (tests/fixtures/derive): unit A is a 50 km circle at (0, 0), B a 50 km circle
+at (0, 1) and C a 30 km circle at (0, 0.5); one degree of longitude on the equator is 111.2 km.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from aicity.cli import app
+from aicity.derive import bundled_derived_dir, bundled_recipes, derive_recipes, write_derived
+from aicity.derive.match import Matcher, check_crosswalk, normalize
+from aicity.derive.metros import haversine_km
+from aicity.errors import InputError
+
+FIX = Path(__file__).parent / "fixtures" / "derive"
+SHARED_RECORDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "records"
+KW = dict(metros=FIX / "metros.csv", gazetteer=FIX / "places.csv", countries=FIX / "countries.csv")
+
+
+def run(recipe: str, **kw):
+    return derive_recipes([FIX / recipe], **{**KW, **kw})
+
+
+def values(result, indicator: str) -> dict:
+    v = result.values[result.values["indicator"] == indicator]
+    return {(u, y): (float(x) if x != "" else None) for u, y, x in zip(v["unit"], v["year"], v["value"], strict=True)}
+
+
+# --- counting rules -------------------------------------------------------------------------------
+
+def test_fractional_counting_per_year():
+    # paper 1 (2020): Alpha University (A) ; Beta Lab (B)            -> A 1/2, B 1/2
+    # paper 2 (2020): Unknown ; BigCo+Beta Lab ; (empty)             -> A 1/6 (BigCo HQ), B 1/6
+    # paper 3 (2021): Dept X [alpha.edu -> Alpha University] ; Gamma -> A 1/2, Gamma outside
+    # paper 4: venue V2, filtered out; paper 5 (2021): Alpha University -> A 1
+    r = run("papers.yaml")
+    frac = values(r, "papers_frac")
+    assert frac[("A", 2020)] == pytest.approx(1 / 2 + 1 / 6, abs=1e-6)
+    assert frac[("A", 2021)] == pytest.approx(1.5)
+    assert frac[("B", 2020)] == pytest.approx(1 / 2 + 1 / 6, abs=1e-6)
+    assert frac[("B", 2021)] == 0 and frac[("C", 2020)] == 0
+    rows = values(r, "papers_rows")  # papers with at least one author placed in the unit
+    assert rows == {("A", 2020): 2, ("A", 2021): 2, ("B", 2020): 2, ("B", 2021): 0, ("C", 2020): 0, ("C", 2021): 0}
+
+
+def test_coverage_and_unplaced_are_reported():
+    r = run("papers.yaml")
+    cov = r.coverage.set_index("indicator").loc["papers_frac"]
+    assert cov["records"] == 4
+    assert cov["placed"] == pytest.approx(4 - 2 / 3, abs=1e-6)  # the unknown 1/3 and the empty 1/3
+    assert cov["unplaced"] == pytest.approx(2 / 3, abs=1e-6)
+    assert cov["in_units"] == pytest.approx(4 - 2 / 3 - 1 / 2, abs=1e-6)  # Gamma is outside every unit
+    assert cov["hq_share"] == pytest.approx((1 / 6) / (4 - 2 / 3), abs=1e-6)
+    un = r.unplaced[r.unplaced["indicator"] == "papers_frac"].set_index("place")
+    assert un.loc["Gamma Institute", "reason"] == "outside every unit"
+    assert un.loc["Unknown Place", "reason"] == "no match"
+    assert un.loc["Unknown Place", "weight"] == pytest.approx(1 / 3, abs=1e-6)
+    assert (un["reason"] == "empty").sum() == 1
+
+
+def test_per_capita_and_provenance():
+    r = run("papers.yaml")
+    pc = values(r, "papers_pc")
+    # all years: A = 2/3 + 3/2 = 13/6 fractional papers; population 2,000,000
+    assert pc[("A", 2021)] == pytest.approx(13 / 6 / 2, abs=1e-6)
+    assert pc[("B", 2021)] is None  # no population: missing, not invented
+    assert any("B has no population" in w for w in r.warnings)
+    row = r.values[(r.values["indicator"] == "papers_pc") & (r.values["unit"] == "A")].iloc[0]
+    assert row["quote"] == "2.17 fractional authorships of 4 papers (2020-2021) placed in Alphaville"
+    assert row["url"] == "https://github.com/example/papers/blob/0123456789abcdef0123456789abcdef01234567/papers.csv"
+    assert row["geo"] == "metro" and "50 km of Alpha centre" in row["geo_name"]
+    assert "Per 1,000,000 inhabitants of Alpha metro" in row["note"]
+    assert "headquarters" in row["note"]  # BigCo's 1/6 was placed at its HQ: flagged
+
+
+def test_rows_sum_distinct_country_and_empty_field():
+    r = run("companies.yaml")
+    # X1, X2 in A; X3, X4 (Cambridge in Betaland) and X7 (blank city -> Betaland -> B) in B;
+    # X5 Cambridge in Alphaland is outside every unit; X6 matches nothing.
+    assert values(r, "firms") == {("A", 2022): 2, ("B", 2022): 3, ("C", 2022): 0}
+    assert values(r, "firm_value") == {("A", 2022): 15, ("B", 2022): 14, ("C", 2022): 0}
+    assert values(r, "industries") == {("A", 2022): 2, ("B", 2022): 1, ("C", 2022): 0}
+    assert values(r, "firms_pc")[("A", 2022)] == pytest.approx(1.0)
+    un = r.unplaced[r.unplaced["indicator"] == "firms"].set_index("place")
+    assert un.loc["Cambridge", "reason"] == "outside every unit" and un.loc["Cambridge", "country"] == "Alphaland"
+
+
+def test_radius_placement_nearest_centre():
+    r = run("points.yaml")
+    # p1 (0, 0.3): 33 km from A (radius 50), 22 km from C (radius 30): both hold it, C is nearer
+    # p2 (0, 0.2): 22 km from A, 33 km from C (outside C's 30 km): A
+    assert values(r, "sites") == {("A", 2025): 1, ("B", 2025): 1, ("C", 2025): 1}
+    un = r.unplaced.set_index("place")
+    assert un.loc["p4", "reason"] == "outside every unit"
+    assert un.loc["p5", "reason"] == "no coordinates"
+    assert haversine_km(0, 0, 0, 1) == pytest.approx(111.195, abs=0.01)
+
+
+# --- matching --------------------------------------------------------------------------------------
+
+def _cw(rows: list[dict], name: str = "cw"):
+    df = pd.DataFrame(rows)
+    return check_crosswalk(df, name, units=["U"], name=name)
+
+
+def test_matching_rule():
+    assert normalize("Univ. of Zürich,  CH") == "univ of zurich ch"
+    places = _cw([
+        {"key": "New York", "match": "contains", "place": "New York", "country": "US", "lat": "40.7", "lon": "-74", "source": "t"},
+        {"key": "Abu Dhabi", "match": "contains", "place": "Abu Dhabi", "country": "AE", "lat": "24.4", "lon": "54.4", "source": "t"},
+        {"key": "York", "match": "contains", "place": "York", "country": "GB", "lat": "53.9", "lon": "-1.1", "source": "t"},
+    ], "places")
+    doms = _cw([{"key": "ox.ac.uk", "match": "domain", "alias": "New York", "source": "t"}], "doms")
+    countries = pd.DataFrame({"code": ["US", "GB"], "alias": ["USA", "United Kingdom"]})
+    m = Matcher([places], countries)
+    assert m.match("New York University Abu Dhabi").key == "Abu Dhabi"  # same length: the later one
+    assert m.match("Dept. of CS, New York, USA").key == "New York"  # the longer key beats "York"
+    assert m.match("University of York, United Kingdom").key == "York"
+    assert m.match("Newyork") is None  # whole words only
+    d = Matcher([doms], countries, alias_matcher=m)
+    hit = d.match("robots.ox.ac.uk", domain=True)
+    assert hit.key == "ox.ac.uk" and hit.via.key == "New York"
+    assert d.match("box.ac.uk", domain=True) is None  # a sub-domain, not a suffix of letters
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+def _write(tmp: Path, name: str, text: str) -> Path:
+    p = tmp / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _recipe(tmp: Path, text: str) -> Path:
+    for f in ("papers.csv", "institutions.csv", "domains.csv", "companies.csv", "capitals.csv"):
+        shutil.copy(FIX / f, tmp / f)
+    return _write(tmp, "r.yaml", text)
+
+
+BASE = (FIX / "companies.yaml").read_text(encoding="utf-8")
+
+
+def test_unknown_key_names_line_and_nearest(tmp_path):
+    p = _recipe(tmp_path, BASE.replace("counted: companies", "counted: companies\nfilterz: []"))
+    with pytest.raises(InputError) as e:
+        derive_recipes([p], **KW)
+    assert "unknown key 'filterz'" in str(e.value) and "did you mean 'filters'" in str(e.value)
+    assert "(line 4)" in str(e.value)
+    p = _recipe(tmp_path, BASE.replace("count: rows, year: 2022}", "count: rows, yaer: 2022}", 1))
+    with pytest.raises(InputError, match="did you mean 'year'"):
+        derive_recipes([p], **KW)
+
+
+def test_unknown_field_and_bad_filter(tmp_path):
+    p = _recipe(tmp_path, BASE.replace("field: city,", "field: ctiy,"))
+    with pytest.raises(InputError, match=r"place.field: unknown field 'ctiy'.*did you mean 'city'"):
+        derive_recipes([p], **KW)
+    p = _recipe(tmp_path, BASE.replace("counted: companies", "counted: companies\nfilters: [{field: name, range: [1, 2]}]"))
+    with pytest.raises(InputError, match=r"filters\[0\]: field 'name' .* holds text where a number is needed: 'X1' \(1 records\)"):
+        derive_recipes([p], **KW)
+    p = _recipe(tmp_path, BASE.replace("counted: companies", "counted: companies\nfilters: [{field: name, equals: X1, in: [X2]}]"))
+    with pytest.raises(InputError, match="exactly one of equals, in, range"):
+        derive_recipes([p], **KW)
+
+
+def test_crosswalk_with_unknown_unit(tmp_path):
+    p = _recipe(tmp_path, BASE)
+    _write(tmp_path, "capitals.csv", "key,match,kind,unit,source\nBetaland,exact,capital,ZZ,test\n")
+    with pytest.raises(InputError, match=r"capitals.csv, row 2, column 'unit': unknown unit 'ZZ'"):
+        derive_recipes([p], **KW)
+
+
+def test_unparseable_records_and_no_partial_output(tmp_path):
+    p = _recipe(tmp_path, BASE.replace("files: companies.csv", "files: broken.json"))
+    _write(tmp_path, "broken.json", '[{"name": "X1", "city": "Alpha"}, {"name": ')
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "values.csv").write_text("earlier run\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["derive", str(p), "--out", str(out), "--metros", str(FIX / "metros.csv")])
+    assert res.exit_code == 2
+    assert "broken.json" in res.output and "could not be read" in res.output
+    assert "Traceback" not in res.output
+    assert (out / "values.csv").read_text() == "earlier run\n"  # untouched
+    assert sorted(x.name for x in tmp_path.iterdir() if x.name.startswith(".out")) == []  # no leftovers
+
+
+def test_write_is_all_or_nothing(tmp_path):
+    r = run("points.yaml")
+    out = tmp_path / "derived"
+    write_derived(r, out)
+    assert sorted(p.name for p in out.iterdir()) == ["coverage.csv", "unplaced.csv", "values.csv"]
+    write_derived(r, out)  # replaces a previous output as a whole
+    assert pd.read_csv(out / "values.csv")["value"].tolist() == [1, 1, 1]
+
+
+# --- scale: Dask gives identical results ---------------------------------------------------------
+
+def test_dask_local_cluster_identical(tmp_path):
+    pytest.importorskip("dask.distributed")
+    papers = pd.read_csv(FIX / "papers.csv", dtype=str, keep_default_na=False)
+    big = pd.concat([papers.assign(id=papers["id"] + f"-{i}") for i in range(40)], ignore_index=True)
+    pq.write_table(pa.Table.from_pandas(big, preserve_index=False), tmp_path / "papers.parquet", row_group_size=20)
+    for f in ("institutions.csv", "domains.csv"):
+        shutil.copy(FIX / f, tmp_path / f)
+    recipe = (FIX / "papers.yaml").read_text().replace("files: papers.csv", "files: papers.parquet")
+    p = _write(tmp_path, "p.yaml", recipe)
+    local = derive_recipes([p], **KW)
+    dask = derive_recipes([p], dask="local:2", **KW)
+    pd.testing.assert_frame_equal(local.values, dask.values)
+    pd.testing.assert_frame_equal(local.coverage, dask.coverage)
+    assert values(local, "papers_frac")[("A", 2021)] == pytest.approx(1.5 * 40)
+
+
+# --- the bundled derived indicators ---------------------------------------------------------------
+
+@pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the bundled derived values are not re-derived")
+def test_bundled_recipes_reproduce_bundled_values(tmp_path):
+    out = tmp_path / "derived"
+    res = CliRunner().invoke(app, ["derive", "--bundled", "--records", str(SHARED_RECORDS), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for name in ("values.csv", "coverage.csv", "unplaced.csv"):
+        got = (out / name).read_text(encoding="utf-8")
+        want = (bundled_derived_dir() / name).read_text(encoding="utf-8")
+        assert got == want, f"{name} differs from the bundled derived file"
+
+
+def test_bundled_derived_values_are_sourced():
+    v = pd.read_csv(bundled_derived_dir() / "values.csv", dtype=str, keep_default_na=False)
+    assert len(bundled_recipes()) >= 6
+    assert not v.empty
+    for col in ("publisher", "source", "url", "quote", "geo", "year"):
+        assert (v[col] != "").all(), col
+    assert v["url"].str.startswith("https://github.com/").all()
+    cov = pd.read_csv(bundled_derived_dir() / "coverage.csv")
+    papers = cov[cov["indicator"].str.startswith("ai_papers")]
+    assert not papers.empty and (papers["placed_share"] >= 0.70).all()
+
+
+def test_cli_help_lists_derive():
+    res = CliRunner().invoke(app, ["derive", "--help"])
+    assert res.exit_code == 0 and "--bundled" in res.output and "--records" in res.output
