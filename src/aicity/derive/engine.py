@@ -27,6 +27,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from aicity.derive.match import Crosswalk, Matcher, check_crosswalk, normalize, read_crosswalk
 from aicity.derive.metros import Metros
@@ -319,6 +320,41 @@ def check_part(part: Part, recipe: Recipe, shown: str) -> list[str]:
     return columns
 
 
+def _is_number_type(t: str) -> bool:
+    t = t.upper()
+    return t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                 "UBIGINT", "FLOAT", "DOUBLE"} or t.startswith("DECIMAL")
+
+
+def _grouped_single_sql(recipe: Recipe, src: str) -> str:
+    """Pass 1 for one place per record: group the raw columns first (as cheap as a bare GROUP
+    BY), then clean the few distinct keys (casts, trims) and group again."""
+    p = recipe.place
+    year = _year_field(recipe)
+    vfield = _value_field(recipe)
+    raw = [f"{_ident(year)} AS __ry" if year else "NULL AS __ry"]
+    if p.lat is not None:
+        raw += [f"{_ident(p.lat)} AS __rlat", f"{_ident(p.lon)} AS __rlon",  # type: ignore[arg-type]
+                f"{_ident(p.label)} AS __rt" if p.label else "NULL AS __rt"]
+        keys = ("TRY_CAST(TRIM(CAST(__rlat AS VARCHAR)) AS DOUBLE) AS __lat, "
+                "TRY_CAST(TRIM(CAST(__rlon AS VARCHAR)) AS DOUBLE) AS __lon, CAST(__rt AS VARCHAR) AS __t")
+    else:
+        raw.append(f"{_ident(p.field)} AS __rt")  # type: ignore[arg-type]
+        raw.append(f"{_ident(p.empty_field)} AS __re" if p.empty_field else "NULL AS __re")
+        raw.append(f"{_ident(p.domain_field)} AS __ru" if p.domain_field else "NULL AS __ru")
+        raw.append(f"{_ident(p.country_field)} AS __rc" if p.country_field else "NULL AS __rc")
+        text = "COALESCE(CAST(__rt AS VARCHAR), '')"
+        if p.empty_field:
+            text = f"COALESCE(NULLIF(TRIM({text}), ''), CAST(__re AS VARCHAR), '')"
+        keys = (f"TRIM({text}) AS __t, NULLIF(TRIM(COALESCE(CAST(__ru AS VARCHAR), '')), '') AS __u, "
+                "CAST(__rc AS VARCHAR) AS __c")
+    vsum = f"sum(TRY_CAST(TRIM(CAST({_ident(vfield)} AS VARCHAR)) AS {_V}))" if vfield else f"NULL::{_V}"
+    inner = (f"SELECT {', '.join(raw)}, count(*) AS __n, {vsum} AS __vs FROM {src} "
+             f"WHERE {_filter_sql(recipe)} GROUP BY ALL")
+    return (f"SELECT {keys}, TRY_CAST(CAST(__ry AS VARCHAR) AS DOUBLE) AS __y, sum(__n)::BIGINT AS items, "
+            f"sum(__n)::{_W} AS weight, sum(__vs)::{_V} AS vsum FROM ({inner}) GROUP BY ALL")
+
+
 def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part) -> list[Problem]:
     problems = []
     numeric = [(f.field, f"filters[{i}]") for i, f in enumerate(recipe.filters) if f.range is not None and not f.leading_number]
@@ -329,8 +365,11 @@ def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, sh
             numeric.append((ind.field, f"indicators[{i}].field"))
     if recipe.place.lat is not None:
         numeric += [(recipe.place.lat, "place.lat"), (recipe.place.lon, "place.lon")]  # type: ignore[list-item]
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
     for name, key in numeric:
         col = _ident(name)
+        if "." not in name and _is_number_type(types.get(name, "")):
+            continue  # a number column holds no text: nothing to scan
         bad = con.execute(
             f"SELECT CAST({col} AS VARCHAR), count(*) FROM {src} "
             f"WHERE NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL "
@@ -354,12 +393,16 @@ def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int]:
         problems = _range_problems(con, src, recipe, shown, part)
         if problems:
             raise InputError(problems)
-        records = con.execute(f"SELECT count(*) FROM {src} WHERE {_filter_sql(recipe)}").fetchall()[0][0]
-        items = _items_sql(recipe, src, rid=False)
-        table = con.sql(
-            f"SELECT {_keys(recipe)}, __y, count(*)::BIGINT AS items, sum(__w)::{_W} AS weight, sum(__v)::{_V} AS vsum "
-            f"FROM ({items}) GROUP BY ALL"
-        ).to_arrow_table()
+        if recipe.place.split:
+            records = con.execute(f"SELECT count(*) FROM {src} WHERE {_filter_sql(recipe)}").fetchall()[0][0]
+            items = _items_sql(recipe, src, rid=False)
+            table = con.sql(
+                f"SELECT {_keys(recipe)}, __y, count(*)::BIGINT AS items, sum(__w)::{_W} AS weight, "
+                f"sum(__v)::{_V} AS vsum FROM ({items}) GROUP BY ALL"
+            ).to_arrow_table()
+        else:  # one item per record: the records are the items
+            table = con.sql(_grouped_single_sql(recipe, src)).to_arrow_table()
+            records = int(pa.compute.sum(table["items"]).as_py() or 0)
     except duckdb.Error as exc:
         raise _duck_error(exc, shown, part) from None
     finally:
@@ -428,9 +471,16 @@ def build_records_crosswalk(spec: RecordsCrosswalk, ctx: Context, matcher_countr
     if spec.place:
         df = df[df["place"].str.strip() != ""]
     if spec.brackets == "alias":
-        inner = df["key"].str.extract(r"\(([^()]+)\)", expand=False)
+        # "Name (ABBR)": the abbreviation is a key too, when it is one: 3-12 letters or digits
+        # with at least two capitals ("MIT", "UCL", "KAIST"), never a word such as "(China)"
+        # and is neither a country ("(USA)") nor shared by two names ("(NTU)")
+        inner = df["key"].str.extract(r"\(([^()]+)\)", expand=False).str.strip()
+        abbr = inner.str.fullmatch(r"[A-Za-z0-9&.\-]{3,12}", na=False) & (inner.str.count(r"[A-Z]") >= 2)
+        abbr &= ~inner.fillna("").map(lambda a: matcher_countries.names_country(a))
+        owners = df.loc[abbr].groupby(inner[abbr])["key"].nunique()
+        abbr &= inner.map(owners).fillna(0).le(1)
         df["key"] = df["key"].str.replace(r"\s*\([^()]*\)\s*", " ", regex=True).str.strip()
-        extra = df[inner.notna()].assign(key=inner[inner.notna()].str.strip())
+        extra = df[abbr].assign(key=inner[abbr])
         df = pd.concat([df, extra], ignore_index=True)
     df["country"] = [matcher_countries.country_code(c) or "" for c in df["country"]]
     df = df.drop_duplicates(subset=["key", "place", "country", "alias"]).sort_values("key", kind="stable")
@@ -493,6 +543,10 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
                  gazetteer: Matcher, metros: Metros) -> pd.DataFrame:
     """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon."""
     cw_by_name = {cw.name: cw for m in (text_matcher, domain_matcher, gazetteer) if m for cw in m.crosswalks}
+    columns = {name: {c: cw.rows[c].tolist() for c in ("key", "place", "country", "lat", "lon", "unit")}
+               for name, cw in cw_by_name.items()}
+    gaz = gazetteer.crosswalks[0]
+    gaz_keys = [normalize(k) for k in gaz.rows["key"]]
     n = len(keys)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
@@ -500,33 +554,35 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
     reason = np.full(n, "", dtype=object)
     hq = np.zeros(n, dtype=bool)
     place = np.full(n, "", dtype=object)
+    country_cache: dict[str, str | None] = {}
     for i, (t, u, c) in enumerate(zip(keys["__t"], keys["__u"], keys["__c"], strict=True)):
-        country = text_matcher.country_code(c) if isinstance(c, str) and c.strip() else None
+        country = None
+        if isinstance(c, str) and c.strip():
+            if c not in country_cache:
+                country_cache[c] = text_matcher.country_code(c)
+            country = country_cache[c]
         t = t if isinstance(t, str) else ""
-        if not normalize(t) and not (isinstance(u, str) and u.strip()):
-            reason[i] = "empty"
-            continue
-        m = text_matcher.match(t, country) if normalize(t) else None
-        if m is None and domain_matcher is not None and isinstance(u, str) and u.strip():
-            m = domain_matcher.match(u, country, domain=True)
+        has_domain = domain_matcher is not None and isinstance(u, str) and bool(u.strip())
+        m = text_matcher.match(t, country) if t.strip() else None
+        if m is None and has_domain:
+            m = domain_matcher.match(u, country, domain=True)  # type: ignore[union-attr]
         if m is None:
-            reason[i] = "no match"
+            reason[i] = "no match" if (t.strip() and normalize(t)) or has_domain else "empty"
             continue
         cw, row, hq[i] = _final(m, cw_by_name)
-        r = cw.rows.iloc[row]
-        place[i] = r["place"] or r["key"]
-        if r["unit"]:
-            unit[i] = r["unit"]
+        r = columns[cw.name]
+        place[i] = r["place"][row] or r["key"][row]
+        if r["unit"][row]:
+            unit[i] = r["unit"][row]
             continue
-        if not math.isnan(r["lat"]):
-            lat[i], lon[i] = r["lat"], r["lon"]
+        if not math.isnan(r["lat"][row]):
+            lat[i], lon[i] = r["lat"][row], r["lon"][row]
             continue
-        g = gazetteer.match(r["place"], r["country"] or None)
-        if g is None or normalize(gazetteer.crosswalks[0].rows["key"].iat[g.row]) != normalize(r["place"]):
+        g = gazetteer.match(r["place"][row], r["country"][row] or None)
+        if g is None or gaz_keys[g.row] != normalize(r["place"][row]):
             reason[i] = "place not in gazetteer"
             continue
-        gr = gazetteer.crosswalks[0].rows.iloc[g.row]
-        lat[i], lon[i] = gr["lat"], gr["lon"]
+        lat[i], lon[i] = gaz.rows["lat"].iat[g.row], gaz.rows["lon"].iat[g.row]
     has_point = ~np.isnan(lat)
     unit[has_point] = metros.assign(lat[has_point], lon[has_point])
     reason[(reason == "") & (unit == "")] = "outside every unit"
@@ -665,7 +721,7 @@ def _years(merged: pd.DataFrame) -> list[int]:
 
 
 _TEMPLATE_FIELDS = ("value", "count", "records", "records_total", "counted", "unit_name", "metro", "year",
-                    "years", "unit_of_measure", "indicator", "population", "population_year")
+                    "years", "years_all", "unit_of_measure", "indicator", "population", "population_year")
 
 
 def _quote(ind: Indicator, recipe: Recipe, fields: dict[str, Any], shown: str) -> str:
@@ -751,7 +807,8 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.
                     "value": _fmt(value) if not math.isnan(value) else "missing", "count": _fmt(count),
                     "records": _fmt(float(s["records"].sum())), "records_total": _fmt(float(records)),
                     "counted": recipe.counted, "unit_name": ctx.unit_names.get(unit, unit), "metro": metros.label(unit),
-                    "year": year, "years": str(y) if y is not None else span, "unit_of_measure": ind.unit_of_measure,
+                    "year": year, "years": str(y) if y is not None else span, "years_all": span,
+                    "unit_of_measure": ind.unit_of_measure,
                     "indicator": ind.code, "population": pop, "population_year": pop_year,
                 }
                 rows.append({

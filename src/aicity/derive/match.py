@@ -105,27 +105,24 @@ def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: st
     known_units = set(units)
     lat = pd.to_numeric(df["lat"].replace("", None), errors="coerce")
     lon = pd.to_numeric(df["lon"].replace("", None), errors="coerce")
-    for i, r in enumerate(df.itertuples(index=False)):
-        row = i + 2
-        if not r.key.strip():
-            problems.append(Problem(shown, "empty key", row=row, column="key"))
-        if r.match not in MATCH_KINDS:
-            problems.append(Problem(shown, f"match '{r.match}' is not one of {', '.join(MATCH_KINDS)}", row=row, column="match"))
-        if not r.source.strip():
-            problems.append(Problem(shown, "every row needs the source that gives its place", row=row, column="source"))
-        for col, series, lo, hi in (("lat", lat, -90, 90), ("lon", lon, -180, 180)):
-            raw = getattr(r, col)
-            if raw != "" and not (lo <= series.iat[i] <= hi):
-                problems.append(Problem(shown, f"'{raw}' is not a {col} in [{lo}, {hi}]", row=row, column=col))
-        if r.unit:
-            if r.unit not in known_units:
-                problems.append(Problem(shown, f"unknown unit '{r.unit}'", row=row, column="unit"))
-        elif (r.lat == "") != (r.lon == ""):
-            problems.append(Problem(shown, "lat and lon go together", row=row, column="lat" if r.lat == "" else "lon"))
-        elif r.lat == "" and not r.place.strip() and not r.alias.strip():
-            problems.append(Problem(shown, "a row needs a unit, lat and lon, a place (looked up in the gazetteer) or an alias", row=row, column="unit"))
-        if r.flag not in ("", "hq"):
-            problems.append(Problem(shown, f"flag '{r.flag}' is not empty or 'hq' (placed at a headquarters)", row=row, column="flag"))
+    def flag(mask: pd.Series, column: str, reason) -> None:
+        for i in np.flatnonzero(mask.to_numpy()):
+            problems.append(Problem(shown, reason(i) if callable(reason) else reason, row=int(i) + 2, column=column))
+
+    flag(df["key"].str.strip() == "", "key", "empty key")
+    flag(~df["match"].isin(MATCH_KINDS), "match",
+         lambda i: f"match '{df['match'].iat[i]}' is not one of {', '.join(MATCH_KINDS)}")
+    flag(df["source"].str.strip() == "", "source", "every row needs the source that gives its place")
+    for col, series, lo, hi in (("lat", lat, -90, 90), ("lon", lon, -180, 180)):
+        flag((df[col] != "") & ~series.between(lo, hi), col, lambda i, col=col, lo=lo, hi=hi: f"'{df[col].iat[i]}' is not a {col} in [{lo}, {hi}]")
+    has_unit = df["unit"] != ""
+    flag(has_unit & ~df["unit"].isin(known_units), "unit", lambda i: f"unknown unit '{df['unit'].iat[i]}'")
+    half = ~has_unit & ((df["lat"] == "") != (df["lon"] == ""))
+    flag(half, "lat", "lat and lon go together")
+    flag(~has_unit & ~half & (df["lat"] == "") & (df["place"].str.strip() == "") & (df["alias"].str.strip() == ""), "unit",
+         "a row needs a unit, lat and lon, a place (looked up in the gazetteer) or an alias")
+    flag(~df["flag"].isin(["", "hq"]), "flag", lambda i: f"flag '{df['flag'].iat[i]}' is not empty or 'hq' (placed at a headquarters)")
+    problems.sort(key=lambda p: (p.row or 0))
     if problems:
         raise InputError(problems)
     df["lat"] = lat.astype(float)
@@ -193,6 +190,10 @@ class Matcher:
         if len(words) == 1 and len(words[0]) == 2:
             return words[0].upper()
         return None
+
+    def names_country(self, text: object) -> bool:
+        """Whether the whole text is a country's name or alias."""
+        return tuple(normalize(text).split()) in self._countries
 
     def countries_in(self, words: Sequence[str]) -> set[str]:
         found: set[str] = set()

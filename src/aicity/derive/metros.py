@@ -35,8 +35,8 @@ class Metros:
         return list(self.table["unit"])
 
     def label(self, unit: str) -> str:
-        r = self.table.loc[self.table["unit"] == unit].iloc[0]
-        return f"{r['radius_km']:g} km of {r['centre_name']}"
+        i = self.units.index(unit)
+        return f"{self.table['radius_km'].iat[i]:g} km of {self.table['centre_name'].iat[i]}"
 
     def assign(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """The unit each point falls in (nearest centre among the circles holding it), or ''."""
