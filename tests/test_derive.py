@@ -242,7 +242,7 @@ def test_bundled_derived_values_are_sourced():
         assert (v[col] != "").all(), col
     assert v["url"].str.startswith("https://github.com/").all()
     cov = pd.read_csv(bundled_derived_dir() / "coverage.csv")
-    papers = cov[cov["indicator"].str.startswith("ai_papers")]
+    papers = cov[cov["indicator"].str.startswith("ai_conf_papers")]
     assert not papers.empty and (papers["placed_share"] >= 0.70).all()
 
 

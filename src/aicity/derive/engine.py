@@ -483,7 +483,9 @@ def build_records_crosswalk(spec: RecordsCrosswalk, ctx: Context, matcher_countr
         extra = df[abbr].assign(key=inner[abbr])
         df = pd.concat([df, extra], ignore_index=True)
     df["country"] = [matcher_countries.country_code(c) or "" for c in df["country"]]
-    df = df.drop_duplicates(subset=["key", "place", "country", "alias"]).sort_values("key", kind="stable")
+    # DuckDB's DISTINCT has no order: sort on every column, so that where one key has several
+    # rows (a name QS spells with two cities over the years) the same row comes first every run
+    df = df.drop_duplicates(subset=["key", "place", "country", "alias"]).sort_values(["key", "place", "country", "alias"])
     out = pd.DataFrame({
         "key": df["key"], "match": spec.match, "kind": spec.kind, "place": df["place"].str.strip(),
         "country": df["country"], "lat": "", "lon": "", "unit": "", "alias": df["alias"].str.strip(),
@@ -825,7 +827,7 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.
                                           zip(un["__t"], un["__lat"], un["__lon"], strict=True)])
     grouped = (un.assign(weight=un["weight"].astype(float))
                  .groupby(["__t", "__u", "__c", "reason"], dropna=False, as_index=False)[["items", "weight"]].sum()
-                 .sort_values(["weight", "items", "__t"], ascending=[False, False, True]))
+                 .sort_values(["weight", "items", "__t"], ascending=[False, False, True], kind="stable"))
     unplaced = pd.concat([
         pd.DataFrame({"indicator": ind.code, "place": _text(grouped["__t"]), "domain": _text(grouped["__u"]),
                       "country": _text(grouped["__c"]), "reason": grouped["reason"], "items": grouped["items"],
