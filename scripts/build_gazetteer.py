@@ -84,24 +84,25 @@ STOPLIST = {
 # (name, country) pairs that are dropped even though the name is kept
 DROP_PAIRS: set[tuple[str, str]] = set()
 
-EXTRA_SMALL = [  # (GeoNames name, country) from cities500: research towns under 15,000 people
-    ("Stanford", "US"), ("Saclay", "FR"), ("Kongens Lyngby", "DK"), ("Armonk", "US"),
-    ("Murray Hill", "US"), ("Orsay", "FR"), ("Gif-sur-Yvette", "FR"), ("Renningen", "DE"),
+EXTRA_SMALL = [  # (GeoNames name, country[, US state]) from cities500: research towns under 15,000 people;
+    # US towns name their state, since the most populous namesake is often elsewhere (Pasadena TX)
+    ("Stanford", "US", "CA"), ("Saclay", "FR"), ("Kongens Lyngby", "DK"), ("Armonk", "US", "NY"),
+    ("Murray Hill", "US", "NJ"), ("Orsay", "FR"), ("Gif-sur-Yvette", "FR"), ("Renningen", "DE"),
     ("Gerlingen", "DE"), ("Garching", "DE"), ("Les Ulis", "FR"), ("Palaiseau", "FR"),
     ("Nagakute", "JP"), ("Ikoma", "JP"), ("Wako", "JP"), ("Kashiwa", "JP"), ("Thuwal", "SA"),
-    ("Los Altos", "US"), ("Menlo Park", "US"), ("Ithaca", "US"), ("Evanston", "US"),
-    ("Blacksburg", "US"), ("Chapel Hill", "US"), ("Amherst", "US"), ("West Lafayette", "US"),
-    ("State College", "US"), ("Princeton", "US"), ("Hanover", "US"), ("Stony Brook", "US"),
-    ("Pullman", "US"), ("Storrs", "US"), ("Durham", "US"),
+    ("Los Altos", "US", "CA"), ("Menlo Park", "US", "CA"), ("Ithaca", "US", "NY"), ("Evanston", "US", "IL"),
+    ("Blacksburg", "US", "VA"), ("Chapel Hill", "US", "NC"), ("Amherst", "US", "MA"), ("West Lafayette", "US", "IN"),
+    ("State College", "US", "PA"), ("Princeton", "US", "NJ"), ("Hanover", "US", "NH"), ("Stony Brook", "US", "NY"),
+    ("Pullman", "US", "WA"), ("Storrs", "US", "CT"), ("Durham", "US", "NC"),
     ("Valbonne", "FR"), ("Cergy", "FR"), ("Sankt Augustin", "DE"), ("Saarbrücken", "DE"),
     ("Nomi", "JP"), ("Onna", "JP"),
     ("Klosterneuburg", "AT"), ("Maynooth", "IE"), ("Dübendorf", "CH"), ("Martigny-Ville", "CH"),
-    ("Louvain-la-Neuve", "BE"), ("Leganés", "ES"),("Castelldefels", "ES"), ("Champaign", "US"), ("Urbana", "US"),
-    ("College Station", "US"), ("University Park", "US"), ("Yorktown Heights", "US"),
-    ("Meylan", "FR"), ("Le Chesnay", "FR"), ("Cassino", "IT"), ("Lemont", "US"), ("Oak Ridge", "US"),
-    ("Adelphi", "US"), ("Biot", "FR"), ("Los Alamos", "US"), ("Woods Hole", "US"), ("West Point", "US"),
-    ("Innopolis", "RU"), ("Weßling", "DE"), ("Seika", "JP"), ("Hanover", "US"), ("Moscow", "US"),
-    ("Golden", "US"), ("Houghton", "US"), ("Socorro", "US"), ("Lafayette", "US"), ("Newark", "US"),
+    ("Louvain-la-Neuve", "BE"), ("Leganés", "ES"),("Castelldefels", "ES"), ("Champaign", "US", "IL"), ("Urbana", "US", "IL"),
+    ("College Station", "US", "TX"), ("University Park", "US", "PA"), ("Yorktown Heights", "US", "NY"),
+    ("Meylan", "FR"), ("Le Chesnay", "FR"), ("Cassino", "IT"), ("Lemont", "US", "IL"), ("Oak Ridge", "US", "TN"),
+    ("Adelphi", "US", "MD"), ("Biot", "FR"), ("Los Alamos", "US", "NM"), ("Woods Hole", "US", "MA"), ("West Point", "US", "NY"),
+    ("Innopolis", "RU"), ("Weßling", "DE"), ("Seika", "JP"), ("Moscow", "US", "ID"),
+    ("Golden", "US", "CO"), ("Houghton", "US", "MI"), ("Socorro", "US", "NM"), ("Lafayette", "US"), ("Newark", "US", "DE"),
     ("Oberpfaffenhofen", "DE"), ("Kowloon Tong", "HK"), ("Pok Fu Lam", "HK"), ("Clayton", "AU"),
 ]
 
@@ -230,18 +231,20 @@ def build_places(d: Path) -> list[dict]:
                 if c["countrycode"] == "US" and c.get("admin1code"):
                     add(f"{c['name']} {c['admin1code']}", c, SOURCE, "name with US state code")
 
-    def find(name: str, cc: str, pool: list[dict]) -> dict | None:
-        hits = [c for c in pool if c["name"] == name and c["countrycode"] == cc]
+    def find(name: str, cc: str, pool: list[dict], admin1: str | None = None) -> dict | None:
+        hits = [c for c in pool if c["name"] == name and c["countrycode"] == cc
+                and (admin1 is None or c.get("admin1code") == admin1)]
         return max(hits, key=lambda c: int(c["population"])) if hits else None
 
     missing = []
-    for name, cc in EXTRA_SMALL:
-        c = find(name, cc, cities)
+    for name, cc, *state in EXTRA_SMALL:
+        admin1 = state[0] if state else None
+        c = find(name, cc, cities, admin1)
         src = SOURCE
         if c is None:
-            c, src = find(name, cc, small), SOURCE_SMALL
+            c, src = find(name, cc, small, admin1), SOURCE_SMALL
         if c is None:
-            missing.append(f"{name} ({cc})")
+            missing.append(f"{name} ({cc}{', ' + admin1 if admin1 else ''})")
             continue
         add(name, c, src, "curated research town")
         if cc == "US" and c.get("admin1code"):

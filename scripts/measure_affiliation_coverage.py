@@ -28,7 +28,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from aicity.derive.match import CROSSWALK_COLUMNS, Matcher, check_crosswalk, normalize, read_crosswalk
+from aicity.derive.match import (
+    CROSSWALK_COLUMNS,
+    Matcher,
+    check_crosswalk,
+    normalize,
+    read_crosswalk,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "aicity" / "data" / "derive"

@@ -249,3 +249,24 @@ def test_bundled_derived_values_are_sourced():
 def test_cli_help_lists_derive():
     res = CliRunner().invoke(app, ["derive", "--help"])
     assert res.exit_code == 0 and "--bundled" in res.output and "--records" in res.output
+
+
+@pytest.mark.parametrize("text, unit, hq", [
+    ("California Institute of Technology", "LAX", False),  # Pasadena, California, not Texas
+    ("KAIST", "", False),  # Daejeon: outside the Seoul circle
+    ("Seoul National University", "SEL", False),
+    ("Department of Mechano-Informatics, The University of Tokyo, Tokyo, Japan", "TYO", False),
+    ("Google Research, Tokyo", "TYO", False),  # the site named in the text wins
+    ("Google Research", "SFBA", True),  # else the headquarters, flagged
+    ("Robotics Institute, Carnegie Mellon University, Pittsburgh, PA, USA", "", False),
+    ("Huawei Noah's Ark Lab", "SZX", True),
+])
+def test_bundled_crosswalks_place_known_affiliations(text, unit, hq):
+    from aicity.derive import make_context
+    from aicity.derive.engine import _gazetteer, load_crosswalks, resolve_text
+
+    ctx = make_context(FIX, FIX)
+    cws = load_crosswalks(["institutions", "places", "companies"], ctx, Matcher([], ctx.countries), "test", {})
+    keys = pd.DataFrame({"__t": [text], "__u": [None], "__c": [None]})
+    got = resolve_text(keys, Matcher(cws, ctx.countries), None, _gazetteer(ctx), ctx.metros).iloc[0]
+    assert (got["unit"], bool(got["hq"])) == (unit, hq), got.to_dict()

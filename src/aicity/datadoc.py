@@ -1,5 +1,5 @@
-"""The generated parts of docs/data.md: the framework tree, one section per indicator, and the
-coverage table, all read from the bundled data files so the page cannot drift from them.
+"""The generated parts of docs/data.md: the framework tree, one section per indicator, the
+coverage table, the metro circles and the derived indicators' coverage and values, all read from the bundled data files so the page cannot drift from them.
 
     python -m aicity.datadoc [docs/data.md]      # rewrite the generated blocks in place
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from aicity.bundled import data_path, framework_path, units_path
+from aicity.derive import bundled_derived_dir, derive_dir
 from aicity.framework import Framework, load_framework
 
 GEO_LETTER = {"city": "c", "metro": "m", "country": "n"}
@@ -121,6 +122,36 @@ def coverage_block(fw: Framework, values: pd.DataFrame, units: pd.DataFrame) -> 
     return "\n".join(lines) + "\n"
 
 
+def metros_block(metros: pd.DataFrame) -> str:
+    """The metro circles that derived indicators place records by."""
+    lines = ["| unit | centre | radius | approximates | population (area, year; source) |", "|---|---|---|---|---|"]
+    for r in metros.itertuples(index=False):
+        pop = "–"
+        if pd.notna(r.population):
+            year = "" if pd.isna(r.population_year) else f", {int(r.population_year)}"
+            pop = f"{r.population:,.0f} ({r.population_area}{year}; [{r.population_source}]({r.population_url}))"
+        lines.append(f"| {r.unit} | {r.centre_name} ({r.centre_lat:.4f}, {r.centre_lon:.4f}) | {r.radius_km:g} km | "
+                     f"{str(r.definition).replace('|', '/')} | {pop.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def derived_block(coverage: pd.DataFrame, values: pd.DataFrame, unit_order: list[str]) -> str:
+    """Coverage of each derived indicator, and its latest values by unit."""
+    lines = ["| indicator | records | located | in a unit | at a company HQ |", "|---|---|---|---|---|"]
+    for r in coverage.itertuples(index=False):
+        lines.append(f"| `{r.indicator}` | {r.records:,} | {r.placed_share:.1%} | {r.in_units_share:.1%} | {r.hq_share:.1%} |")
+    latest = values.sort_values("year").groupby(["unit", "indicator"]).tail(1)
+    table = latest.pivot(index="unit", columns="indicator", values="value").reindex(unit_order)
+    years = latest.groupby("indicator")["year"].max()
+    lines += ["", "Latest values (year in the header):", "",
+              "| unit | " + " | ".join(f"`{c}` ({int(years[c])})" for c in table.columns) + " |",
+              "|---|" + "---|" * len(table.columns)]
+    for unit, row in table.iterrows():
+        cells = ["–" if pd.isna(v) else (f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}") for v in row]
+        lines.append(f"| {unit} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render_blocks(fw: Framework | None = None, values: pd.DataFrame | None = None, units: pd.DataFrame | None = None) -> dict[str, str]:
     """The generated blocks of docs/data.md, by name, from the bundled data (or the given)."""
     fw = fw or load_framework(framework_path())
@@ -130,6 +161,9 @@ def render_blocks(fw: Framework | None = None, values: pd.DataFrame | None = Non
         "framework": framework_block(fw),
         "indicators": indicators_block(fw, values, list(units.index)),
         "coverage": coverage_block(fw, values, units),
+        "metros": metros_block(pd.read_csv(derive_dir() / "metros.csv")),
+        "derived": derived_block(pd.read_csv(bundled_derived_dir() / "coverage.csv"),
+                                 pd.read_csv(bundled_derived_dir() / "values.csv"), list(units.index)),
     }
 
 

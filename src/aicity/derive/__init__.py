@@ -29,7 +29,6 @@ from aicity.derive.engine import (
     Progress,
     derive,
 )
-from aicity.derive.match import read_crosswalk
 from aicity.derive.metros import Metros, read_metros
 from aicity.derive.recipe import Recipe, load_recipe
 from aicity.errors import InputError, Problem
@@ -75,9 +74,9 @@ def make_context(records_dir: Path, recipe_dir: Path, metros_path: Path | None =
             if n:
                 names[u] = n
     unit_names = {u: names.get(u, u) for u in metros.units}
-    gazetteer = read_crosswalk(gazetteer_path or derive_dir() / "places.csv", unit_names, name="places")
     countries = pd.read_csv(countries_path or derive_dir() / "countries.csv", dtype=str, keep_default_na=False)
-    return Context(unit_names, metros, gazetteer, countries, derive_dir() / "crosswalks", records_dir, recipe_dir)
+    return Context(unit_names, metros, gazetteer_path or derive_dir() / "places.csv", countries,
+                   derive_dir() / "crosswalks", records_dir, recipe_dir)
 
 
 def derive_recipes(recipes: Sequence[str | Path], records: str | Path | None = None, metros: str | Path | None = None,

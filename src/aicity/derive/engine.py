@@ -16,6 +16,7 @@ partitioning (one process or a Dask cluster) gives identical results.
 from __future__ import annotations
 
 import difflib
+import functools
 import glob
 import math
 from collections.abc import Callable, Sequence
@@ -29,7 +30,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
-from aicity.derive.match import Crosswalk, Matcher, check_crosswalk, normalize, read_crosswalk
+from aicity.derive.match import (
+    Crosswalk,
+    Gazetteer,
+    Matcher,
+    check_crosswalk,
+    normalize,
+    read_crosswalk,
+)
 from aicity.derive.metros import Metros
 from aicity.derive.recipe import Indicator, Recipe, Records, RecordsCrosswalk, Source
 from aicity.errors import InputError, Problem
@@ -53,11 +61,16 @@ class Context:
 
     unit_names: dict[str, str]
     metros: Metros
-    gazetteer: Crosswalk
+    gazetteer_path: Path
     countries: pd.DataFrame
     crosswalk_dir: Path | None
     records_dir: Path
     recipe_dir: Path
+
+    @functools.cached_property
+    def gazetteer(self) -> Crosswalk:
+        """Read on first use: a recipe placing by coordinates never needs it."""
+        return read_crosswalk(self.gazetteer_path, self.unit_names, name="places")
 
 
 @dataclass
@@ -531,24 +544,26 @@ class Resolved:
     table: pd.DataFrame  # keys..., unit, reason, hq, lat, lon, place, place_country
 
 
-def _final(m, cw_by_name: dict[str, Crosswalk]) -> tuple[Crosswalk, int, bool]:
+def _final(m, cw_by_name: dict[str, Crosswalk], flags: dict[str, list[str]]) -> tuple[Crosswalk, int, bool]:
+    """The row a match ends at (following aliases), and whether any row on the way is `hq`."""
     hq = False
     while True:
-        cw = cw_by_name[m.crosswalk]
-        hq = hq or cw.rows["flag"].iat[m.row] == "hq"
+        hq = hq or flags[m.crosswalk][m.row] == "hq"
         if m.via is None:
-            return cw, m.row, hq
+            return cw_by_name[m.crosswalk], m.row, hq
         m = m.via
 
 
 def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matcher | None,
-                 gazetteer: Matcher, metros: Metros) -> pd.DataFrame:
-    """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon."""
-    cw_by_name = {cw.name: cw for m in (text_matcher, domain_matcher, gazetteer) if m for cw in m.crosswalks}
+                 gazetteer: Gazetteer, metros: Metros) -> pd.DataFrame:
+    """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon.
+    A crosswalk row that names a place without coordinates is looked up in the gazetteer by
+    its exact name (and country)."""
+    cw_by_name = {cw.name: cw for m in (text_matcher, domain_matcher) if m for cw in m.crosswalks}
     columns = {name: {c: cw.rows[c].tolist() for c in ("key", "place", "country", "lat", "lon", "unit")}
                for name, cw in cw_by_name.items()}
-    gaz = gazetteer.crosswalks[0]
-    gaz_keys = [normalize(k) for k in gaz.rows["key"]]
+    flags = {name: cw.rows["flag"].tolist() for name, cw in cw_by_name.items()}
+    gaz = gazetteer.crosswalk
     n = len(keys)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
@@ -571,7 +586,7 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
         if m is None:
             reason[i] = "no match" if (t.strip() and normalize(t)) or has_domain else "empty"
             continue
-        cw, row, hq[i] = _final(m, cw_by_name)
+        cw, row, hq[i] = _final(m, cw_by_name, flags)
         r = columns[cw.name]
         place[i] = r["place"][row] or r["key"][row]
         if r["unit"][row]:
@@ -580,11 +595,11 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
         if not math.isnan(r["lat"][row]):
             lat[i], lon[i] = r["lat"][row], r["lon"][row]
             continue
-        g = gazetteer.match(r["place"][row], r["country"][row] or None)
-        if g is None or gaz_keys[g.row] != normalize(r["place"][row]):
+        g = gazetteer.find(r["place"][row], r["country"][row] or None)
+        if g is None:
             reason[i] = "place not in gazetteer"
             continue
-        lat[i], lon[i] = gaz.rows["lat"].iat[g.row], gaz.rows["lon"].iat[g.row]
+        lat[i], lon[i] = gaz.rows["lat"].iat[g], gaz.rows["lon"].iat[g]
     has_point = ~np.isnan(lat)
     unit[has_point] = metros.assign(lat[has_point], lon[has_point])
     reason[(reason == "") & (unit == "")] = "outside every unit"
@@ -592,6 +607,17 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
     out["unit"], out["reason"], out["hq"], out["place"] = unit, reason, hq, place
     out["lat"], out["lon"] = lat, lon
     return out
+
+
+_GAZETTEER: list[Gazetteer] = []
+
+
+def _gazetteer(ctx: Context) -> Gazetteer:
+    """The gazetteer's name index, kept while the same (cached) crosswalk serves the recipes."""
+    cw = ctx.gazetteer
+    if not _GAZETTEER or _GAZETTEER[0].crosswalk is not cw:
+        _GAZETTEER[:] = [Gazetteer(cw)]
+    return _GAZETTEER[0]
 
 
 def resolve_points(keys: pd.DataFrame, metros: Metros) -> pd.DataFrame:
@@ -644,8 +670,7 @@ def derive(recipe: Recipe, ctx: Context, shown: str, dask: str | None = None,
             if recipe.place.domain_crosswalks:
                 dom_cws = load_crosswalks(recipe.place.domain_crosswalks, ctx, country_matcher, shown, cache)
                 domain_matcher = Matcher(dom_cws, ctx.countries, alias_matcher=text_matcher)
-            gaz = Matcher([ctx.gazetteer], ctx.countries)
-            resolved = resolve_text(distinct_keys, text_matcher, domain_matcher, gaz, ctx.metros)
+            resolved = resolve_text(distinct_keys, text_matcher, domain_matcher, _gazetteer(ctx), ctx.metros)
         key_cols = keys_sql.split(", ")
         merged = grouped.merge(resolved, on=key_cols, how="left", validate="many_to_one")
         second = None
@@ -745,49 +770,66 @@ def _source_text(src: Source) -> str:
     return "; ".join(bits)
 
 
+def _sums(frame: pd.DataFrame, column: str) -> tuple[dict[tuple[str, float], float], dict[str, float]]:
+    """A column's totals per (unit, year) and per unit (all years), in a fixed order."""
+    f = frame.assign(__x=frame[column].astype(float)).sort_values(["unit", "__y"], kind="stable")
+    by_year = {(u, y): v for (u, y), v in f.groupby(["unit", "__y"], dropna=False)["__x"].sum().items()}
+    by_unit = f.groupby("unit")["__x"].sum().to_dict()
+    return by_year, by_unit
+
+
 def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.DataFrame,
              per_unit: pd.DataFrame, distinct: pd.DataFrame) -> Derived:
     metros = ctx.metros
     years_all = _years(merged)
     rows, cov, warnings = [], [], []
-    weight_total = float(merged["weight"].astype(float).sum())
+    weight = merged["weight"].astype(float)
+    weight_total = float(weight.sum())
+    located = float(weight[merged["reason"].isin(["", "outside every unit"])].sum())
     placed = merged[merged["reason"] == ""]
-    in_units = placed[placed["unit"] != ""]
+    in_units = float(placed.loc[placed["unit"] != "", "weight"].astype(float).sum())
     hq_weight = float(placed.loc[placed["hq"].astype(bool), "weight"].astype(float).sum())
     counted_in = "fractional records" if recipe.place.split else recipe.counted
+    sums = {c: _sums(per_unit, c) for c in ("weight", "records", "vsum")}
+    placed_w = _sums(placed[placed["unit"] != ""], "weight")
+    hq_w = _sums(placed[(placed["unit"] != "") & placed["hq"].astype(bool)], "weight")
+    d_year = distinct.groupby(["unit", "__y"], dropna=False)["__d"].nunique().to_dict() if len(distinct) else {}
+    d_unit = distinct.groupby("unit")["__d"].nunique().to_dict() if len(distinct) else {}
+    metro_rows = {r["unit"]: r for r in metros.table.to_dict("records")}
+    span = f"{years_all[0]}-{years_all[-1]}" if len(years_all) > 1 else (str(years_all[0]) if years_all else "")
+
+    def total(table: tuple[dict, dict], unit: str, y: float | None) -> float:
+        return float(table[1].get(unit, 0.0) if y is None else table[0].get((unit, y), 0.0))
+
     for ind in recipe.indicators:
-        located = float((merged.loc[merged["reason"].isin(["", "outside every unit"]), "weight"]).astype(float).sum())
         cov.append({
             "indicator": ind.code, "records": records, "placed": round(located, 6),
             "unplaced": round(weight_total - located, 6),
             "placed_share": round(located / weight_total, 6) if weight_total else float("nan"),
-            "in_units": round(float(in_units["weight"].astype(float).sum()), 6),
-            "in_units_share": round(float(in_units["weight"].astype(float).sum()) / weight_total, 6) if weight_total else float("nan"),
+            "in_units": round(in_units, 6),
+            "in_units_share": round(in_units / weight_total, 6) if weight_total else float("nan"),
             "hq_share": round(hq_weight / located, 6) if located else 0.0,
             "counted_in": counted_in,
         })
+        if ind.per_capita is not None and ind.per_capita.column not in metros.table.columns:
+            raise InputError([Problem(shown, f"indicators: per_capita column '{ind.per_capita.column}' is not in the metro table {metros.path}")])
         years = [None] if ind.per_year is None else years_all
         for unit in metros.units:
-            sub = per_unit[per_unit["unit"] == unit]
-            pop_row = metros.table.loc[metros.table["unit"] == unit].iloc[0]
+            pop_row = metro_rows[unit]
             for y in years:
-                s = sub if y is None else sub[sub["__y"] == y]
                 if ind.count == "fractional":
-                    count = float(s["weight"].astype(float).sum())
+                    count = total(sums["weight"], unit, y)
                 elif ind.count == "rows":
-                    count = float(s["records"].sum())
+                    count = total(sums["records"], unit, y)
                 elif ind.count == "sum":
-                    count = float(s["vsum"].astype(float).sum())
+                    count = total(sums["vsum"], unit, y)
                 else:
-                    d = distinct[distinct["unit"] == unit]
-                    count = float(d["__d"].nunique() if y is None else d.loc[d["__y"] == y, "__d"].nunique())
+                    count = float(d_unit.get(unit, 0) if y is None else d_year.get((unit, y), 0))
                 value = count
                 note = [ind.note] if ind.note else []
                 pop = pop_year = ""
                 if ind.per_capita is not None:
                     col = ind.per_capita.column
-                    if col not in metros.table.columns:
-                        raise InputError([Problem(shown, f"indicators: per_capita column '{col}' is not in the metro table {metros.path}")])
                     p = pop_row[col]
                     if pd.isna(p) or p == "" or float(p) <= 0:
                         value = float("nan")
@@ -798,18 +840,16 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.
                         pop, pop_year = f"{int(float(p)):,}", _num(pop_row.get("population_year", float("nan")))
                         note.append(f"Per {ind.per_capita.per:,.0f} inhabitants of {pop_row.get('population_area') or 'the metro'} "
                                     f"({pop}, {pop_year or 'year not given'}; {pop_row.get('population_source', '')}).")
-                hq_u = placed.loc[(placed["unit"] == unit) & placed["hq"].astype(bool) & ((placed["__y"] == y) if y is not None else True), "weight"]
-                all_u = placed.loc[(placed["unit"] == unit) & ((placed["__y"] == y) if y is not None else True), "weight"]
-                if float(hq_u.astype(float).sum()) > 0:
-                    share = float(hq_u.astype(float).sum()) / float(all_u.astype(float).sum())
+                hq = total(hq_w, unit, y)
+                if hq > 0:
+                    share = hq / total(placed_w, unit, y)
                     note.append(f"{share:.1%} of the weight placed here is at a company's headquarters (the place text names no site; flagged hq).")
                 year = y if y is not None else ind.year
-                span = f"{years_all[0]}-{years_all[-1]}" if len(years_all) > 1 else (str(years_all[0]) if years_all else str(year))
                 fields = {
                     "value": _fmt(value) if not math.isnan(value) else "missing", "count": _fmt(count),
-                    "records": _fmt(float(s["records"].sum())), "records_total": _fmt(float(records)),
+                    "records": _fmt(total(sums["records"], unit, y)), "records_total": _fmt(float(records)),
                     "counted": recipe.counted, "unit_name": ctx.unit_names.get(unit, unit), "metro": metros.label(unit),
-                    "year": year, "years": str(y) if y is not None else span, "years_all": span,
+                    "year": year, "years": str(y) if y is not None else (span or str(year)), "years_all": span or str(year),
                     "unit_of_measure": ind.unit_of_measure,
                     "indicator": ind.code, "population": pop, "population_year": pop_year,
                 }

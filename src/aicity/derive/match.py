@@ -23,6 +23,7 @@ The rule, in order:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -74,8 +75,20 @@ class Crosswalk:
 
 
 def read_crosswalk(path: str | Path, units: Iterable[str], name: str | None = None) -> Crosswalk:
-    """Read and check a crosswalk CSV; every problem at once, with its row and column."""
+    """Read and check a crosswalk CSV; every problem at once, with its row and column. Read
+    once per process while the file is unchanged (the gazetteer serves every recipe)."""
     path = Path(path)
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (0, 0)
+    return _read_crosswalk(str(path), stamp, tuple(sorted(units)), name or path.stem)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_crosswalk(path_str: str, _stamp: tuple[int, int], units: tuple[str, ...], name: str) -> Crosswalk:
+    path = Path(path_str)
     shown = str(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -83,7 +96,7 @@ def read_crosswalk(path: str | Path, units: Iterable[str], name: str | None = No
         raise InputError([Problem(shown, "crosswalk file not found")]) from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem(shown, f"not a readable UTF-8 CSV: {exc}")]) from None
-    return check_crosswalk(df, shown, units, name or path.stem)
+    return check_crosswalk(df, shown, units, name)
 
 
 def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: str) -> Crosswalk:
@@ -131,6 +144,25 @@ def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: st
     return Crosswalk(name, shown, df.reset_index(drop=True))
 
 
+class Gazetteer:
+    """Place names to points: the first row (most populous) per name, and per name and country."""
+
+    def __init__(self, crosswalk: Crosswalk):
+        self.crosswalk = crosswalk
+        self._by_name: dict[str, int] | None = None
+        self._by_country: dict[tuple[str, str], int] = {}
+
+    def find(self, place: str, country: str | None) -> int | None:
+        if self._by_name is None:
+            self._by_name = {}
+            for i, (k, c) in enumerate(zip(self.crosswalk.rows["key"], self.crosswalk.rows["country"], strict=True)):
+                n = normalize(k)
+                self._by_name.setdefault(n, i)
+                self._by_country.setdefault((n, c), i)
+        n = normalize(place)
+        return self._by_country.get((n, country)) if country else self._by_name.get(n)
+
+
 @dataclass(frozen=True)
 class Match:
     """Where one text was placed, and by which crosswalk row."""
@@ -147,6 +179,26 @@ class _Index:
     domain: dict[str, list[int]] = field(default_factory=dict)
     contains: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     max_words: int = 0
+    keys: list[str] = field(default_factory=list)  # the crosswalk's columns as lists: no pandas per match
+    countries: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+
+class _Allowed:
+    """The countries a text may be placed in: the record's, else those the text names
+    (worked out only when a key has matched)."""
+
+    def __init__(self, country: str | None, words: list[str], matcher: Matcher):
+        self._country, self._words, self._matcher = country, words, matcher
+        self._codes: set[str] | None = None
+
+    def codes(self) -> set[str]:
+        if self._codes is None:
+            if self._country:
+                self._codes = {self._country}
+            else:
+                self._codes = self._matcher.countries_in(self._words) if self._words else set()
+        return self._codes
 
 
 class Matcher:
@@ -156,7 +208,7 @@ class Matcher:
                  alias_matcher: Matcher | None = None):
         self.crosswalks = list(crosswalks)
         self.alias_matcher = alias_matcher
-        self._indexes = [self._index(cw) for cw in self.crosswalks]
+        self._built: list[_Index] | None = None
         self._countries: dict[tuple[str, ...], str] = {}
         self._country_words = 0
         if countries is not None:
@@ -166,9 +218,16 @@ class Matcher:
                     self._countries[words] = str(code).upper()
                     self._country_words = max(self._country_words, len(words))
 
+    @property
+    def _indexes(self) -> list[_Index]:
+        if self._built is None:  # built on first use: a gazetteer that is never asked costs nothing
+            self._built = [self._index(cw) for cw in self.crosswalks]
+        return self._built
+
     @staticmethod
     def _index(cw: Crosswalk) -> _Index:
-        idx = _Index()
+        idx = _Index(keys=cw.rows["key"].astype(str).tolist(), countries=cw.rows["country"].tolist(),
+                     aliases=cw.rows["alias"].tolist())
         for i, (key, how) in enumerate(zip(cw.rows["key"], cw.rows["match"], strict=True)):
             if how == "exact":
                 idx.exact.setdefault(normalize(key), []).append(i)
@@ -220,41 +279,41 @@ class Matcher:
             words = norm.split()
         if not norm:
             return None
-        allowed = {country} if country else (self.countries_in(words) if words else set())
+        allowed = _Allowed(country, words, self)
         for pos, (cw, idx) in enumerate(zip(self.crosswalks, self._indexes, strict=True)):
             if pos in _skip:
                 continue
-            found = self._match_one(cw, idx, norm, words, allowed, domain)
+            found = self._match_one(idx, norm, words, allowed, domain)
             if found is None:
                 continue
-            alias = cw.rows["alias"].iat[found]
+            alias = idx.aliases[found]
             if alias:
-                row_country = cw.rows["country"].iat[found] or country
+                row_country = idx.countries[found] or country
                 if self.alias_matcher is not None:
                     via = self.alias_matcher.match(alias, row_country)
                 else:
                     via = self.match(alias, row_country, False, _skip | {pos})
                 if via is None:
                     continue
-                return Match(cw.name, found, str(cw.rows["key"].iat[found]), via)
-            return Match(cw.name, found, str(cw.rows["key"].iat[found]))
+                return Match(cw.name, found, idx.keys[found], via)
+            return Match(cw.name, found, idx.keys[found])
         return None
 
     @staticmethod
-    def _pick(cw: Crosswalk, rows: list[int], allowed: set[str]) -> int | None:
-        if not allowed:
+    def _pick(idx: _Index, rows: list[int], allowed: _Allowed) -> int | None:
+        codes = allowed.codes()
+        if not codes:
             return rows[0]
-        countries = cw.rows["country"]
         for r in rows:
-            c = countries.iat[r]
-            if not c or c in allowed:
+            c = idx.countries[r]
+            if not c or c in codes:
                 return r
         return None
 
-    def _match_one(self, cw: Crosswalk, idx: _Index, norm: str, words: list[str],
-                   allowed: set[str], domain: bool) -> int | None:
+    def _match_one(self, idx: _Index, norm: str, words: list[str],
+                   allowed: _Allowed, domain: bool) -> int | None:
         if norm in idx.exact:
-            hit = self._pick(cw, idx.exact[norm], allowed)
+            hit = self._pick(idx, idx.exact[norm], allowed)
             if hit is not None:
                 return hit
         if domain and idx.domain:
@@ -262,7 +321,7 @@ class Matcher:
             for i in range(len(labels)):
                 rows = idx.domain.get(".".join(labels[i:]))
                 if rows:
-                    hit = self._pick(cw, rows, allowed)
+                    hit = self._pick(idx, rows, allowed)
                     if hit is not None:
                         return hit
         if domain or not idx.contains:
@@ -274,7 +333,7 @@ class Matcher:
                 rows = idx.contains.get(tuple(words[i : i + k]))
                 if rows is None:
                     continue
-                hit = self._pick(cw, rows, allowed)
+                hit = self._pick(idx, rows, allowed)
                 if hit is None:
                     continue
                 cand = (k, i + k, hit)
