@@ -20,6 +20,7 @@ import functools
 import glob
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -307,36 +308,42 @@ def fields_used(recipe: Recipe) -> dict[str, str]:
     return used
 
 
-def check_part(part: Part, recipe: Recipe, shown: str) -> list[str]:
-    """The part's columns; an unknown field or a range over text is an error naming its key."""
-    con, src = _connect(part, []) if part.parquet is None else (None, None)
+def check_part(part: Part, recipe: Recipe, shown: str, con: duckdb.DuckDBPyConnection | None = None,
+               src: str | None = None) -> dict[str, str]:
+    """The part's columns and their types; an unknown field is an error naming its key."""
+    own = con is None and part.parquet is None
+    if own:
+        con, src = _connect(part, [])
     try:
         if part.parquet is not None:
             import pyarrow.parquet as pq
 
-            columns = list(pq.ParquetFile(part.parquet).schema_arrow.names)
+            schema = pq.ParquetFile(part.parquet).schema_arrow
+            types = {f.name: str(f.type) for f in schema}
         else:
-            columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]  # type: ignore[union-attr]
+            types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}  # type: ignore[union-attr]
     except duckdb.Error as exc:
         raise _duck_error(exc, shown, part) from None
     finally:
-        if con is not None:
+        if own and con is not None:
             con.close()
+    columns = list(types)
     problems = []
     for name, key in fields_used(recipe).items():
-        if name.split(".")[0] not in columns:
+        if name.split(".")[0] not in types:
             near = difflib.get_close_matches(name, columns, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else f" (fields: {', '.join(columns[:30])})"
             problems.append(Problem(shown, f"{key}: unknown field '{name}' in records '{part.label}'{hint}"))
     if problems:
         raise InputError(problems)
-    return columns
+    return types
 
 
 def _is_number_type(t: str) -> bool:
+    """A DuckDB (BIGINT, DOUBLE, DECIMAL(9,2)...) or Arrow (int64, double...) number type."""
     t = t.upper()
     return t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                 "UBIGINT", "FLOAT", "DOUBLE"} or t.startswith("DECIMAL")
+                 "UBIGINT", "FLOAT", "DOUBLE", "HALFFLOAT"} or t.startswith(("DECIMAL", "INT", "UINT"))
 
 
 def _grouped_single_sql(recipe: Recipe, src: str) -> str:
@@ -345,30 +352,38 @@ def _grouped_single_sql(recipe: Recipe, src: str) -> str:
     p = recipe.place
     year = _year_field(recipe)
     vfield = _value_field(recipe)
-    raw = [f"{_ident(year)} AS __ry" if year else "NULL AS __ry"]
+    raw: list[str] = []
+
+    def col(field: str | None, name: str, cast: str = "VARCHAR") -> str:
+        """The raw column into the inner GROUP BY, and how the outer query reads it."""
+        if not field:
+            return f"NULL::{cast}"
+        raw.append(f"{_ident(field)} AS {name}")
+        return f"CAST({name} AS {cast})"
+
+    y = col(year, "__ry")
     if p.lat is not None:
-        raw += [f"{_ident(p.lat)} AS __rlat", f"{_ident(p.lon)} AS __rlon",  # type: ignore[arg-type]
-                f"{_ident(p.label)} AS __rt" if p.label else "NULL AS __rt"]
-        keys = ("TRY_CAST(TRIM(CAST(__rlat AS VARCHAR)) AS DOUBLE) AS __lat, "
-                "TRY_CAST(TRIM(CAST(__rlon AS VARCHAR)) AS DOUBLE) AS __lon, CAST(__rt AS VARCHAR) AS __t")
+        lat, lon, label = col(p.lat, "__rlat"), col(p.lon, "__rlon"), col(p.label, "__rt")
+        keys = (f"TRY_CAST(TRIM({lat}) AS DOUBLE) AS __lat, TRY_CAST(TRIM({lon}) AS DOUBLE) AS __lon, "
+                f"{label} AS __t")
     else:
-        raw.append(f"{_ident(p.field)} AS __rt")  # type: ignore[arg-type]
-        raw.append(f"{_ident(p.empty_field)} AS __re" if p.empty_field else "NULL AS __re")
-        raw.append(f"{_ident(p.domain_field)} AS __ru" if p.domain_field else "NULL AS __ru")
-        raw.append(f"{_ident(p.country_field)} AS __rc" if p.country_field else "NULL AS __rc")
-        text = "COALESCE(CAST(__rt AS VARCHAR), '')"
+        text = f"COALESCE({col(p.field, '__rt')}, '')"
         if p.empty_field:
-            text = f"COALESCE(NULLIF(TRIM({text}), ''), CAST(__re AS VARCHAR), '')"
-        keys = (f"TRIM({text}) AS __t, NULLIF(TRIM(COALESCE(CAST(__ru AS VARCHAR), '')), '') AS __u, "
-                "CAST(__rc AS VARCHAR) AS __c")
-    vsum = f"sum(TRY_CAST(TRIM(CAST({_ident(vfield)} AS VARCHAR)) AS {_V}))" if vfield else f"NULL::{_V}"
-    inner = (f"SELECT {', '.join(raw)}, count(*) AS __n, {vsum} AS __vs FROM {src} "
-             f"WHERE {_filter_sql(recipe)} GROUP BY ALL")
-    return (f"SELECT {keys}, TRY_CAST(CAST(__ry AS VARCHAR) AS DOUBLE) AS __y, sum(__n)::BIGINT AS items, "
-            f"sum(__n)::{_W} AS weight, sum(__vs)::{_V} AS vsum FROM ({inner}) GROUP BY ALL")
+            text = f"COALESCE(NULLIF(TRIM({text}), ''), {col(p.empty_field, '__re')}, '')"
+        dom = col(p.domain_field, "__ru")
+        keys = (f"TRIM({text}) AS __t, NULLIF(TRIM(COALESCE({dom}, '')), '') AS __u, "
+                f"{col(p.country_field, '__rc')} AS __c")
+    sums = "count(*) AS __n"
+    if vfield:
+        sums += f", sum(TRY_CAST(TRIM(CAST({_ident(vfield)} AS VARCHAR)) AS {_V})) AS __vs"
+    inner = f"SELECT {', '.join(raw)}, {sums} FROM {src} WHERE {_filter_sql(recipe)} GROUP BY ALL"
+    vsum = f"sum(__vs)::{_V}" if vfield else f"NULL::{_V}"
+    return (f"SELECT {keys}, TRY_CAST({y} AS DOUBLE) AS __y, sum(__n)::BIGINT AS items, "
+            f"sum(__n)::{_W} AS weight, {vsum} AS vsum FROM ({inner}) GROUP BY ALL")
 
 
-def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part) -> list[Problem]:
+def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part,
+                    types: dict[str, str]) -> list[Problem]:
     problems = []
     numeric = [(f.field, f"filters[{i}]") for i, f in enumerate(recipe.filters) if f.range is not None and not f.leading_number]
     for i, ind in enumerate(recipe.indicators):
@@ -378,7 +393,6 @@ def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, sh
             numeric.append((ind.field, f"indicators[{i}].field"))
     if recipe.place.lat is not None:
         numeric += [(recipe.place.lat, "place.lat"), (recipe.place.lon, "place.lon")]  # type: ignore[list-item]
-    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
     for name, key in numeric:
         col = _ident(name)
         if "." not in name and _is_number_type(types.get(name, "")):
@@ -403,7 +417,8 @@ def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int]:
     columns = _top_columns(recipe)
     con, src = _connect(part, columns)
     try:
-        problems = _range_problems(con, src, recipe, shown, part)
+        types = check_part(part, recipe, shown, con, src)
+        problems = _range_problems(con, src, recipe, shown, part, types)
         if problems:
             raise InputError(problems)
         if recipe.place.split:
@@ -555,15 +570,14 @@ def _final(m, cw_by_name: dict[str, Crosswalk], flags: dict[str, list[str]]) -> 
 
 
 def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matcher | None,
-                 gazetteer: Gazetteer, metros: Metros) -> pd.DataFrame:
+                 gazetteer: Gazetteer | Callable[[], Gazetteer], metros: Metros) -> pd.DataFrame:
     """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon.
     A crosswalk row that names a place without coordinates is looked up in the gazetteer by
-    its exact name (and country)."""
+    its exact name (and country); `gazetteer` may be a function, called only if one is needed."""
     cw_by_name = {cw.name: cw for m in (text_matcher, domain_matcher) if m for cw in m.crosswalks}
     columns = {name: {c: cw.rows[c].tolist() for c in ("key", "place", "country", "lat", "lon", "unit")}
                for name, cw in cw_by_name.items()}
     flags = {name: cw.rows["flag"].tolist() for name, cw in cw_by_name.items()}
-    gaz = gazetteer.crosswalk
     n = len(keys)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
@@ -595,11 +609,13 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
         if not math.isnan(r["lat"][row]):
             lat[i], lon[i] = r["lat"][row], r["lon"][row]
             continue
+        if callable(gazetteer):
+            gazetteer = gazetteer()
         g = gazetteer.find(r["place"][row], r["country"][row] or None)
         if g is None:
             reason[i] = "place not in gazetteer"
             continue
-        lat[i], lon[i] = gaz.rows["lat"].iat[g], gaz.rows["lon"].iat[g]
+        lat[i], lon[i] = gazetteer.crosswalk.rows["lat"].iat[g], gazetteer.crosswalk.rows["lon"].iat[g]
     has_point = ~np.isnan(lat)
     unit[has_point] = metros.assign(lat[has_point], lon[has_point])
     reason[(reason == "") & (unit == "")] = "outside every unit"
@@ -635,75 +651,134 @@ def resolve_points(keys: pd.DataFrame, metros: Metros) -> pd.DataFrame:
 
 # --- the whole derivation ----------------------------------------------------------------------
 
-def _combine(con: duckdb.DuckDBPyConnection, tables: list[pa.Table], by: str, sums: str) -> pd.DataFrame:
-    con.register("__parts", pa.concat_tables(tables))
-    return con.execute(f"SELECT {by}, {sums} FROM __parts GROUP BY ALL ORDER BY ALL").df()
-
-
 def derive(recipe: Recipe, ctx: Context, shown: str, dask: str | None = None,
            progress: Progress | None = None) -> Derived:
     say = progress or (lambda _msg: None)
     parts = plan(recipe, ctx.records_dir, shown, split_files=dask is not None)
-    for part in parts:
-        check_part(part, recipe, shown)
+    if dask:  # every part checked here, before any task is sent; a local pass 1 checks its own
+        for part in parts:
+            check_part(part, recipe, shown)
     say(f"{shown}: {len(parts)} partition(s), pass 1")
-    if dask:
-        first = _dask_run(dask, pass_one, [(p, recipe, shown) for p in parts])
-    else:
-        first = [pass_one(p, recipe, shown) for p in parts]
+    # the crosswalks are read and indexed on a second thread while DuckDB scans the records
+    # (DuckDB releases the GIL); an error there surfaces when the matchers are asked for
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        matchers = pool.submit(_matchers, recipe, ctx, shown) if recipe.place.lat is None else None
+        if dask:
+            first = _dask_run(dask, pass_one, [(p, recipe, shown) for p in parts])
+        else:
+            first = [pass_one(p, recipe, shown) for p in parts]
+        text_matcher, domain_matcher = matchers.result() if matchers is not None else (None, None)
     records = sum(r for _, r in first)
+    key_cols = _keys(recipe).split(", ")
     con = duckdb.connect()
     try:
-        keys_sql = _keys(recipe)
-        grouped = _combine(con, [t for t, _ in first], f"{keys_sql}, __y",
-                           f"sum(items)::BIGINT AS items, sum(weight)::{_W} AS weight, sum(vsum)::{_V} AS vsum")
-        distinct_keys = grouped[keys_sql.split(", ")].drop_duplicates().reset_index(drop=True)
-        say(f"{shown}: placing {len(distinct_keys):,} distinct place keys")
-        if recipe.place.lat is not None:
-            resolved = resolve_points(distinct_keys, ctx.metros)
+        # the partitions' groups side by side; every sum below is over exact decimals, so the
+        # partitioning (and the order rows arrive in) cannot change a result
+        con.register("__g", pa.concat_tables([t for t, _ in first]))
+        keys = con.sql(f"SELECT DISTINCT {', '.join(key_cols)} FROM __g ORDER BY ALL").df()
+        say(f"{shown}: placing {len(keys):,} distinct place keys")
+        if text_matcher is None:
+            resolved = resolve_points(keys, ctx.metros)
         else:
-            country_matcher = Matcher([], ctx.countries)
-            cache: dict[str, Crosswalk] = {}
-            text_cws = load_crosswalks(recipe.place.crosswalks, ctx, country_matcher, shown, cache)
-            text_matcher = Matcher(text_cws, ctx.countries)
-            domain_matcher = None
-            if recipe.place.domain_crosswalks:
-                dom_cws = load_crosswalks(recipe.place.domain_crosswalks, ctx, country_matcher, shown, cache)
-                domain_matcher = Matcher(dom_cws, ctx.countries, alias_matcher=text_matcher)
-            resolved = resolve_text(distinct_keys, text_matcher, domain_matcher, _gazetteer(ctx), ctx.metros)
-        key_cols = keys_sql.split(", ")
-        merged = grouped.merge(resolved, on=key_cols, how="left", validate="many_to_one")
+            resolved = resolve_text(keys, text_matcher, domain_matcher, lambda: _gazetteer(ctx), ctx.metros)
+        lookup = pa.Table.from_pandas(resolved[key_cols + ["unit", "reason", "hq"]], preserve_index=False)
+        con.register("__r", lookup)
+        join = " AND ".join(f"g.{k} IS NOT DISTINCT FROM r.{k}" for k in key_cols)
+        con.execute(f"CREATE TEMP TABLE __m AS SELECT g.*, r.unit, r.reason, r.hq FROM __g g JOIN __r r ON {join}")
         second = None
         if needs_second_pass(recipe):
             say(f"{shown}: pass 2 (distinct records per unit)")
-            lookup = pa.Table.from_pandas(resolved[key_cols + ["unit"]], preserve_index=False)
+            small = lookup.select(key_cols + ["unit"])
             if dask:
-                second = _dask_run(dask, pass_two, [(p, recipe, lookup, shown) for p in parts])
+                second = _dask_run(dask, pass_two, [(p, recipe, small, shown) for p in parts])
             else:
-                second = [pass_two(p, recipe, lookup, shown) for p in parts]
-        per_unit, distinct = _per_unit(con, recipe, merged, second)
-        return _outputs(recipe, ctx, shown, records, merged, per_unit, distinct)
+                second = [pass_two(p, recipe, small, shown) for p in parts]
+        totals = _totals(con, recipe, second)
+        return _outputs(recipe, ctx, shown, records, totals)
     finally:
         con.close()
 
 
-def _per_unit(con: duckdb.DuckDBPyConnection, recipe: Recipe, merged: pd.DataFrame,
-              second: list[tuple[pa.Table, pa.Table | None]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(unit, __y, records, weight, vsum), exact, from pass 1 (and pass 2); and the distinct
-    (unit, __y, __d) values for distinct counts."""
-    placed = merged[merged["unit"] != ""]
-    con.register("__m", pa.Table.from_pandas(placed[["unit", "__y", "items", "weight", "vsum"]], preserve_index=False))
-    out = con.execute(f"SELECT unit, __y, sum(items)::BIGINT AS records, sum(weight)::{_W} AS weight, "
-                      f"sum(vsum)::{_V} AS vsum FROM __m GROUP BY ALL").df()
-    distinct = pd.DataFrame(columns=["unit", "__y", "__d"])
+def _matchers(recipe: Recipe, ctx: Context, shown: str) -> tuple[Matcher, Matcher | None]:
+    """The recipe's text matcher and e-mail-domain matcher, crosswalks read and indexed."""
+    country_matcher = Matcher([], ctx.countries)
+    cache: dict[str, Crosswalk] = {}
+    text_matcher = Matcher(load_crosswalks(recipe.place.crosswalks, ctx, country_matcher, shown, cache), ctx.countries)
+    text_matcher.prepare()
+    domain_matcher = None
+    if recipe.place.domain_crosswalks:
+        dom_cws = load_crosswalks(recipe.place.domain_crosswalks, ctx, country_matcher, shown, cache)
+        domain_matcher = Matcher(dom_cws, ctx.countries, alias_matcher=text_matcher)
+        domain_matcher.prepare()
+    return text_matcher, domain_matcher
+
+
+@dataclass
+class Totals:
+    """Everything the outputs need, summed exactly in DuckDB, as floats keyed by (unit, year)
+    and by unit (all years)."""
+
+    coverage: dict[str, float]  # total, located, in_units, hq
+    years: list[int]
+    records: tuple[dict, dict]
+    weight: tuple[dict, dict]
+    vsum: tuple[dict, dict]
+    hq: tuple[dict, dict]
+    distinct: tuple[dict, dict]
+    unplaced: pd.DataFrame
+
+
+def _by_unit(frame: pd.DataFrame, column: str) -> tuple[dict, dict]:
+    """From rows of GROUPING SETS ((unit, __y), (unit)): ({(unit, year): v}, {unit: v})."""
+    by_year, by_unit = {}, {}
+    for u, y, g, v in zip(frame["unit"], frame["__y"], frame["__all"], frame[column], strict=True):
+        if pd.isna(v):
+            continue
+        if g:
+            by_unit[u] = float(v)
+        else:
+            by_year[(u, y)] = float(v)
+    return by_year, by_unit
+
+
+def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
+            second: list[tuple[pa.Table, pa.Table | None]] | None) -> Totals:
+    cov = con.sql(
+        "SELECT sum(weight)::DOUBLE AS total, "
+        "(sum(weight) FILTER (WHERE reason IN ('', 'outside every unit')))::DOUBLE AS located, "
+        "(sum(weight) FILTER (WHERE reason = '' AND unit <> ''))::DOUBLE AS in_units, "
+        "(sum(weight) FILTER (WHERE reason = '' AND hq))::DOUBLE AS hq FROM __m"
+    ).df().iloc[0].fillna(0.0).to_dict()
+    years = [int(y) for (y,) in con.execute("SELECT DISTINCT __y FROM __g WHERE __y IS NOT NULL ORDER BY 1").fetchall()
+             if float(y).is_integer()]
+    sets = "GROUP BY GROUPING SETS ((unit, __y), (unit))"
+    first = con.sql(
+        f"SELECT unit, __y, grouping(__y) = 1 AS __all, sum(items)::DOUBLE AS records, sum(weight)::DOUBLE AS weight, "
+        f"sum(vsum)::DOUBLE AS vsum, (sum(weight) FILTER (WHERE hq))::DOUBLE AS hq "
+        f"FROM __m WHERE unit <> '' {sets}"
+    ).df()
+    records, vsum = _by_unit(first, "records"), _by_unit(first, "vsum")
+    distinct: tuple[dict, dict] = ({}, {})
     if second is not None:
-        per = _combine(con, [a for a, _ in second], "unit, __y", f"sum(records)::BIGINT AS records, sum(vsum)::{_V} AS vsum")
-        out = out.drop(columns=["records", "vsum"]).merge(per, on=["unit", "__y"], how="outer")
+        con.register("__p2", pa.concat_tables([a for a, _ in second]))
+        per = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, sum(records)::DOUBLE AS records, "
+                      f"sum(vsum)::DOUBLE AS vsum FROM __p2 {sets}").df()
+        records, vsum = _by_unit(per, "records"), _by_unit(per, "vsum")
         d_tables = [b for _, b in second if b is not None]
         if d_tables:
             con.register("__d", pa.concat_tables(d_tables))
-            distinct = con.execute("SELECT DISTINCT unit, __y, __d FROM __d").df()
-    return out, distinct
+            d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __d {sets}").df()
+            distinct = _by_unit(d, "n")
+    if recipe.place.lat is not None:
+        label = "COALESCE(NULLIF(__t, ''), '(' || __lat || ', ' || __lon || ')')"
+        cols = f"{label} AS place, '' AS domain, '' AS country"
+    else:
+        cols = "COALESCE(__t, '') AS place, COALESCE(__u, '') AS domain, COALESCE(__c, '') AS country"
+    unplaced = con.sql(
+        f"SELECT {cols}, reason, sum(items)::BIGINT AS items, round(sum(weight)::DOUBLE, 6) AS weight "
+        f"FROM __m WHERE reason <> '' GROUP BY ALL ORDER BY weight DESC, items DESC, place, domain, country, reason"
+    ).df()
+    return Totals(cov, years, records, _by_unit(first, "weight"), vsum, _by_unit(first, "hq"), distinct, unplaced)
 
 
 def _dask_run(address: str, fn: Callable[..., Any], args: list[tuple]) -> list[Any]:
@@ -738,10 +813,6 @@ def _fmt(x: float) -> str:
     return f"{int(round(x)):,}" if float(x).is_integer() else f"{x:,.2f}"
 
 
-def _text(col: pd.Series) -> pd.Series:
-    return col.astype(object).where(col.notna(), "").astype(str)
-
-
 def _years(merged: pd.DataFrame) -> list[int]:
     ys = merged["__y"].dropna().unique()
     return sorted(int(y) for y in ys if float(y).is_integer())
@@ -770,31 +841,13 @@ def _source_text(src: Source) -> str:
     return "; ".join(bits)
 
 
-def _sums(frame: pd.DataFrame, column: str) -> tuple[dict[tuple[str, float], float], dict[str, float]]:
-    """A column's totals per (unit, year) and per unit (all years), in a fixed order."""
-    f = frame.assign(__x=frame[column].astype(float)).sort_values(["unit", "__y"], kind="stable")
-    by_year = {(u, y): v for (u, y), v in f.groupby(["unit", "__y"], dropna=False)["__x"].sum().items()}
-    by_unit = f.groupby("unit")["__x"].sum().to_dict()
-    return by_year, by_unit
-
-
-def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.DataFrame,
-             per_unit: pd.DataFrame, distinct: pd.DataFrame) -> Derived:
+def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) -> Derived:
     metros = ctx.metros
-    years_all = _years(merged)
+    years_all = t.years
     rows, cov, warnings = [], [], []
-    weight = merged["weight"].astype(float)
-    weight_total = float(weight.sum())
-    located = float(weight[merged["reason"].isin(["", "outside every unit"])].sum())
-    placed = merged[merged["reason"] == ""]
-    in_units = float(placed.loc[placed["unit"] != "", "weight"].astype(float).sum())
-    hq_weight = float(placed.loc[placed["hq"].astype(bool), "weight"].astype(float).sum())
+    weight_total, located = t.coverage["total"], t.coverage["located"]
+    in_units, hq_weight = t.coverage["in_units"], t.coverage["hq"]
     counted_in = "fractional records" if recipe.place.split else recipe.counted
-    sums = {c: _sums(per_unit, c) for c in ("weight", "records", "vsum")}
-    placed_w = _sums(placed[placed["unit"] != ""], "weight")
-    hq_w = _sums(placed[(placed["unit"] != "") & placed["hq"].astype(bool)], "weight")
-    d_year = distinct.groupby(["unit", "__y"], dropna=False)["__d"].nunique().to_dict() if len(distinct) else {}
-    d_unit = distinct.groupby("unit")["__d"].nunique().to_dict() if len(distinct) else {}
     metro_rows = {r["unit"]: r for r in metros.table.to_dict("records")}
     span = f"{years_all[0]}-{years_all[-1]}" if len(years_all) > 1 else (str(years_all[0]) if years_all else "")
 
@@ -817,14 +870,7 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.
         for unit in metros.units:
             pop_row = metro_rows[unit]
             for y in years:
-                if ind.count == "fractional":
-                    count = total(sums["weight"], unit, y)
-                elif ind.count == "rows":
-                    count = total(sums["records"], unit, y)
-                elif ind.count == "sum":
-                    count = total(sums["vsum"], unit, y)
-                else:
-                    count = float(d_unit.get(unit, 0) if y is None else d_year.get((unit, y), 0))
+                count = total({"fractional": t.weight, "rows": t.records, "sum": t.vsum, "distinct": t.distinct}[ind.count], unit, y)
                 value = count
                 note = [ind.note] if ind.note else []
                 pop = pop_year = ""
@@ -840,14 +886,14 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.
                         pop, pop_year = f"{int(float(p)):,}", _num(pop_row.get("population_year", float("nan")))
                         note.append(f"Per {ind.per_capita.per:,.0f} inhabitants of {pop_row.get('population_area') or 'the metro'} "
                                     f"({pop}, {pop_year or 'year not given'}; {pop_row.get('population_source', '')}).")
-                hq = total(hq_w, unit, y)
+                hq = total(t.hq, unit, y)
                 if hq > 0:
-                    share = hq / total(placed_w, unit, y)
+                    share = hq / total(t.weight, unit, y)
                     note.append(f"{share:.1%} of the weight placed here is at a company's headquarters (the place text names no site; flagged hq).")
                 year = y if y is not None else ind.year
                 fields = {
                     "value": _fmt(value) if not math.isnan(value) else "missing", "count": _fmt(count),
-                    "records": _fmt(total(sums["records"], unit, y)), "records_total": _fmt(float(records)),
+                    "records": _fmt(total(t.records, unit, y)), "records_total": _fmt(float(records)),
                     "counted": recipe.counted, "unit_name": ctx.unit_names.get(unit, unit), "metro": metros.label(unit),
                     "year": year, "years": str(y) if y is not None else (span or str(year)), "years_all": span or str(year),
                     "unit_of_measure": ind.unit_of_measure,
@@ -861,18 +907,6 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, merged: pd.
                     "quote": _quote(ind, recipe, fields, shown), "note": " ".join(note),
                 })
     values = pd.DataFrame(rows, columns=VALUE_COLUMNS)
-    un = merged[merged["reason"] != ""]
-    if recipe.place.lat is not None:
-        un = un.assign(__u="", __c="", __t=[t if isinstance(t, str) and t else f"({la}, {lo})" for t, la, lo in
-                                          zip(un["__t"], un["__lat"], un["__lon"], strict=True)])
-    grouped = (un.assign(weight=un["weight"].astype(float))
-                 .groupby(["__t", "__u", "__c", "reason"], dropna=False, as_index=False)[["items", "weight"]].sum()
-                 .sort_values(["weight", "items", "__t"], ascending=[False, False, True], kind="stable"))
-    unplaced = pd.concat([
-        pd.DataFrame({"indicator": ind.code, "place": _text(grouped["__t"]), "domain": _text(grouped["__u"]),
-                      "country": _text(grouped["__c"]), "reason": grouped["reason"], "items": grouped["items"],
-                      "weight": grouped["weight"].round(6)})
-        for ind in recipe.indicators
-    ], ignore_index=True) if len(grouped) else pd.DataFrame(columns=UNPLACED_COLUMNS)
+    unplaced = pd.concat([t.unplaced.assign(indicator=ind.code) for ind in recipe.indicators], ignore_index=True)
     return Derived(values, pd.DataFrame(cov, columns=COVERAGE_COLUMNS), unplaced[UNPLACED_COLUMNS], warnings)
 

@@ -48,8 +48,10 @@ def normalize(text: object) -> str:
     """Compatibility form, no accents, case-folded, punctuation runs as single spaces."""
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return ""
-    s = unicodedata.normalize("NFKD", str(text))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = str(text)
+    if not s.isascii():  # plain ASCII has no accents or compatibility forms to fold
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", s.casefold()).strip()
 
 
@@ -218,6 +220,10 @@ class Matcher:
                     self._countries[words] = str(code).upper()
                     self._country_words = max(self._country_words, len(words))
 
+    def prepare(self) -> None:
+        """Build the indexes now (they are otherwise built on the first match)."""
+        _ = self._indexes
+
     @property
     def _indexes(self) -> list[_Index]:
         if self._built is None:  # built on first use: a gazetteer that is never asked costs nothing
@@ -301,12 +307,12 @@ class Matcher:
 
     @staticmethod
     def _pick(idx: _Index, rows: list[int], allowed: _Allowed) -> int | None:
-        codes = allowed.codes()
-        if not codes:
-            return rows[0]
         for r in rows:
             c = idx.countries[r]
-            if not c or c in codes:
+            if not c:  # a row for any country: no need to know the text's
+                return r
+            codes = allowed.codes()
+            if not codes or c in codes:
                 return r
         return None
 

@@ -35,8 +35,13 @@ class Metros:
         return list(self.table["unit"])
 
     def label(self, unit: str) -> str:
-        i = self.units.index(unit)
-        return f"{self.table['radius_km'].iat[i]:g} km of {self.table['centre_name'].iat[i]}"
+        """How the unit is drawn, for quotes: "65 km of Seoul City Hall"."""
+        labels = self.__dict__.get("_labels")
+        if labels is None:
+            labels = {u: f"{r:g} km of {c}" for u, r, c in
+                      zip(self.table["unit"], self.table["radius_km"], self.table["centre_name"], strict=True)}
+            object.__setattr__(self, "_labels", labels)
+        return labels[unit]
 
     def assign(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """The unit each point falls in (nearest centre among the circles holding it), or ''."""
