@@ -659,14 +659,16 @@ def derive(recipe: Recipe, ctx: Context, shown: str, dask: str | None = None,
         for part in parts:
             check_part(part, recipe, shown)
     say(f"{shown}: {len(parts)} partition(s), pass 1")
+    with _Runner(dask, say) as runner:
+        return _derive(recipe, ctx, shown, parts, runner, say)
+
+
+def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner: _Runner, say: Progress) -> Derived:
     # the crosswalks are read and indexed on a second thread while DuckDB scans the records
     # (DuckDB releases the GIL); an error there surfaces when the matchers are asked for
     with ThreadPoolExecutor(max_workers=1) as pool:
         matchers = pool.submit(_matchers, recipe, ctx, shown) if recipe.place.lat is None else None
-        if dask:
-            first = _dask_run(dask, pass_one, [(p, recipe, shown) for p in parts])
-        else:
-            first = [pass_one(p, recipe, shown) for p in parts]
+        first = runner.map(pass_one, [(p, recipe, shown) for p in parts], f"{shown}: pass 1")
         text_matcher, domain_matcher = matchers.result() if matchers is not None else (None, None)
     records = sum(r for _, r in first)
     key_cols = _keys(recipe).split(", ")
@@ -689,10 +691,7 @@ def derive(recipe: Recipe, ctx: Context, shown: str, dask: str | None = None,
         if needs_second_pass(recipe):
             say(f"{shown}: pass 2 (distinct records per unit)")
             small = lookup.select(key_cols + ["unit"])
-            if dask:
-                second = _dask_run(dask, pass_two, [(p, recipe, small, shown) for p in parts])
-            else:
-                second = [pass_two(p, recipe, small, shown) for p in parts]
+            second = runner.map(pass_two, [(p, recipe, small, shown) for p in parts], f"{shown}: pass 2")
         totals = _totals(con, recipe, second)
         return _outputs(recipe, ctx, shown, records, totals)
     finally:
@@ -781,23 +780,56 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     return Totals(cov, years, records, _by_unit(first, "weight"), vsum, _by_unit(first, "hq"), distinct, unplaced)
 
 
-def _dask_run(address: str, fn: Callable[..., Any], args: list[tuple]) -> list[Any]:
-    from dask.distributed import Client, LocalCluster
+class _Runner:
+    """Runs one function over the partitions, here or as Dask tasks (one cluster for both
+    passes), and reports each partition as it finishes."""
 
-    cluster = None
-    if address.startswith("local:"):
-        n = int(address.split(":", 1)[1] or 2)
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(address)
-    try:
-        futures = [client.submit(fn, *a, pure=False) for a in args]
-        return client.gather(futures)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    def __init__(self, dask: str | None, say: Progress):
+        self.dask, self.say = dask, say
+        self.client: Any = None
+        self.cluster: Any = None
+
+    def __enter__(self) -> _Runner:
+        if self.dask is None:
+            return self
+        from dask.distributed import Client, LocalCluster
+
+        try:
+            if self.dask.startswith("local:"):
+                n = int(self.dask.split(":", 1)[1] or 2)
+                if n < 1:
+                    raise ValueError
+                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(self.dask, timeout="15s")
+        except ValueError:
+            raise InputError([Problem("--dask", f"'{self.dask}': local:N needs a whole number of workers, 1 or more")]) from None
+        except (OSError, TimeoutError) as exc:
+            raise InputError([Problem("--dask", f"cannot reach a Dask scheduler at '{self.dask}': {exc}")]) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def map(self, fn: Callable[..., Any], args: list[tuple], what: str) -> list[Any]:
+        n = len(args)
+        if self.client is None:
+            out = []
+            for i, a in enumerate(args, 1):
+                out.append(fn(*a))
+                if n > 1:
+                    self.say(f"{what}: {i}/{n} partitions")
+            return out
+        from dask.distributed import as_completed
+
+        futures = [self.client.submit(fn, *a, pure=False) for a in args]
+        for i, _ in enumerate(as_completed(futures), 1):
+            self.say(f"{what}: {i}/{n} partitions on Dask")
+        return self.client.gather(futures)  # in partition order; a task's error is raised here
 
 
 # --- outputs -----------------------------------------------------------------------------------

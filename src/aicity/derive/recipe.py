@@ -43,7 +43,11 @@ class Source(_Strict):
         return self
 
     def address(self) -> str:
+        """The file's address at the commit; for a pattern of many files ("<venue>/<venue><year>.json",
+        "data/*.csv") the repository's tree at the commit (the pattern is in `source`)."""
         if self.repository and self.commit and self.path:
+            if any(ch in self.path for ch in "<>*?"):
+                return f"https://github.com/{self.repository}/tree/{self.commit}"
             return f"https://github.com/{self.repository}/blob/{self.commit}/{self.path}"
         return str(self.url)
 
