@@ -270,3 +270,19 @@ def test_bundled_crosswalks_place_known_affiliations(text, unit, hq):
     keys = pd.DataFrame({"__t": [text], "__u": [None], "__c": [None]})
     got = resolve_text(keys, Matcher(cws, ctx.countries), None, _gazetteer(ctx), ctx.metros).iloc[0]
     assert (got["unit"], bool(got["hq"])) == (unit, hq), got.to_dict()
+
+
+def test_docs_worked_example_through_the_cli(tmp_path):
+    """docs/derive.md's worked example, run as the page writes it."""
+    out = tmp_path / "d"
+    res = CliRunner().invoke(app, [
+        "derive", str(FIX / "companies.yaml"), "--metros", str(FIX / "metros.csv"),
+        "--gazetteer", str(FIX / "places.csv"), "--countries", str(FIX / "countries.csv"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    v = pd.read_csv(out / "values.csv", dtype=str, keep_default_na=False)
+    got = {(u, i): x for u, i, x in zip(v["unit"], v["indicator"], v["value"], strict=True)}
+    assert got[("A", "firms")] == "2" and got[("B", "firms")] == "3" and got[("B", "firm_value")] == "14"
+    assert got[("A", "industries")] == "2" and got[("A", "firms_pc")] == "1" and got[("B", "firms_pc")] == ""
+    cov = pd.read_csv(out / "coverage.csv").iloc[0]
+    assert (cov["records"], cov["placed"], cov["in_units"]) == (7, 6.0, 5.0)
+    assert "value is missing" in res.output  # B's population is unknown: said, not invented

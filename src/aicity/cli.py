@@ -281,6 +281,8 @@ def derive(
     records: Path = typer.Option(None, "--records", help="Directory the recipes' record paths start from. Default: each recipe's folder."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory: values.csv, coverage.csv, unplaced.csv (replaced as a whole)."),
     metros: Path = typer.Option(None, "--metros", help="Metro definitions CSV. Default: the bundled one (see `aicity info`)."),
+    gazetteer: Path = typer.Option(None, "--gazetteer", help="Place-name crosswalk used as `places`. Default: the bundled GeoNames one."),
+    countries: Path = typer.Option(None, "--countries", help="Country names and aliases (code, alias). Default: the bundled list."),
     dask: str = typer.Option(None, "--dask", help="Run on Dask: local:N (a LocalCluster) or tcp://scheduler:8786."),
     unplaced_top: int = typer.Option(200, "--unplaced-top", min=0, help="Rows of unplaced.csv per indicator, most frequent first (0: all)."),
 ) -> None:
@@ -296,8 +298,8 @@ def derive(
         if dask is not None and not (dask.startswith("local:") or "://" in dask):
             raise InputError([_problem(f"--dask '{dask}' is not local:N or a scheduler address such as tcp://host:8786")])
         with err.status("deriving...") as status:
-            result = derive_recipes(paths, records=records, metros=metros, dask=dask,
-                                    progress=lambda msg: status.update(escape(msg)))
+            result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,
+                                    countries=countries, progress=lambda msg: status.update(escape(msg)))
         written = write_derived(result, out, unplaced_top)
     except InputError as exc:
         _fail(exc)
