@@ -171,7 +171,7 @@ COUNTRY_EXTRA = [
 ]
 COUNTRY_DROP = {"Georgia", "Jordan", "Chad", "Jersey", "Guernsey", "Niger", "Dominica", "Mali",
                 "Bonaire, Saint Eustatius and Saba ", "Serbia and Montenegro", "Netherlands Antilles",
-                "Saint Martin", "Christmas Island", "Norfolk Island", "Reunion", "Guinea", "Turkey",
+                "Saint Martin", "Christmas Island", "Norfolk Island", "Reunion", "Guinea",
                 "Antarctica", "Pitcairn", "Panama", "Man"}
 
 

@@ -165,7 +165,7 @@ def test_unknown_field_and_bad_filter(tmp_path):
     with pytest.raises(InputError, match=r"place.field: unknown field 'ctiy'.*did you mean 'city'"):
         derive_recipes([p], **KW)
     p = _recipe(tmp_path, BASE.replace("counted: companies", "counted: companies\nfilters: [{field: name, range: [1, 2]}]"))
-    with pytest.raises(InputError, match=r"filters\[0\]: field 'name' .* holds text where a number is needed: 'X1' \(1 records\)"):
+    with pytest.raises(InputError, match=r"filters\[0\]: field 'name' .* holds values that are not a number: 'X1' \(1 records\)"):
         derive_recipes([p], **KW)
     p = _recipe(tmp_path, BASE.replace("counted: companies", "counted: companies\nfilters: [{field: name, equals: X1, in: [X2]}]"))
     with pytest.raises(InputError, match="exactly one of equals, in, range"):
@@ -198,7 +198,7 @@ def test_write_is_all_or_nothing(tmp_path):
     r = run("points.yaml")
     out = tmp_path / "derived"
     write_derived(r, out)
-    assert sorted(p.name for p in out.iterdir()) == ["coverage.csv", "unplaced.csv", "values.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["coverage.csv", "indicators.csv", "unplaced.csv", "values.csv"]
     write_derived(r, out)  # replaces a previous output as a whole
     assert pd.read_csv(out / "values.csv")["value"].tolist() == [1, 1, 1]
 
@@ -260,6 +260,8 @@ def test_cli_help_lists_derive():
     ("Google Research", "SFBA", True),  # else the headquarters, flagged
     ("Robotics Institute, Carnegie Mellon University, Pittsburgh, PA, USA", "", False),
     ("Huawei Noah's Ark Lab", "SZX", True),
+    ("New York University Shanghai", "SHA", False),  # the campus, not New York
+    ("Osaka University, Osaka, Japan", "OSA", False),
 ])
 def test_bundled_crosswalks_place_known_affiliations(text, unit, hq):
     from aicity.derive import make_context
@@ -286,3 +288,79 @@ def test_docs_worked_example_through_the_cli(tmp_path):
     cov = pd.read_csv(out / "coverage.csv").iloc[0]
     assert (cov["records"], cov["placed"], cov["in_units"]) == (7, 6.0, 5.0)
     assert "value is missing" in res.output  # B's population is unknown: said, not invented
+
+
+def test_filters_compare_numbers_as_numbers(tmp_path):
+    # a year read as 2020.0 (a float column) still equals 2020; `not` negates a whole range
+    _write(tmp_path, "r.csv", "city,year\nAlpha,2020.0\nAlpha,2021.5\nBeta,2019\n")
+    p = _write(tmp_path, "r.yaml", """records: {files: r.csv}
+source: {publisher: T, title: T, url: "https://example.org"}
+filters: [{field: year, in: [2020, 2019]}, {field: year, range: [2019.5, 2019.9], not: true}]
+place: {field: city, crosswalks: [places]}
+indicators: [{code: n, unit_of_measure: things, count: rows, year: 2020}]
+""")
+    r = derive_recipes([p], **KW)
+    assert values(r, "n") == {("A", 2020): 1, ("B", 2020): 1, ("C", 2020): 0}
+
+
+def test_no_record_passes_the_filters_is_said(tmp_path):
+    _write(tmp_path, "r.csv", "city,year\nAlpha,2020\n")
+    p = _write(tmp_path, "r.yaml", """records: {files: r.csv}
+source: {publisher: T, title: T, url: "https://example.org"}
+filters: [{field: year, equals: 1999}]
+place: {field: city, crosswalks: [places]}
+indicators: [{code: n, unit_of_measure: things, count: rows, year: 2020}]
+""")
+    r = derive_recipes([p], **KW)
+    assert any("no record passes the filters" in w for w in r.warnings)
+
+
+def test_sum_refuses_values_it_cannot_sum_exactly(tmp_path):
+    _write(tmp_path, "r.csv", "city,v\nAlpha,1e30\nAlpha,2\n")
+    p = _write(tmp_path, "r.yaml", """records: {files: r.csv}
+source: {publisher: T, title: T, url: "https://example.org"}
+place: {field: city, crosswalks: [places]}
+indicators: [{code: s, unit_of_measure: x, count: sum, field: v, year: 2020}]
+""")
+    with pytest.raises(InputError, match=r"indicators\[0\].field: field 'v' .* not a number of at most 29 digits"):
+        derive_recipes([p], **KW)
+
+
+def test_a_row_whose_place_is_unknown_gives_way_to_the_next_crosswalk(tmp_path):
+    # "Alpha Tech" names a city the gazetteer lacks ("Alpha City" is tried as "Alpha" too);
+    # "Zeta Institute, Beta" names Zeta (unknown) and then Beta: the places crosswalk places it
+    _write(tmp_path, "inst.csv", "key,match,kind,place,country,source\n"
+           "Alpha Tech,contains,institution,Alpha City,XA,t\nZeta Institute,contains,institution,Zeta,XA,t\n")
+    _write(tmp_path, "r.csv", "aff\nAlpha Tech\n\"Zeta Institute, Beta\"\nZeta Institute\n")
+    p = _write(tmp_path, "r.yaml", """records: {files: r.csv}
+source: {publisher: T, title: T, url: "https://example.org"}
+place: {field: aff, crosswalks: [inst.csv, places]}
+indicators: [{code: n, unit_of_measure: things, count: rows, year: 2020}]
+""")
+    r = derive_recipes([p], **KW)
+    assert values(r, "n") == {("A", 2020): 1, ("B", 2020): 1, ("C", 2020): 0}
+    un = r.unplaced.set_index("place")
+    assert un.loc["Zeta Institute", "reason"] == "place not in gazetteer"
+
+
+def test_unplaced_lists_failures_before_placed_outside(tmp_path):
+    r = run("papers.yaml")
+    reasons = r.unplaced.loc[r.unplaced["indicator"] == "papers_frac", "reason"].tolist()
+    assert reasons[-1] == "outside every unit" and "outside every unit" not in reasons[:-1]
+    out = tmp_path / "d"
+    write_derived(r, out, unplaced_top=1)  # one of each kind per indicator
+    kept = pd.read_csv(out / "unplaced.csv", keep_default_na=False)
+    assert kept[kept["indicator"] == "papers_frac"]["reason"].tolist() == ["empty", "outside every unit"]
+
+
+def test_out_never_deletes_other_files(tmp_path):
+    r = run("points.yaml")
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="holds other files"):
+        write_derived(r, out)
+    assert (out / "notes.txt").read_text() == "keep me"
+    res = CliRunner().invoke(app, ["derive", str(FIX / "points.yaml"), "--metros", str(FIX / "metros.csv"),
+                                   "--out", "/proc/no/such/place"])
+    assert res.exit_code == 2 and "cannot write the output here" in res.output and "Traceback" not in res.output

@@ -55,6 +55,10 @@ def _inputs(framework: Path | None, data: Path | None, units: Path | None):
     return fw, ds
 
 
+def _share(x: float) -> str:
+    return "–" if x is None or np.isnan(x) else f"{x:.1%}"
+
+
 def _problem(reason: str) -> Problem:
     return Problem("command line", reason)
 
@@ -279,7 +283,7 @@ def derive(
     recipe: list[Path] = typer.Argument(None, help="Recipe YAML file(s)."),
     bundled: bool = typer.Option(False, "--bundled", help="Run every bundled recipe (the index's derived indicators)."),
     records: Path = typer.Option(None, "--records", help="Directory the recipes' record paths start from. Default: each recipe's folder."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory: values.csv, coverage.csv, unplaced.csv (replaced as a whole)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory: values.csv, coverage.csv, unplaced.csv, indicators.csv (replaced as a whole; new, empty, or a previous output)."),
     metros: Path = typer.Option(None, "--metros", help="Metro definitions CSV. Default: the bundled one (see `aicity info`)."),
     gazetteer: Path = typer.Option(None, "--gazetteer", help="Place-name crosswalk used as `places`. Default: the bundled GeoNames one."),
     countries: Path = typer.Option(None, "--countries", help="Country names and aliases (code, alias). Default: the bundled list."),
@@ -297,9 +301,18 @@ def derive(
             raise InputError([_problem("give a RECIPE.yaml, or --bundled")])
         if dask is not None and not (dask.startswith("local:") or "://" in dask):
             raise InputError([_problem(f"--dask '{dask}' is not local:N or a scheduler address such as tcp://host:8786")])
-        with err.status("deriving...") as status:
+        if err.is_terminal:
+            with err.status("deriving...") as status:
+                result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,
+                                        countries=countries, progress=lambda msg: status.update(escape(msg)))
+        else:  # a log or a pipe: one line per step, with the time it happened
+            import time
+
+            start = time.perf_counter()
             result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,
-                                    countries=countries, progress=lambda msg: status.update(escape(msg)))
+                                    countries=countries,
+                                    progress=lambda msg: err.print(f"[{time.perf_counter() - start:6.1f} s] {escape(msg)}",
+                                                                   highlight=False))
         written = write_derived(result, out, unplaced_top)
     except InputError as exc:
         _fail(exc)
@@ -310,7 +323,7 @@ def derive(
     for col in ("Indicator", "Records", "Placed", "In units", "At a company HQ"):
         table.add_column(col, justify="left" if col == "Indicator" else "right")
     for r in result.coverage.itertuples(index=False):
-        table.add_row(r.indicator, f"{r.records:,}", f"{r.placed_share:.1%}", f"{r.in_units_share:.1%}", f"{r.hq_share:.1%}")
+        table.add_row(r.indicator, f"{r.records:,}", *(_share(x) for x in (r.placed_share, r.in_units_share, r.hq_share)))
     console.print(table)
     console.print(f"{len(result.values):,} values -> " + ", ".join(str(p) for p in written))
 

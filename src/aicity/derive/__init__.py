@@ -22,6 +22,7 @@ import pandas as pd
 
 from aicity.derive.engine import (
     COVERAGE_COLUMNS,
+    INDICATOR_COLUMNS,
     UNPLACED_COLUMNS,
     VALUE_COLUMNS,
     Context,
@@ -118,34 +119,61 @@ def derive_recipes(recipes: Sequence[str | Path], records: str | Path | None = N
         pd.concat([p.coverage for p in parts], ignore_index=True),
         pd.concat([p.unplaced for p in parts], ignore_index=True),
         [w for p in parts for w in p.warnings],
+        pd.concat([p.indicators for p in parts], ignore_index=True),
     )
 
 
+OUTPUT_FILES = ("values.csv", "coverage.csv", "unplaced.csv", "indicators.csv")
+
+
 def write_derived(result: Derived, out: str | Path, unplaced_top: int = 200) -> list[Path]:
-    """Write values.csv, coverage.csv and unplaced.csv into `out`, all or nothing: the files
-    are written into a new directory beside it, which then takes its place."""
+    """Write values.csv, coverage.csv, unplaced.csv and indicators.csv into `out`, all or
+    nothing: the files are written into a new directory beside it, which then takes its place.
+    `out` must be new, empty, or a previous output (nothing else in it is ever deleted).
+    unplaced.csv keeps the `unplaced_top` most frequent records that were not placed anywhere,
+    then as many placed outside every unit, per indicator (0: all)."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    shown = str(out)
     if out.exists() and not out.is_dir():
-        raise InputError([Problem(str(out), "--out exists and is not a directory")])
+        raise InputError([Problem(shown, "--out exists and is not a directory")])
+    if out.is_dir():
+        others = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_FILES)
+        if others:
+            listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            raise InputError([Problem(shown, f"--out holds other files ({listed}); give a new or empty directory, "
+                                             "or one that holds only a previous derive output")])
     unplaced = result.unplaced
     if unplaced_top > 0:
-        unplaced = unplaced.groupby("indicator", sort=False, group_keys=False).head(unplaced_top)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        outside = unplaced["reason"] == "outside every unit"
+        unplaced = unplaced.groupby([unplaced["indicator"], outside], sort=False, group_keys=False).head(unplaced_top)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise InputError([Problem(shown, f"cannot write the output here: {exc.strerror or exc}")]) from None
     try:
         result.values[VALUE_COLUMNS].to_csv(tmp / "values.csv", index=False, lineterminator="\n")
         result.coverage[COVERAGE_COLUMNS].to_csv(tmp / "coverage.csv", index=False, lineterminator="\n")
         unplaced[UNPLACED_COLUMNS].to_csv(tmp / "unplaced.csv", index=False, lineterminator="\n")
+        result.indicators[INDICATOR_COLUMNS].to_csv(tmp / "indicators.csv", index=False, lineterminator="\n")
         os.chmod(tmp, 0o755)
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             os.rmdir(old)
             os.replace(out, old)
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except OSError:
+            if old is not None:
+                os.replace(old, out)  # put the previous output back
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError([Problem(shown, f"cannot write the output here: {exc.strerror or exc}")]) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [out / "values.csv", out / "coverage.csv", out / "unplaced.csv"]
+    return [out / name for name in OUTPUT_FILES]

@@ -40,7 +40,7 @@ from aicity.derive.match import (
     read_crosswalk,
 )
 from aicity.derive.metros import Metros
-from aicity.derive.recipe import Indicator, Recipe, Records, RecordsCrosswalk, Source
+from aicity.derive.recipe import Indicator, Place, Recipe, Records, RecordsCrosswalk, Source
 from aicity.errors import InputError, Problem
 
 Progress = Callable[[str], None]
@@ -50,6 +50,8 @@ VALUE_COLUMNS = ["unit", "indicator", "value", "year", "geo", "geo_name", "unit_
 COVERAGE_COLUMNS = ["indicator", "records", "placed", "unplaced", "placed_share", "in_units", "in_units_share",
                     "hq_share", "counted_in"]
 UNPLACED_COLUMNS = ["indicator", "place", "domain", "country", "reason", "items", "weight"]
+INDICATOR_COLUMNS = ["indicator", "name_en", "name_ko", "name_ja", "unit_of_measure", "count", "field", "per_year",
+                     "per_capita", "year", "recipe", "description"]
 _EXT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 _W = "DECIMAL(38, 18)"
 _V = "DECIMAL(38, 9)"
@@ -80,6 +82,7 @@ class Derived:
     coverage: pd.DataFrame
     unplaced: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    indicators: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INDICATOR_COLUMNS))
 
 
 # --- reading the records ---------------------------------------------------------------------
@@ -191,35 +194,52 @@ def _connect(part: Part, columns: Sequence[str]) -> tuple[duckdb.DuckDBPyConnect
 
 
 def _duck_error(exc: Exception, shown: str, part: Part) -> InputError:
-    msg = str(exc).strip().splitlines()
-    text = " ".join(m.strip() for m in msg[:6] if m.strip())
+    """DuckDB's reason, without the SQL it ran or reader options a recipe cannot set."""
+    keep = []
+    for line in str(exc).strip().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.lower().startswith(("possible solution", "* ", "file:", "parser options", "the csv", "sniffing")) \
+                or "read_csv" in line or "read_json" in line or "read_parquet" in line or "__part" in line:
+            break
+        keep.append(line)
+        if len(keep) == 3:
+            break
+    text = " ".join(keep) or str(exc).splitlines()[0]
     return InputError([Problem(shown, f"records '{part.label}' could not be read: {text}")])
 
 
 # --- the queries -----------------------------------------------------------------------------
+
+def _equals_sql(col: str, v: Any) -> str:
+    """Equality as text ("Artificial intelligence", true), and for a number also as a number,
+    so that `equals: 2020` matches a column that holds 2020, 2020.0 or "2020"."""
+    text = f"CAST({col} AS VARCHAR) = {_q(_literal(v))}"
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return text
+    return f"({text} OR TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS DOUBLE) = {float(v)!r})"
+
 
 def _filter_sql(recipe: Recipe) -> str:
     conds = []
     for f in recipe.filters:
         col = _ident(f.field)
         if f.equals is not None:
-            conds.append(f"CAST({col} AS VARCHAR) = {_q(_literal(f.equals))}")
+            cond = _equals_sql(col, f.equals)
         elif f.in_ is not None:
-            conds.append(f"CAST({col} AS VARCHAR) IN (" + ", ".join(_q(_literal(v)) for v in f.in_) + ")")
+            cond = "(" + " OR ".join(_equals_sql(col, v) for v in f.in_) + ")"
         elif f.contains is not None:
-            conds.append(f"contains(lower(CAST({col} AS VARCHAR)), {_q(f.contains.lower())})")
+            cond = f"contains(lower(CAST({col} AS VARCHAR)), {_q(f.contains.lower())})"
         elif f.range is not None:
             lo, hi = f.range
             num = (f"TRY_CAST(NULLIF(regexp_extract(CAST({col} AS VARCHAR), '[0-9]+([.][0-9]+)?'), '') AS DOUBLE)"
                    if f.leading_number else f"TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS DOUBLE)")
-            if lo is not None:
-                conds.append(f"{num} >= {float(lo)!r}")
-            if hi is not None:
-                conds.append(f"{num} <= {float(hi)!r}")
+            bounds = ([f"{num} >= {float(lo)!r}"] if lo is not None else []) + ([f"{num} <= {float(hi)!r}"] if hi is not None else [])
+            cond = "(" + " AND ".join(bounds) + ")"
         else:
-            conds.append(f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL")
-        if f.not_:
-            conds[-1] = f"NOT COALESCE({conds[-1]}, FALSE)"
+            cond = f"NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL"
+        conds.append(f"NOT COALESCE({cond}, FALSE)" if f.not_ else f"COALESCE({cond}, FALSE)")
     return " AND ".join(conds) if conds else "TRUE"
 
 
@@ -241,44 +261,65 @@ def _value_field(recipe: Recipe) -> str | None:
     return fields.pop() if fields else None
 
 
+# How a raw field becomes a key, a year or a value: one definition for both passes, since
+# pass 2 joins its keys to pass 1's and a difference would silently drop records.
+
+def _as_text(field: str | None, ref: Callable[[str], str] = lambda f: _ident(f)) -> str:
+    return f"CAST({ref(field)} AS VARCHAR)" if field else "NULL::VARCHAR"
+
+
+def _place_text(p: Place, ref: Callable[[str], str] = lambda f: _ident(f)) -> str:
+    """The whole place text of a record (before any split): `field`, else `empty_field`."""
+    text = f"COALESCE({_as_text(p.field, ref)}, '')"
+    if p.empty_field:
+        text = f"COALESCE(NULLIF(TRIM({text}), ''), {_as_text(p.empty_field, ref)}, '')"
+    return text
+
+
+def _text_key(expr: str) -> str:
+    return f"TRIM({expr})"
+
+
+def _domain_key(expr: str) -> str:
+    return f"NULLIF(TRIM(COALESCE({expr}, '')), '')"
+
+
+def _number(expr: str, cast: str = "DOUBLE") -> str:
+    return f"TRY_CAST(TRIM({expr}) AS {cast})"
+
+
 def _items_sql(recipe: Recipe, source: str, rid: bool) -> str:
     """Filtered records, one row per placed item: __t text, __u domain, __c country (or __lat,
     __lon, __t label), __y year, __w share, __v value (sum), __d distinct value, __rid."""
     p = recipe.place
-    year = _year_field(recipe)
-    vfield = _value_field(recipe)
     dfield = next((i.field for i in recipe.indicators if i.count == "distinct"), None)
-    cols = [f"TRY_CAST(CAST({_ident(year)} AS VARCHAR) AS DOUBLE) AS __y" if year else "NULL::DOUBLE AS __y"]
-    cols.append(f"TRY_CAST(CAST({_ident(vfield)} AS VARCHAR) AS {_V}) AS __v" if vfield else f"NULL::{_V} AS __v")
-    cols.append(f"CAST({_ident(dfield)} AS VARCHAR) AS __d" if dfield else "NULL::VARCHAR AS __d")
-    cols.append(f"CAST({_ident(p.country_field)} AS VARCHAR) AS __c" if p.country_field else "NULL::VARCHAR AS __c")
+    cols = [f"{_number(_as_text(_year_field(recipe)))} AS __y",
+            f"{_number(_as_text(_value_field(recipe)), _V)} AS __v",
+            f"{_as_text(dfield)} AS __d", f"{_as_text(p.country_field)} AS __c"]
     if rid:
         cols.append("row_number() OVER () AS __rid")
-    base = f"SELECT {', '.join(cols)}, * FROM {source} WHERE {_filter_sql(recipe)}"
-    if p.lat is not None:
-        label = f"CAST({_ident(p.label)} AS VARCHAR)" if p.label else "NULL::VARCHAR"
-        return (f"SELECT __y, __v, __d, __c, {'__rid, ' if rid else ''}"
-                f"TRY_CAST(TRIM(CAST({_ident(p.lat)} AS VARCHAR)) AS DOUBLE) AS __lat, "
-                f"TRY_CAST(TRIM(CAST({_ident(p.lon)} AS VARCHAR)) AS DOUBLE) AS __lon, "
-                f"{label} AS __t, NULL::VARCHAR AS __u, CAST(1 AS {_W}) AS __w FROM ({base})")
-    text = f"COALESCE(CAST({_ident(p.field)} AS VARCHAR), '')"  # type: ignore[arg-type]
-    dom = f"COALESCE(CAST({_ident(p.domain_field)} AS VARCHAR), '')" if p.domain_field else "''"
     keep = f"__y, __v, __d, __c{', __rid' if rid else ''}"
-    if p.empty_field:
-        text = f"COALESCE(NULLIF(TRIM({text}), ''), CAST({_ident(p.empty_field)} AS VARCHAR), '')"
+    if p.lat is not None:
+        cols += [f"{_number(_as_text(p.lat))} AS __lat", f"{_number(_as_text(p.lon))} AS __lon",
+                 f"{_as_text(p.label)} AS __t"]
+        return (f"SELECT {keep}, __lat, __lon, __t, NULL::VARCHAR AS __u, CAST(1 AS {_W}) AS __w "
+                f"FROM (SELECT {', '.join(cols)} FROM {source} WHERE {_filter_sql(recipe)})")
+    cols += [f"{_place_text(p)} AS __text", f"COALESCE({_as_text(p.domain_field)}, '') AS __dom"]
+    base = f"SELECT {', '.join(cols)} FROM {source} WHERE {_filter_sql(recipe)}"
     if not p.split:
-        return (f"SELECT {keep}, TRIM({text}) AS __t, NULLIF(TRIM({dom}), '') AS __u, "
+        return (f"SELECT {keep}, {_text_key('__text')} AS __t, {_domain_key('__dom')} AS __u, "
                 f"CAST(1 AS {_W}) AS __w FROM ({base})")
-    one = (f"SELECT {keep}, UNNEST(string_split({text}, {_q(p.split)})) AS __p, "
-           f"UNNEST(string_split({dom}, {_q(p.split)})) AS __q, len(string_split({text}, {_q(p.split)})) AS __n "
-           f"FROM ({base})")
+    sep = _q(p.split)
+    one = (f"SELECT {keep}, UNNEST(string_split(__text, {sep})) AS __p, UNNEST(string_split(__dom, {sep})) AS __q, "
+           f"len(string_split(__text, {sep})) AS __n FROM ({base})")
     if not p.subsplit:
-        return (f"SELECT {keep}, TRIM(__p) AS __t, NULLIF(TRIM(__q), '') AS __u, "
+        return (f"SELECT {keep}, {_text_key('__p')} AS __t, {_domain_key('__q')} AS __u, "
                 f"CAST(1.0 / __n AS {_W}) AS __w FROM ({one}) WHERE __p IS NOT NULL")
-    two = (f"SELECT {keep}, __n, UNNEST(string_split(__p, {_q(p.subsplit)})) AS __a, "
-           f"UNNEST(string_split(COALESCE(__q, ''), {_q(p.subsplit)})) AS __b, "
-           f"len(string_split(__p, {_q(p.subsplit)})) AS __k FROM ({one}) WHERE __p IS NOT NULL")
-    return (f"SELECT {keep}, TRIM(__a) AS __t, NULLIF(TRIM(__b), '') AS __u, "
+    sub = _q(p.subsplit)
+    two = (f"SELECT {keep}, __n, UNNEST(string_split(__p, {sub})) AS __a, "
+           f"UNNEST(string_split(COALESCE(__q, ''), {sub})) AS __b, "
+           f"len(string_split(__p, {sub})) AS __k FROM ({one}) WHERE __p IS NOT NULL")
+    return (f"SELECT {keep}, {_text_key('__a')} AS __t, {_domain_key('__b')} AS __u, "
             f"CAST(1.0 / (__n * __k) AS {_W}) AS __w FROM ({two}) WHERE __a IS NOT NULL")
 
 
@@ -348,79 +389,110 @@ def _is_number_type(t: str) -> bool:
 
 def _grouped_single_sql(recipe: Recipe, src: str) -> str:
     """Pass 1 for one place per record: group the raw columns first (as cheap as a bare GROUP
-    BY), then clean the few distinct keys (casts, trims) and group again."""
+    BY), then turn the few distinct raw values into keys (the same expressions as pass 2's) and
+    group again."""
     p = recipe.place
-    year = _year_field(recipe)
     vfield = _value_field(recipe)
-    raw: list[str] = []
+    raw: dict[str, str] = {}  # field -> its column in the inner GROUP BY
 
-    def col(field: str | None, name: str, cast: str = "VARCHAR") -> str:
-        """The raw column into the inner GROUP BY, and how the outer query reads it."""
-        if not field:
-            return f"NULL::{cast}"
-        raw.append(f"{_ident(field)} AS {name}")
-        return f"CAST({name} AS {cast})"
+    def ref(field: str) -> str:
+        if field not in raw:
+            raw[field] = f"__r{len(raw)}"
+        return raw[field]
 
-    y = col(year, "__ry")
+    year = f"{_number(_as_text(_year_field(recipe), ref))} AS __y"
     if p.lat is not None:
-        lat, lon, label = col(p.lat, "__rlat"), col(p.lon, "__rlon"), col(p.label, "__rt")
-        keys = (f"TRY_CAST(TRIM({lat}) AS DOUBLE) AS __lat, TRY_CAST(TRIM({lon}) AS DOUBLE) AS __lon, "
-                f"{label} AS __t")
+        keys = (f"{_number(_as_text(p.lat, ref))} AS __lat, {_number(_as_text(p.lon, ref))} AS __lon, "
+                f"{_as_text(p.label, ref)} AS __t")
     else:
-        text = f"COALESCE({col(p.field, '__rt')}, '')"
-        if p.empty_field:
-            text = f"COALESCE(NULLIF(TRIM({text}), ''), {col(p.empty_field, '__re')}, '')"
-        dom = col(p.domain_field, "__ru")
-        keys = (f"TRIM({text}) AS __t, NULLIF(TRIM(COALESCE({dom}, '')), '') AS __u, "
-                f"{col(p.country_field, '__rc')} AS __c")
+        keys = (f"{_text_key(_place_text(p, ref))} AS __t, {_domain_key(_as_text(p.domain_field, ref))} AS __u, "
+                f"{_as_text(p.country_field, ref)} AS __c")
     sums = "count(*) AS __n"
     if vfield:
-        sums += f", sum(TRY_CAST(TRIM(CAST({_ident(vfield)} AS VARCHAR)) AS {_V})) AS __vs"
-    inner = f"SELECT {', '.join(raw)}, {sums} FROM {src} WHERE {_filter_sql(recipe)} GROUP BY ALL"
+        sums += f", sum({_number(_as_text(vfield), _V)}) AS __vs"
+    group = ", ".join(f"{_ident(f)} AS {alias}" for f, alias in raw.items())
+    inner = f"SELECT {group + ', ' if group else ''}{sums} FROM {src} WHERE {_filter_sql(recipe)}"
+    inner += " GROUP BY ALL" if group else ""
     vsum = f"sum(__vs)::{_V}" if vfield else f"NULL::{_V}"
-    return (f"SELECT {keys}, TRY_CAST({y} AS DOUBLE) AS __y, sum(__n)::BIGINT AS items, "
+    return (f"SELECT {keys}, {year}, sum(__n)::BIGINT AS items, "
             f"sum(__n)::{_W} AS weight, {vsum} AS vsum FROM ({inner}) GROUP BY ALL")
 
 
 def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part,
                     types: dict[str, str]) -> list[Problem]:
     problems = []
-    numeric = [(f.field, f"filters[{i}]") for i, f in enumerate(recipe.filters) if f.range is not None and not f.leading_number]
+    numeric = [(f.field, f"filters[{i}]", "DOUBLE") for i, f in enumerate(recipe.filters)
+               if f.range is not None and not f.leading_number]
     for i, ind in enumerate(recipe.indicators):
         if ind.per_year:
-            numeric.append((ind.per_year, f"indicators[{i}].per_year"))
-        if ind.count == "sum" and ind.field:
-            numeric.append((ind.field, f"indicators[{i}].field"))
+            numeric.append((ind.per_year, f"indicators[{i}].per_year", "DOUBLE"))
+        if ind.count == "sum" and ind.field:  # summed exactly: must fit the decimal the sum uses
+            numeric.append((ind.field, f"indicators[{i}].field", _V))
     if recipe.place.lat is not None:
-        numeric += [(recipe.place.lat, "place.lat"), (recipe.place.lon, "place.lon")]  # type: ignore[list-item]
-    for name, key in numeric:
+        numeric += [(recipe.place.lat, "place.lat", "DOUBLE"), (recipe.place.lon, "place.lon", "DOUBLE")]  # type: ignore[list-item]
+    for name, key, cast in numeric:
         col = _ident(name)
-        if "." not in name and _is_number_type(types.get(name, "")):
+        if "." not in name and _is_number_type(types.get(name, "")) and cast == "DOUBLE":
             continue  # a number column holds no text: nothing to scan
         bad = con.execute(
             f"SELECT CAST({col} AS VARCHAR), count(*) FROM {src} "
             f"WHERE NULLIF(TRIM(CAST({col} AS VARCHAR)), '') IS NOT NULL "
-            f"AND TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS DOUBLE) IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
+            f"AND TRY_CAST(TRIM(CAST({col} AS VARCHAR)) AS {cast}) IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
         ).fetchall()
         if bad:
             shown_vals = ", ".join(f"'{v}' ({n} records)" for v, n in bad)
-            problems.append(Problem(shown, f"{key}: field '{name}' in records '{part.label}' holds text where a number is needed: {shown_vals}"))
+            need = "a number" if cast == "DOUBLE" else "a number of at most 29 digits before the point (it is summed exactly)"
+            problems.append(Problem(shown, f"{key}: field '{name}' in records '{part.label}' holds values that are not {need}: {shown_vals}"))
     return problems
+
+
+def _nested_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part) -> list[Problem]:
+    """A dotted field (owner.type) whose inner names do not exist, named by its key."""
+    problems = []
+    for name, key in fields_used(recipe).items():
+        if "." not in name:
+            continue
+        try:
+            con.execute(f"SELECT {_ident(name)} FROM {src} LIMIT 0").fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            problems.append(Problem(shown, f"{key}: field '{name}' is not in records '{part.label}' ({first})"))
+    return problems
+
+
+def _misaligned(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe) -> int:
+    """Records whose place list and e-mail-domain list have different lengths (aligned by position)."""
+    p = recipe.place
+    if not (p.split and p.domain_field):
+        return 0
+    f, d, sep = _ident(p.field), _ident(p.domain_field), _q(p.split)  # type: ignore[arg-type]
+    return int(con.execute(
+        f"SELECT count(*) FROM {src} WHERE {_filter_sql(recipe)} AND NULLIF(TRIM(CAST({d} AS VARCHAR)), '') IS NOT NULL "
+        f"AND len(string_split(CAST({f} AS VARCHAR), {sep})) <> len(string_split(CAST({d} AS VARCHAR), {sep}))"
+    ).fetchall()[0][0])
 
 
 def _top_columns(recipe: Recipe) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name.split(".")[0] for name in fields_used(recipe)))
 
 
-def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int]:
-    """Aggregate one partition by place key and year; also its number of filtered records."""
+def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int, list[str]]:
+    """Aggregate one partition by place key and year; also its number of filtered records and
+    any warnings."""
     columns = _top_columns(recipe)
     con, src = _connect(part, columns)
     try:
         types = check_part(part, recipe, shown, con, src)
-        problems = _range_problems(con, src, recipe, shown, part, types)
+        problems = _nested_problems(con, src, recipe, shown, part)
+        problems += _range_problems(con, src, recipe, shown, part, types) if not problems else []
         if problems:
             raise InputError(problems)
+        warnings = []
+        misaligned = _misaligned(con, src, recipe)
+        if misaligned:
+            warnings.append(f"{shown}: {misaligned:,} records in '{part.label}' list a different number of "
+                            f"'{recipe.place.field}' and '{recipe.place.domain_field}' entries; they are paired by "
+                            f"position and the extra domains are not used")
         if recipe.place.split:
             records = con.execute(f"SELECT count(*) FROM {src} WHERE {_filter_sql(recipe)}").fetchall()[0][0]
             items = _items_sql(recipe, src, rid=False)
@@ -435,7 +507,7 @@ def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int]:
         raise _duck_error(exc, shown, part) from None
     finally:
         con.close()
-    return table, int(records)
+    return table, int(records), warnings
 
 
 def pass_two(part: Part, recipe: Recipe, lookup: pa.Table, shown: str) -> tuple[pa.Table, pa.Table | None]:
@@ -552,13 +624,6 @@ def load_crosswalks(refs: Sequence[Any], ctx: Context, country_matcher: Matcher,
     return out
 
 
-@dataclass
-class Resolved:
-    """Each distinct key: where it was placed and why not, if not."""
-
-    table: pd.DataFrame  # keys..., unit, reason, hq, lat, lon, place, place_country
-
-
 def _final(m, cw_by_name: dict[str, Crosswalk], flags: dict[str, list[str]]) -> tuple[Crosswalk, int, bool]:
     """The row a match ends at (following aliases), and whether any row on the way is `hq`."""
     hq = False
@@ -586,6 +651,18 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
     hq = np.zeros(n, dtype=bool)
     place = np.full(n, "", dtype=object)
     country_cache: dict[str, str | None] = {}
+    gaz_box: list[Gazetteer] = []
+
+    def gaz() -> Gazetteer:
+        if not gaz_box:
+            gaz_box.append(gazetteer() if callable(gazetteer) else gazetteer)
+        return gaz_box[0]
+
+    def leads_somewhere(cw: Crosswalk, row: int) -> bool:
+        r = columns[cw.name]
+        return bool(r["unit"][row]) or not math.isnan(r["lat"][row]) or \
+            gaz().find(r["place"][row], r["country"][row] or None) is not None
+
     for i, (t, u, c) in enumerate(zip(keys["__t"], keys["__u"], keys["__c"], strict=True)):
         country = None
         if isinstance(c, str) and c.strip():
@@ -594,28 +671,28 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
             country = country_cache[c]
         t = t if isinstance(t, str) else ""
         has_domain = domain_matcher is not None and isinstance(u, str) and bool(u.strip())
-        m = text_matcher.match(t, country) if t.strip() else None
-        if m is None and has_domain:
-            m = domain_matcher.match(u, country, domain=True)  # type: ignore[union-attr]
+        m = text_matcher.match(t, country, accept=leads_somewhere) if t.strip() else None
+        if (m is None or not m.ok) and has_domain:
+            by_domain = domain_matcher.match(u, country, domain=True, accept=leads_somewhere)  # type: ignore[union-attr]
+            if by_domain is not None and (by_domain.ok or m is None):
+                m = by_domain
         if m is None:
             reason[i] = "no match" if (t.strip() and normalize(t)) or has_domain else "empty"
             continue
         cw, row, hq[i] = _final(m, cw_by_name, flags)
         r = columns[cw.name]
         place[i] = r["place"][row] or r["key"][row]
+        if not m.ok:
+            reason[i] = "place not in gazetteer"
+            continue
         if r["unit"][row]:
             unit[i] = r["unit"][row]
             continue
         if not math.isnan(r["lat"][row]):
             lat[i], lon[i] = r["lat"][row], r["lon"][row]
             continue
-        if callable(gazetteer):
-            gazetteer = gazetteer()
-        g = gazetteer.find(r["place"][row], r["country"][row] or None)
-        if g is None:
-            reason[i] = "place not in gazetteer"
-            continue
-        lat[i], lon[i] = gazetteer.crosswalk.rows["lat"].iat[g], gazetteer.crosswalk.rows["lon"].iat[g]
+        g = gaz().find(r["place"][row], r["country"][row] or None)
+        lat[i], lon[i] = gaz().crosswalk.rows["lat"].iat[g], gaz().crosswalk.rows["lon"].iat[g]
     has_point = ~np.isnan(lat)
     unit[has_point] = metros.assign(lat[has_point], lon[has_point])
     reason[(reason == "") & (unit == "")] = "outside every unit"
@@ -670,13 +747,16 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
         matchers = pool.submit(_matchers, recipe, ctx, shown) if recipe.place.lat is None else None
         first = runner.map(pass_one, [(p, recipe, shown) for p in parts], f"{shown}: pass 1")
         text_matcher, domain_matcher = matchers.result() if matchers is not None else (None, None)
-    records = sum(r for _, r in first)
+    records = sum(r for _, r, _ in first)
+    warnings = [w for _, _, ws in first for w in ws]
+    if records == 0:
+        warnings.append(f"{shown}: no record passes the filters; every value is 0")
     key_cols = _keys(recipe).split(", ")
     con = duckdb.connect()
     try:
         # the partitions' groups side by side; every sum below is over exact decimals, so the
         # partitioning (and the order rows arrive in) cannot change a result
-        con.register("__g", pa.concat_tables([t for t, _ in first]))
+        con.register("__g", pa.concat_tables([t for t, _, _ in first]))
         keys = con.sql(f"SELECT DISTINCT {', '.join(key_cols)} FROM __g ORDER BY ALL").df()
         say(f"{shown}: placing {len(keys):,} distinct place keys")
         if text_matcher is None:
@@ -693,7 +773,9 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
             small = lookup.select(key_cols + ["unit"])
             second = runner.map(pass_two, [(p, recipe, small, shown) for p in parts], f"{shown}: pass 2")
         totals = _totals(con, recipe, second)
-        return _outputs(recipe, ctx, shown, records, totals)
+        out = _outputs(recipe, ctx, shown, records, totals)
+        out.warnings[:0] = warnings
+        return out
     finally:
         con.close()
 
@@ -774,8 +856,9 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     else:
         cols = "COALESCE(__t, '') AS place, COALESCE(__u, '') AS domain, COALESCE(__c, '') AS country"
     unplaced = con.sql(
-        f"SELECT {cols}, reason, sum(items)::BIGINT AS items, round(sum(weight)::DOUBLE, 6) AS weight "
-        f"FROM __m WHERE reason <> '' GROUP BY ALL ORDER BY weight DESC, items DESC, place, domain, country, reason"
+        f"SELECT * FROM (SELECT {cols}, reason, sum(items)::BIGINT AS items, round(sum(weight)::DOUBLE, 6) AS weight "
+        f"FROM __m WHERE reason <> '' GROUP BY ALL) "
+        f"ORDER BY reason = 'outside every unit', weight DESC, items DESC, place, domain, country, reason"
     ).df()
     return Totals(cov, years, records, _by_unit(first, "weight"), vsum, _by_unit(first, "hq"), distinct, unplaced)
 
@@ -843,11 +926,6 @@ def _num(x: float) -> str:
 
 def _fmt(x: float) -> str:
     return f"{int(round(x)):,}" if float(x).is_integer() else f"{x:,.2f}"
-
-
-def _years(merged: pd.DataFrame) -> list[int]:
-    ys = merged["__y"].dropna().unique()
-    return sorted(int(y) for y in ys if float(y).is_integer())
 
 
 _TEMPLATE_FIELDS = ("value", "count", "records", "records_total", "counted", "unit_name", "metro", "year",
@@ -939,6 +1017,14 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
                     "quote": _quote(ind, recipe, fields, shown), "note": " ".join(note),
                 })
     values = pd.DataFrame(rows, columns=VALUE_COLUMNS)
+    indicators = pd.DataFrame([{
+        "indicator": ind.code, "name_en": ind.names.get("en", ""), "name_ko": ind.names.get("ko", ""),
+        "name_ja": ind.names.get("ja", ""), "unit_of_measure": ind.unit_of_measure, "count": ind.count,
+        "field": ind.field or "", "per_year": ind.per_year or "",
+        "per_capita": f"{ind.per_capita.column} per {ind.per_capita.per:g}" if ind.per_capita else "",
+        "year": ind.year if ind.year is not None else "", "recipe": Path(shown).name,
+        "description": " ".join((recipe.description or "").split()),
+    } for ind in recipe.indicators], columns=INDICATOR_COLUMNS)
     unplaced = pd.concat([t.unplaced.assign(indicator=ind.code) for ind in recipe.indicators], ignore_index=True)
-    return Derived(values, pd.DataFrame(cov, columns=COVERAGE_COLUMNS), unplaced[UNPLACED_COLUMNS], warnings)
+    return Derived(values, pd.DataFrame(cov, columns=COVERAGE_COLUMNS), unplaced[UNPLACED_COLUMNS], warnings, indicators)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +147,8 @@ def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: st
 
 
 class Gazetteer:
-    """Place names to points: the first row (most populous) per name, and per name and country."""
+    """Place names to points: the first row (most populous) per name, and per name and country.
+    A name ending in a municipal suffix (" City", "-shi", "-si", "-gun", "-ku") is also tried without it."""
 
     def __init__(self, crosswalk: Crosswalk):
         self.crosswalk = crosswalk
@@ -162,7 +163,12 @@ class Gazetteer:
                 self._by_name.setdefault(n, i)
                 self._by_country.setdefault((n, c), i)
         n = normalize(place)
-        return self._by_country.get((n, country)) if country else self._by_name.get(n)
+        found = self._by_country.get((n, country)) if country else self._by_name.get(n)
+        if found is None:  # "Osaka City", "Chiba-shi", "Suwon-si": the municipality's own suffix
+            for suffix in (" city", " shi", " si", " gun", " ku"):
+                if n.endswith(suffix):
+                    return self.find(n[: -len(suffix)], country)
+        return found
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,7 @@ class Match:
     row: int  # index into that crosswalk's rows
     key: str
     via: Match | None = None  # where the row's alias was placed, for an alias row
+    ok: bool = True  # False: the row matched but leads nowhere (its place is not in the gazetteer)
 
 
 @dataclass
@@ -271,12 +278,16 @@ class Matcher:
         return found
 
     def match(self, text: object, country: str | None = None, domain: bool = False,
+              accept: Callable[[Crosswalk, int], bool] | None = None,
               _skip: frozenset[int] = frozenset()) -> Match | None:
         """Place one text. `country`: the record's ISO country code, if it has one.
         `domain=True` reads the text as an e-mail domain. A row with an `alias` (e.g. an
         e-mail domain standing for a university's name) is placed by matching the alias
         through `alias_matcher` (the recipe's text crosswalks), else through this matcher's
-        other crosswalks; an alias that places nowhere is no match."""
+        other crosswalks; an alias that places nowhere is no match. `accept(crosswalk, row)`
+        says whether a matched row leads to a place (e.g. its city is in the gazetteer); a row
+        that does not is passed over for the next crosswalk, and returned with `ok=False` only
+        if nothing else matches, so the reason can be reported."""
         if domain:
             norm = normalize_domain(text)
             words: list[str] = []
@@ -286,6 +297,7 @@ class Matcher:
         if not norm:
             return None
         allowed = _Allowed(country, words, self)
+        passed_over: Match | None = None
         for pos, (cw, idx) in enumerate(zip(self.crosswalks, self._indexes, strict=True)):
             if pos in _skip:
                 continue
@@ -296,14 +308,18 @@ class Matcher:
             if alias:
                 row_country = idx.countries[found] or country
                 if self.alias_matcher is not None:
-                    via = self.alias_matcher.match(alias, row_country)
+                    via = self.alias_matcher.match(alias, row_country, accept=accept)
                 else:
-                    via = self.match(alias, row_country, False, _skip | {pos})
+                    via = self.match(alias, row_country, False, accept, _skip | {pos})
                 if via is None:
                     continue
-                return Match(cw.name, found, idx.keys[found], via)
-            return Match(cw.name, found, idx.keys[found])
-        return None
+                hit = Match(cw.name, found, idx.keys[found], via, via.ok)
+            else:
+                hit = Match(cw.name, found, idx.keys[found], ok=accept is None or accept(cw, found))
+            if hit.ok:
+                return hit
+            passed_over = passed_over or hit
+        return passed_over
 
     @staticmethod
     def _pick(idx: _Index, rows: list[int], allowed: _Allowed) -> int | None:
