@@ -995,7 +995,8 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
                         value = count / float(p) * ind.per_capita.per
                         pop, pop_year = f"{int(float(p)):,}", _num(pop_row.get("population_year", float("nan")))
                         note.append(f"Per {ind.per_capita.per:,.0f} inhabitants of {pop_row.get('population_area') or 'the metro'} "
-                                    f"({pop}, {pop_year or 'year not given'}; {pop_row.get('population_source', '')}).")
+                                    f"({pop}, {pop_year or 'year not given'}; {pop_row.get('population_source', '')}"
+                                    f"{', ' + str(pop_row['population_url']) if pop_row.get('population_url') else ''}).")
                 hq = total(t.hq, unit, y)
                 if hq > 0:
                     share = hq / total(t.weight, unit, y)
