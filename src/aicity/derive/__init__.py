@@ -32,6 +32,7 @@ from aicity.derive.engine import (
 )
 from aicity.derive.metros import Metros, read_metros
 from aicity.derive.recipe import Recipe, load_recipe
+from aicity.derive.tables import read_table
 from aicity.errors import InputError, Problem
 
 __all__ = [
@@ -75,7 +76,10 @@ def make_context(records_dir: Path, recipe_dir: Path, metros_path: Path | None =
             if n:
                 names[u] = n
     unit_names = {u: names.get(u, u) for u in metros.units}
-    countries = pd.read_csv(countries_path or derive_dir() / "countries.csv", dtype=str, keep_default_na=False)
+    countries = read_table(countries_path or derive_dir() / "countries.csv", "country list")
+    missing = [c for c in ("code", "alias") if c not in countries.columns]
+    if missing:
+        raise InputError([Problem(str(countries_path), f"the country list needs the columns code and alias; missing {missing}")])
     return Context(unit_names, metros, gazetteer_path or derive_dir() / "places.csv", countries,
                    derive_dir() / "crosswalks", records_dir, recipe_dir)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aicity.derive.tables import read_table
 from aicity.errors import InputError, Problem
 
 MATCH_KINDS = ("exact", "contains", "domain")
@@ -90,15 +91,7 @@ def read_crosswalk(path: str | Path, units: Iterable[str], name: str | None = No
 
 @functools.lru_cache(maxsize=32)
 def _read_crosswalk(path_str: str, _stamp: tuple[int, int], units: tuple[str, ...], name: str) -> Crosswalk:
-    path = Path(path_str)
-    shown = str(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(shown, "crosswalk file not found")]) from None
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError([Problem(shown, f"not a readable UTF-8 CSV: {exc}")]) from None
-    return check_crosswalk(df, shown, units, name)
+    return check_crosswalk(read_table(Path(path_str), "crosswalk file"), path_str, units, name)
 
 
 def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: str) -> Crosswalk:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from aicity.derive.tables import read_table
 from aicity.errors import InputError, Problem
 
 EARTH_RADIUS_KM = 6371.0088
@@ -72,12 +73,7 @@ def read_metros(path: str | Path, units: list[str] | None = None) -> Metros:
     """Read and check a metro table; `units`, when given, must each have exactly one row."""
     path = Path(path)
     shown = str(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(shown, "metro table not found")]) from None
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError([Problem(shown, f"not a readable UTF-8 CSV: {exc}")]) from None
+    df = read_table(path, "metro table")
     problems: list[Problem] = []
     for col in ("unit", "centre_name", "centre_lat", "centre_lon", "radius_km", "definition", "definition_source"):
         if col not in df.columns:

@@ -1,0 +1,23 @@
+"""Reading the small CSV tables a derivation is configured by (crosswalks, metro circles)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from aicity.errors import InputError, Problem
+
+
+def read_table(path: Path, what: str) -> pd.DataFrame:
+    """Every cell as text, nothing coerced; a missing, unreadable or non-UTF-8 file is an
+    InputError naming the file and `what` it should have been."""
+    shown = str(path)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(shown, f"{what} not found")]) from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(shown, f"{what}: not a readable UTF-8 CSV: {exc}")]) from None
+    except OSError as exc:
+        raise InputError([Problem(shown, f"{what} cannot be read: {exc.strerror or exc}")]) from None
