@@ -253,7 +253,7 @@ def test_cli_help_lists_derive():
 
 @pytest.mark.parametrize("text, unit, hq", [
     ("California Institute of Technology", "LAX", False),  # Pasadena, California, not Texas
-    ("KAIST", "", False),  # Daejeon: outside the Seoul circle
+    ("KAIST", "DJN", False),  # Daejeon, not Seoul
     ("Seoul National University", "SEL", False),
     ("Department of Mechano-Informatics, The University of Tokyo, Tokyo, Japan", "TYO", False),
     ("Google Research, Tokyo", "TYO", False),  # the site named in the text wins
@@ -364,3 +364,18 @@ def test_out_never_deletes_other_files(tmp_path):
     res = CliRunner().invoke(app, ["derive", str(FIX / "points.yaml"), "--metros", str(FIX / "metros.csv"),
                                    "--out", "/proc/no/such/place"])
     assert res.exit_code == 2 and "cannot write the output here" in res.output and "Traceback" not in res.output
+
+
+def test_city_selection_rule_and_metros():
+    """The written rule's list: at least 40 cities, the current 22 among them, each ranked twice
+    unless it was already in; every selected city has a metro circle."""
+    from aicity.derive import bundled_metros_path, derive_dir, read_metros
+
+    sel = pd.read_csv(derive_dir() / "city_selection.csv", keep_default_na=False)
+    assert len(sel) >= 40
+    assert sel["in_current_index"].astype(str).eq("True").sum() == 22
+    assert (sel.loc[sel["in_current_index"].astype(str) != "True", "n_rankings"] >= 2).all()
+    metros = read_metros(bundled_metros_path()).table
+    names = set(metros["name"]) if "name" in metros.columns else set()
+    missing = sorted(set(sel["city"]) - names)
+    assert not missing, f"selected cities without a metro circle: {missing}"

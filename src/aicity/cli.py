@@ -296,6 +296,9 @@ def derive(
     try:
         if bundled and recipe:
             raise InputError([_problem("give recipe files or --bundled, not both")])
+        if bundled and records is None:
+            raise InputError([_problem("--bundled needs --records DIR: the record files are not shipped with aicity "
+                                       "(see docs/derive.md; e.g. --records ../shared/data/records)")])
         paths = bundled_recipes() if bundled else list(recipe or [])
         if not paths:
             raise InputError([_problem("give a RECIPE.yaml, or --bundled")])

@@ -163,7 +163,8 @@ def render_blocks(fw: Framework | None = None, values: pd.DataFrame | None = Non
         "coverage": coverage_block(fw, values, units),
         "metros": metros_block(pd.read_csv(derive_dir() / "metros.csv")),
         "derived": derived_block(pd.read_csv(bundled_derived_dir() / "coverage.csv"),
-                                 pd.read_csv(bundled_derived_dir() / "values.csv"), list(units.index)),
+                                 pd.read_csv(bundled_derived_dir() / "values.csv"),
+                                 list(pd.read_csv(derive_dir() / "metros.csv")["unit"])),
     }
 
 
