@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -113,3 +115,36 @@ def test_docs_generator_replaces_only_inside_the_markers():
 
     page = "intro\n<!-- BEGIN GENERATED: a -->\nold\n<!-- END GENERATED: a -->\noutro\n"
     assert update(page, {"a": "new\n"}) == "intro\n<!-- BEGIN GENERATED: a -->\nnew\n<!-- END GENERATED: a -->\noutro\n"
+
+
+def test_city_level_staging_files_follow_the_rules():
+    """src/aicity/data/citylevel/: published city rankings gathered for the city-level rebuild.
+    One edition per indicator, every value sourced and quoted, known units only, each rank with
+    the size of its list."""
+    import re
+
+    from aicity.derive import bundled_metros_path, read_metros
+
+    folder = Path(str(resources.files("aicity") / "data" / "citylevel"))
+    files = sorted(folder.glob("*.csv"))
+    assert files, "no city-level files"
+    units = set(read_metros(bundled_metros_path()).units)
+    columns = ["unit", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure", "publisher",
+               "source", "url", "quote", "note"]
+    for f in files:
+        d = pd.read_csv(f, dtype=str, keep_default_na=False)
+        assert list(d.columns) == columns, f.name
+        assert set(d["unit"]) <= units, (f.name, sorted(set(d["unit"]) - units))
+        assert not d.duplicated(["unit", "indicator"]).any(), f.name
+        for col in ("value", "year", "geo", "publisher", "source", "url", "quote"):
+            assert (d[col].str.strip() != "").all(), (f.name, col)
+        assert d["url"].str.match(r"https?://").all(), f.name
+        assert d["geo"].isin(["city", "metro", "cluster"]).all(), f.name
+        pd.to_numeric(d["value"], errors="raise")
+        for code, g in d.groupby("indicator"):
+            assert g["year"].nunique() == 1, f"{f.name}: {code} mixes editions {sorted(g['year'].unique())}"
+            if code.endswith("_rank"):
+                sizes = {re.fullmatch(r"rank \(of (\d+)\)", u).group(1) if re.fullmatch(r"rank \(of (\d+)\)", u) else None
+                         for u in g["unit_of_measure"]}
+                assert None not in sizes and len(sizes) == 1, f"{f.name}: {code} needs one 'rank (of N)'"
+                assert (pd.to_numeric(g["value"]) <= int(sizes.pop())).all(), f"{f.name}: {code} rank above N"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -152,6 +153,20 @@ def derived_block(coverage: pd.DataFrame, values: pd.DataFrame, unit_order: list
     return "\n".join(lines) + "\n"
 
 
+def citylevel_block(folder: Path, unit_order: list[str]) -> str:
+    """The published city rankings gathered for the rebuild: edition, list size, coverage."""
+    lines = ["| indicator | file | edition | publisher | entity | cities of the "
+             f"{len(unit_order)} with a value | not listed |", "|---|---|---|---|---|---|---|"]
+    for f in sorted(folder.glob("*.csv")):
+        d = pd.read_csv(f, dtype=str, keep_default_na=False)
+        for code, g in d.groupby("indicator", sort=False):
+            absent = [u for u in unit_order if u not in set(g["unit"])]
+            shown = ", ".join(absent[:12]) + (f" and {len(absent) - 12} more" if len(absent) > 12 else "")
+            lines.append(f"| `{code}` | `{f.name}` | {g['year'].iat[0]} ({g['unit_of_measure'].iat[0]}) | "
+                         f"{g['publisher'].iat[0]} | {', '.join(sorted(set(g['geo'])))} | {len(g)} | {shown or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
 def render_blocks(fw: Framework | None = None, values: pd.DataFrame | None = None, units: pd.DataFrame | None = None) -> dict[str, str]:
     """The generated blocks of docs/data.md, by name, from the bundled data (or the given)."""
     fw = fw or load_framework(framework_path())
@@ -162,6 +177,8 @@ def render_blocks(fw: Framework | None = None, values: pd.DataFrame | None = Non
         "indicators": indicators_block(fw, values, list(units.index)),
         "coverage": coverage_block(fw, values, units),
         "metros": metros_block(pd.read_csv(derive_dir() / "metros.csv")),
+        "citylevel": citylevel_block(Path(str(resources.files("aicity") / "data" / "citylevel")),
+                                     list(pd.read_csv(derive_dir() / "metros.csv")["unit"])),
         "derived": derived_block(pd.read_csv(bundled_derived_dir() / "coverage.csv"),
                                  pd.read_csv(bundled_derived_dir() / "values.csv"),
                                  list(pd.read_csv(derive_dir() / "metros.csv")["unit"])),
