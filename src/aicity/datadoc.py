@@ -156,7 +156,7 @@ def derived_block(coverage: pd.DataFrame, values: pd.DataFrame, unit_order: list
 def citylevel_block(folder: Path, unit_order: list[str]) -> str:
     """The published city rankings gathered for the rebuild: edition, list size, coverage."""
     lines = ["| indicator | file | edition | publisher | entity | cities of the "
-             f"{len(unit_order)} with a value | not listed |", "|---|---|---|---|---|---|---|"]
+             f"{len(unit_order)} with a value | not found |", "|---|---|---|---|---|---|---|"]
     for f in sorted(folder.glob("*.csv")):
         d = pd.read_csv(f, dtype=str, keep_default_na=False)
         for code, g in d.groupby("indicator", sort=False):
