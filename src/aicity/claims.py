@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from aicity.errors import InputError, Problem
-from aicity.framework import SafeLoader
 from aicity.result import IndexResult
+from aicity.yamlfile import read_yaml
 
 VERDICTS = ("supported", "contradicted", "mixed", "not enough data")
 
@@ -60,9 +59,9 @@ def load_claims(path: str | Path | None = None) -> list[Claim]:
 
         path = claims_path()
     path = Path(path)
-    if not path.exists():
-        raise InputError([Problem(str(path), "file not found")])
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    raw = read_yaml(path, "claims file")[0] or {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("claims") or [], list):
+        raise InputError([Problem(str(path), "a claims file is a mapping with a list under 'claims'")])
     problems, claims = [], []
     for i, entry in enumerate(raw.get("claims") or []):
         missing = [k for k in ("id", "text", "subject", "other", "expected") if k not in entry]

@@ -13,12 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from aicity.errors import InputError, Problem
-
-# LibYAML's C parser when present (10x faster on large frameworks), else the pure-Python one.
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from aicity.yamlfile import read_yaml
 
 LANGUAGES = ("en", "ko", "ja")
 
@@ -503,11 +500,7 @@ def load_framework(source: str | Path | dict | Framework | None = None) -> Frame
     if not path.exists():
         raise InputError([Problem(str(path), "file not found")])
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            spec = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
-        except yaml.YAMLError as exc:
-            raise InputError([Problem(str(path), f"not valid YAML: {exc}")]) from exc
-        return framework_from_dict(spec, source=str(path))
+        return framework_from_dict(read_yaml(path, "framework file")[0], source=str(path))
     table = read_table(path)
     table = table.replace({"": None})
     return framework_from_coinr(table, source=str(path))

@@ -12,13 +12,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aicity.errors import InputError, Problem
-from aicity.framework import SafeLoader
 from aicity.pipeline import aggregate as agg
 from aicity.pipeline import impute as imp
 from aicity.pipeline import normalize as norm
+from aicity.yamlfile import read_yaml
 
 # Step -> {parameter: default}. "method" lists come from the step modules.
 STEPS: dict[str, dict[str, Any]] = {
@@ -150,12 +148,7 @@ def load_pipeline(source: str | Path | dict | None) -> dict[str, Any] | None:
     if source is None or isinstance(source, dict):
         return source
     path = Path(source)
-    if not path.exists():
-        raise InputError([Problem(str(path), "file not found")])
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
-    except yaml.YAMLError as exc:
-        raise InputError([Problem(str(path), f"not valid YAML: {exc}")]) from exc
+    raw = read_yaml(path, "pipeline file")[0] or {}
     if not isinstance(raw, dict):
         raise InputError([Problem(str(path), "expected a mapping")])
     return raw.get("pipeline", raw) if "pipeline" in raw or "uncertainty" in raw else raw

@@ -23,17 +23,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from aicity.build import Steps, aggregation_plan, resolve_spec, run_pipeline
 from aicity.data import Dataset, load_data
 from aicity.errors import InputError, PipelineError, Problem
-from aicity.framework import Framework, SafeLoader, load_framework
+from aicity.framework import Framework, load_framework
 from aicity.pipeline.aggregate import METHODS as AGGREGATIONS
 from aicity.pipeline.aggregate import AggregationPlan, aggregate
 from aicity.pipeline.impute import METHODS as IMPUTATIONS
 from aicity.pipeline.normalize import METHODS as NORMALISATIONS
 from aicity.pipeline.rank import rank_desc
+from aicity.yamlfile import read_yaml
 
 INPUTS = ("impute", "winmax", "normalize", "weights", "aggregate", "exclude_indicator")
 DATA_INPUTS = ("impute", "winmax", "normalize")
@@ -57,10 +57,7 @@ def load_uncertainty(source: str | Path | dict | None) -> dict[str, Any] | None:
         return None
     if isinstance(source, dict):
         return source.get("uncertainty", source if "inputs" in source else None)
-    path = Path(source)
-    if not path.exists():
-        raise InputError([Problem(str(path), "file not found")])
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    raw = read_yaml(Path(source), "pipeline file")[0] or {}
     return raw.get("uncertainty") if isinstance(raw, dict) else None
 
 

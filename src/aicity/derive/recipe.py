@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aicity.errors import InputError, Problem
+from aicity.yamlfile import read_yaml
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -355,19 +355,6 @@ def parse_recipe(raw: Any, shown: str, text: str = "") -> Recipe:
 
 def load_recipe(path: str | Path) -> Recipe:
     """Read a recipe YAML; every problem at once, with the line it is on."""
-    path = Path(path)
-    shown = str(path)
-    if not path.is_file():
-        raise InputError([Problem(shown, "recipe file not found" if not path.exists() else "not a file")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError([Problem(shown, "not UTF-8 text")]) from None
-    try:
-        raw = yaml.load(text, Loader=SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InputError([Problem(shown, f"not valid YAML: {getattr(exc, 'problem', exc)}{where}")]) from None
-    return parse_recipe(raw, shown, text)
+    raw, text = read_yaml(path, "recipe file")
+    return parse_recipe(raw, str(path), text)
 
