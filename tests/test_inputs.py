@@ -263,3 +263,18 @@ def test_stage_tables_are_independent_when_written_to(tmp_path):
         if name in result.stages:
             pd.testing.assert_frame_equal(result.stages[name], before[name])
     assert result.dataset.values.iloc[0, 0] == 1.0
+
+
+def test_a_framework_without_data_is_a_clear_error(tmp_path):
+    """The bundled values belong to the bundled framework: never read them against another."""
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+
+    fw = tmp_path / "fw.yaml"
+    fw.write_text("index: {code: I}\nindicators:\n  - {code: a, parent: I}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="a framework needs its data"):
+        aicity.build(fw)
+    res = CliRunner().invoke(app, ["build", "-f", str(fw), "--no-store", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "a framework needs its data" in " ".join(res.output.split())
+    assert not (tmp_path / "out").exists()

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aicity.data import Dataset, load_data
+from aicity.data import Dataset
 from aicity.errors import InputError, PipelineError, Problem
-from aicity.framework import Framework, load_framework
+from aicity.framework import Framework
+from aicity.inputs import resolve_inputs
 from aicity.pipeline.aggregate import AggregationPlan, aggregate, make_plan
 from aicity.pipeline.denominate import denominate, denominator_problems
 from aicity.pipeline.impute import impute
@@ -86,8 +87,7 @@ def build(
     `pipeline` is a file or a mapping of steps (else the framework's `pipeline:` section);
     `overrides` merges parameters into single steps, e.g. {"normalize": {"method": "zscore"}}.
     """
-    fw = load_framework(framework)
-    ds = load_data(data, fw, units)  # None: the bundled data set
+    fw, ds = resolve_inputs(framework, data, units)
     steps = resolve_spec(fw, pipeline, overrides)
     result = run_pipeline(fw, ds, steps, progress=progress)
     # The data file's hash was taken beside the pipeline; the result leaves with it settled,

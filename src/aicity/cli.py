@@ -17,10 +17,10 @@ from rich.tree import Tree
 
 from aicity.build import build as build_index
 from aicity.build import resolve_spec
-from aicity.data import describe_coverage, find_unit, load_data
+from aicity.data import describe_coverage, find_unit
 from aicity.errors import InputError, PipelineError, Problem
-from aicity.framework import load_framework
 from aicity.i18n import value_text
+from aicity.inputs import resolve_inputs
 from aicity.result import IndexResult
 from aicity.store import default_store_path
 
@@ -45,14 +45,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _inputs(framework: Path | None, data: Path | None, units: Path | None):
-    fw = load_framework(framework)
-    if data is None and framework is None:
-        ds = load_data(None, fw, units)
-    elif data is None:
-        raise InputError([_problem("--data is required with --framework")])
-    else:
-        ds = load_data(data, fw, units)
-    return fw, ds
+    return resolve_inputs(framework, data, units)
 
 
 def _share(x: float) -> str:

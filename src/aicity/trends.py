@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from aicity.build import resolve_spec, run_pipeline
-from aicity.data import Dataset, load_data
+from aicity.data import Dataset
 from aicity.errors import InputError, Problem
-from aicity.framework import Framework, load_framework
+from aicity.framework import Framework
+from aicity.inputs import resolve_inputs
 from aicity.pipeline.rank import rank_desc
 
 CARRY_METHODS = ("none", "latest", "linear")
@@ -168,12 +169,9 @@ def build_trends(
     carry: str = "latest",
 ) -> TrendResult:
     """An index per year, normalised across years. Default data: the bundled panel."""
-    fw = load_framework(framework)
-    if data is None and framework is None:
-        from aicity.bundled import panel_path, units_path
+    from aicity.bundled import panel_path
 
-        data, units = panel_path(), units or units_path()
-    ds = load_data(data, fw, units)
+    fw, ds = resolve_inputs(framework, data, units, bundled_data=panel_path() if framework is None else None)
     all_years = sorted(int(y) for y in ds.observations["year"].dropna().unique()) if "year" in ds.observations else []
     years = sorted(years or all_years)
     if not years:

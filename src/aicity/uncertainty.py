@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from aicity.build import Steps, aggregation_plan, resolve_spec, run_pipeline
-from aicity.data import Dataset, load_data
+from aicity.data import Dataset
 from aicity.errors import InputError, PipelineError, Problem
-from aicity.framework import Framework, load_framework
+from aicity.framework import Framework
+from aicity.inputs import resolve_inputs
 from aicity.pipeline.aggregate import METHODS as AGGREGATIONS
 from aicity.pipeline.aggregate import AggregationPlan, aggregate
 from aicity.pipeline.impute import METHODS as IMPUTATIONS
@@ -466,8 +467,7 @@ def run_uncertainty(
     The uncertain inputs come from `uncertainty` or the pipeline file's / framework's
     `uncertainty:` section; `samples` and `seed` override theirs.
     """
-    fw = load_framework(framework)
-    ds = load_data(data, fw, units)
+    fw, ds = resolve_inputs(framework, data, units)
     steps = resolve_spec(fw, pipeline)
     raw = uncertainty if uncertainty is not None else (load_uncertainty(pipeline) or fw.uncertainty)
     if raw is None:
