@@ -11,8 +11,9 @@ from aicity.claims import Claim, check_claims
 from aicity.compare import compare, contributions, effective_weights, profile
 from aicity.errors import InputError
 from aicity.i18n import josa, ordinal
-from aicity.personas import parse_weights, persona_weights, reweight, suits
+from aicity.personas import persona_weights, reweight, suits
 from aicity.trends import build_trends
+from aicity.weights import parse_weights
 from aicity.whatif import cheapest_set, what_it_takes, whatif
 
 
@@ -222,3 +223,32 @@ def test_values_show_as_published(value, text):
     from aicity.i18n import value_text
 
     assert value_text(value) == text
+
+
+@pytest.mark.parametrize("text, message", [
+    ("infrastructure=inf", "must be a finite number"),
+    ("infrastructure=-1", "must be a finite number"),
+    ("infrastructure=nan", "must be a finite number"),
+    ("infrastructure=2e7", "from 0 to 1,000,000"),
+    ("atlantis=1", "no code, alias or name 'atlantis'"),
+    ("infrastructure", "is not CODE=WEIGHT"),
+    ("infrastructure=0,industry=0,policy=0,trust=0", "have weight 0"),
+])
+def test_weights_are_checked_by_one_rule_for_cli_and_web(bundled, text, message):
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+    from aicity.web import create_app
+
+    with pytest.raises(InputError, match=message):
+        parse_weights(bundled.framework, text)
+    res = CliRunner().invoke(app, ["rank", "--weights", text])
+    assert res.exit_code == 2 and message.split("'")[0] in " ".join(res.output.split()), res.output
+    if "=" in text and "," not in text:
+        from fastapi.testclient import TestClient
+
+        key, value = text.split("=")
+        body = '{"weights": {"%s": %s}}' % (key, {"inf": "1e999", "nan": "NaN"}.get(value, value))
+        client = TestClient(create_app())
+        r = client.post("/api/rank", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422, r.text

@@ -549,7 +549,8 @@ def rank(
     top: int = typer.Option(10, "--top"),
 ) -> None:
     """The ranking under a persona's or your own weights, and why the first city wins."""
-    from aicity.personas import parse_weights, persona_weights, suits
+    from aicity.personas import persona_weights, suits
+    from aicity.weights import parse_weights
 
     result = _build_or_fail(framework, data, units, pipeline)
     fw = result.framework

@@ -240,8 +240,8 @@ def _validate(nodes: list[Node], source: str) -> list[Problem]:
                 problems.append(Problem(source, f"indicator '{n.code}' cannot have children"))
         elif n.code not in has_children:
             problems.append(Problem(source, f"group '{n.code}' has no children"))
-        if not isinstance(n.weight, int | float) or math.isnan(n.weight) or n.weight < 0:
-            problems.append(Problem(source, f"'{n.code}' has weight {n.weight!r}; weights must be >= 0"))
+        if not isinstance(n.weight, int | float) or not math.isfinite(n.weight) or n.weight < 0:
+            problems.append(Problem(source, f"'{n.code}' has weight {n.weight!r}; weights must be finite and >= 0"))
         if n.goalposts is not None and not (n.goalposts[0] < n.goalposts[1]):
             problems.append(Problem(source, f"'{n.code}' goalposts must be [lo, hi] with lo < hi"))
     if problems:
@@ -390,8 +390,8 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
         for target, weight in entry["weights"].items():
             if target not in known:
                 problems.append(Problem(source, f"persona '{code}': unknown code '{target}'"))
-            elif not isinstance(weight, int | float) or weight < 0:
-                problems.append(Problem(source, f"persona '{code}': weight of '{target}' must be a number >= 0"))
+            elif not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
+                problems.append(Problem(source, f"persona '{code}': weight of '{target}' must be a finite number >= 0"))
         personas.append(
             Persona(
                 code=str(code),

@@ -14,36 +14,10 @@ import pandas as pd
 from aicity.build import aggregation_plan
 from aicity.compare import Comparison, compare
 from aicity.errors import InputError, Problem
-from aicity.framework import Framework, find_code
+from aicity.framework import Framework
 from aicity.pipeline.aggregate import reaggregate
 from aicity.pipeline.rank import rank_desc
 from aicity.result import IndexResult
-
-
-def parse_weights(framework: Framework, text: str) -> dict[str, float]:
-    """'infrastructure=2,industry=1' (codes, aliases or names) -> {"INFRA": 2.0, ...}."""
-    out: dict[str, float] = {}
-    problems = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        if "=" not in part:
-            problems.append(Problem("--weights", f"'{part}' is not CODE=WEIGHT"))
-            continue
-        key, value = (s.strip() for s in part.split("=", 1))
-        try:
-            code = find_code(framework, key)
-            weight = float(value)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        except ValueError:
-            problems.append(Problem("--weights", f"weight '{value}' of '{key}' is not a number"))
-            continue
-        if weight < 0:
-            problems.append(Problem("--weights", f"weight of '{key}' must be >= 0"))
-        out[code] = weight
-    if problems:
-        raise InputError(problems)
-    return out
 
 
 def persona_weights(framework: Framework, persona: str) -> dict[str, float]:

@@ -36,11 +36,11 @@ from aicity.build import build
 from aicity.compare import compare, profile
 from aicity.data import find_unit, load_data
 from aicity.errors import InputError, PipelineError, Problem
-from aicity.framework import find_code
 from aicity.i18n import value_text
 from aicity.personas import persona_weights
 from aicity.result import IndexResult
 from aicity.store import Store
+from aicity.weights import check_weights
 
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_BODY_BYTES = 6_000_000
@@ -461,11 +461,7 @@ def create_app(
         else:
             if len(req.weights or {}) > len(ex.fw.codes):
                 raise HTTPException(422, detail="too many weights")
-            weights = {}
-            for key, value in (req.weights or {}).items():
-                if not math.isfinite(value) or value < 0 or value > 1e6:
-                    raise HTTPException(422, detail=f"weight of '{key}' must be a finite number between 0 and 1,000,000")
-                weights[find_code(ex.fw, key)] = float(value)
+            weights = check_weights(ex.fw, req.weights or {})
         key = tuple(sorted((k, round(v, 9)) for k, v in weights.items()))
         return Response(_rank_cached(key, req.lang, req.pillars), media_type="application/json")
 

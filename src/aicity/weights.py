@@ -1,0 +1,67 @@
+"""Reader-given weights ("infrastructure=2", `{"INFRA": 2}`): checked by one rule for the
+command line, the web API and the Python API.
+
+A weight names a code, an alias or a name of the framework; it is a finite number from 0 to
+1,000,000 (weights are relative: the cap keeps the arithmetic exact); and, applied over the
+framework's own weights, it must leave every group at least one child with a weight above 0.
+Every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from aicity.errors import InputError, Problem
+from aicity.framework import Framework, find_code
+
+MAX_WEIGHT = 1_000_000.0
+
+
+def check_weights(framework: Framework, weights: Mapping[str, object], source: str = "weights") -> dict[str, float]:
+    """{code: weight} from keys that may be codes, aliases or names; see the module's rule."""
+    out: dict[str, float] = {}
+    problems: list[Problem] = []
+    for key, value in weights.items():
+        try:
+            code = find_code(framework, str(key))
+        except InputError:
+            problems.append(Problem(source, f"no code, alias or name '{key}' in the framework"))
+            continue
+        try:
+            weight = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            problems.append(Problem(source, f"weight '{value}' of '{key}' is not a number"))
+            continue
+        if isinstance(value, bool) or not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
+            problems.append(Problem(source, f"weight of '{key}' is {value}; it must be a finite number from 0 to 1,000,000"))
+            continue
+        if code in out and out[code] != weight:
+            problems.append(Problem(source, f"'{key}' names '{code}', which already has weight {out[code]:g}"))
+            continue
+        out[code] = weight
+    if not problems and out:
+        try:
+            framework.with_weights(out)  # the framework's own rule: no group left without weight
+        except InputError as exc:
+            problems.extend(Problem(source, p.reason) for p in exc.problems)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def parse_weights(framework: Framework, text: str, source: str = "--weights") -> dict[str, float]:
+    """'infrastructure=2,industry=1' -> {"INFRA": 2.0, "INDUSTRY": 1.0}, checked."""
+    pairs: dict[str, str] = {}
+    problems: list[Problem] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if "=" not in part:
+            problems.append(Problem(source, f"'{part}' is not CODE=WEIGHT"))
+            continue
+        key, value = (s.strip() for s in part.split("=", 1))
+        pairs[key] = value
+    if problems:
+        raise InputError(problems)
+    if not pairs:
+        raise InputError([Problem(source, "no weights given (CODE=WEIGHT, comma-separated)")])
+    return check_weights(framework, pairs, source)
