@@ -248,7 +248,8 @@ def test_weights_are_checked_by_one_rule_for_cli_and_web(bundled, text, message)
         from fastapi.testclient import TestClient
 
         key, value = text.split("=")
-        body = '{"weights": {"%s": %s}}' % (key, {"inf": "1e999", "nan": "NaN"}.get(value, value))
+        number = {"inf": "1e999", "nan": "NaN"}.get(value, value)
+        body = f'{{"weights": {{"{key}": {number}}}}}'
         client = TestClient(create_app())
         r = client.post("/api/rank", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 422, r.text
