@@ -100,7 +100,7 @@ def test_unknown_unit_against_the_unit_table(tmp_path):
         (lambda f: f["indicators"].append({"code": "a", "parent": "P"}), "duplicate code 'a'"),
         (lambda f: f["groups"].append({"code": "Q", "parent": "IDX"}), "group 'Q' has no children"),
         (lambda f: f["indicators"][0].update(direction=2), "direction 2"),
-        (lambda f: f["indicators"][0].update(weight=-1), "weights must be >= 0"),
+        (lambda f: f["indicators"][0].update(weight=-1), "weights must be finite and >= 0"),
         (lambda f: [i.update(weight=0) for i in f["indicators"]], "all children of 'P' have weight 0"),
         (lambda f: f["groups"].extend([{"code": "C1", "parent": "C2"}, {"code": "C2", "parent": "C1"}]), "cycle"),
         (lambda f: f["indicators"][0].update(treat="no"), "'a': treat must be true or false"),
