@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from aicity.build import build as build_index
-from aicity.build import resolve_spec
-from aicity.data import describe_coverage, find_unit
 from aicity.errors import InputError, PipelineError, Problem
-from aicity.i18n import value_text
-from aicity.inputs import resolve_inputs
-from aicity.result import IndexResult
-from aicity.store import default_store_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from aicity.result import IndexResult
+
+# Heavy modules (pandas, the pipeline, the store) are imported inside the commands that use
+# them, so `aicity --help` starts as fast as typer itself.
 
 app = typer.Typer(
     help="AI City Index: build, audit and compare composite indices of cities.",
@@ -45,10 +44,12 @@ def _fail(exc: Exception) -> None:
 
 
 def _inputs(framework: Path | None, data: Path | None, units: Path | None):
+    from aicity.inputs import resolve_inputs
     return resolve_inputs(framework, data, units)
 
 
 def _share(x: float) -> str:
+    import numpy as np
     return "–" if x is None or np.isnan(x) else f"{x:.1%}"
 
 
@@ -57,6 +58,7 @@ def _problem(reason: str) -> Problem:
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
+    import numpy as np
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     if isinstance(value, float) and value.is_integer() and digits == 0:
@@ -89,6 +91,7 @@ def print_ranking(result: IndexResult, top: int, lang: str = "en") -> None:
 
 
 def print_versus(result: IndexResult, a: str, b: str, lang: str = "en") -> None:
+    from aicity.data import find_unit
     fw = result.framework
     ua, ub = find_unit(result.dataset, a), find_unit(result.dataset, b)
     for u in (ua, ub):
@@ -132,8 +135,9 @@ def build(
     lang: str = typer.Option("en", "--lang", help="Language for names: en, ko or ja."),
 ) -> None:
     """Build an index and write results.csv, results.json and results.xlsx."""
+    from aicity.build import build as build_index
     from aicity.export import write_outputs
-    from aicity.store import Store
+    from aicity.store import Store, default_store_path
 
     overrides: dict[str, dict[str, Any]] = {}
     if normalize:
@@ -197,6 +201,8 @@ def validate(
     pipeline: Path = PipelineOpt,
 ) -> None:
     """Check a framework, data and pipeline without building; report every problem found."""
+    from aicity.build import resolve_spec
+    from aicity.data import describe_coverage
     try:
         fw, ds = _inputs(framework, data, units)
         steps = resolve_spec(fw, pipeline)
@@ -220,6 +226,9 @@ def info(
     lang: str = typer.Option("en", "--lang"),
 ) -> None:
     """The framework as a tree, and data coverage per unit and per indicator."""
+    import numpy as np
+
+    from aicity.data import describe_coverage
     try:
         fw, ds = _inputs(framework, data, units)
     except InputError as exc:
@@ -257,6 +266,8 @@ def info(
 
 def print_metros(metros_path: Path | None = None) -> None:
     """The metro definitions that `aicity derive` places records by."""
+    import numpy as np
+
     from aicity.derive import bundled_metros_path, read_metros
 
     m = read_metros(metros_path or bundled_metros_path())
@@ -336,6 +347,8 @@ def audit_cmd(
 ) -> None:
     """Statistical audit: indicator statistics, correlations, Cronbach's alpha, PCA,
     effective and optimised weights, leave-one-out rank shifts (CSV and audit.xlsx)."""
+    import pandas as pd
+
     from aicity.audit import audit as run_audit
 
     result = _build_or_fail(framework, data, units, pipeline)
@@ -418,6 +431,7 @@ def uncertainty(
 
 
 def _build_or_fail(framework, data, units, pipeline):
+    from aicity.build import build as build_index
     try:
         return build_index(framework, data, pipeline, units=units)
     except (InputError, PipelineError) as exc:
@@ -425,6 +439,10 @@ def _build_or_fail(framework, data, units, pipeline):
 
 
 def _frame_table(frame: pd.DataFrame, title: str, digits: int = 2) -> Table:
+    import numpy as np
+    import pandas as pd
+
+    from aicity.i18n import value_text
     table = Table(title=title)
     for col in frame.columns:
         table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
@@ -457,6 +475,8 @@ def profile(
     store: Path = StoreOpt,
 ) -> None:
     """A city's scores and ranks at every level, strengths and weaknesses, peers and sources."""
+    import pandas as pd
+
     from aicity.compare import profile as make_profile
     from aicity.store import Store
 
@@ -594,6 +614,9 @@ def whatif(
     lang: str = typer.Option("en", "--lang"),
 ) -> None:
     """New scores and ranks if a city's data changed; with --reach-rank/--beat, what it takes."""
+    import pandas as pd
+
+    from aicity.data import find_unit
     from aicity.whatif import changes_table, cheapest_set, what_it_takes
     from aicity.whatif import whatif as run_whatif
 
@@ -680,6 +703,7 @@ def report(
     formats: str = typer.Option("html,md,xlsx,pdf", "--formats"),
 ) -> None:
     """The comparative report: report.html (offline), report.pdf, report.md and report.xlsx."""
+    from aicity.build import build as build_index
     from aicity.bundled import claims_path, panel_path
     from aicity.report import make_report
     from aicity.trends import build_trends
@@ -759,6 +783,7 @@ def sources(
     lang: str = typer.Option("en", "--lang"),
 ) -> None:
     """Every value with its source: unit, indicator, value, year, geographic unit, publisher, URL."""
+    from aicity.data import find_unit
     try:
         fw, ds = _inputs(framework, data, units)
         rows = ds.observations.copy()
@@ -795,7 +820,7 @@ def sources(
 @app.command()
 def runs(store: Path = StoreOpt) -> None:
     """List the runs in the store."""
-    from aicity.store import Store
+    from aicity.store import Store, default_store_path
 
     with Store(store) as st:
         frame = st.runs()
@@ -846,6 +871,8 @@ def diff(
     all_units: bool = typer.Option(False, "--all", help="Show units whose rank did not change too."),
 ) -> None:
     """Rank changes between two runs (positive change = moved up)."""
+    import pandas as pd
+
     from aicity.store import RunNotFound, Store
 
     try:

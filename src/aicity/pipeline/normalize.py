@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from aicity.errors import PipelineError
 
@@ -54,7 +53,11 @@ def zscore(x: np.ndarray, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
 def _rank_min(x: np.ndarray) -> np.ndarray:
     """Ascending ranks, ties get the minimum, NaN stays NaN (R's rank(ties = "min"))."""
     if not np.isnan(x).any():
+        from scipy import stats  # here, not at import: SciPy costs half a second to load
+
         return stats.rankdata(x, method="min", axis=AXIS).astype(float)
+    from scipy import stats
+
     return stats.rankdata(x, method="min", axis=AXIS, nan_policy="omit").astype(float)
 
 
