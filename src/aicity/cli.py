@@ -714,12 +714,11 @@ def report(
     try:
         with console.status("Building…") as status:
             result = build_index(framework, data, pipeline, units=units)
-            ri, n = None, 0
-            fw = result.framework
-            if samples and (fw.uncertainty or pipeline):
+            ri, n, ua_inputs, ua_default = None, 0, None, False
+            if samples:  # the pipeline's uncertain inputs, else the documented default ones
                 status.update("Uncertainty…")
                 ua = run_uncertainty(framework, data, pipeline, units=units, samples=samples)
-                ri, n = ua.rank_intervals(), samples
+                ri, n, ua_inputs, ua_default = ua.rank_intervals(), samples, ua.inputs_raw, ua.defaulted
             tr = None
             panel_file = panel or (panel_path() if bundled and panel_path().exists() else None)
             if panel_file:
@@ -727,7 +726,8 @@ def report(
                 tr = build_trends(framework if not bundled else None, panel_file if not bundled or panel else None, pipeline, units=units)
             claims_file = claims or (claims_path() if bundled and claims_path().exists() else False)
             status.update("Writing the report…")
-            rep = make_report(result, pair[0], pair[1], lang, claims_path=claims_file, rank_intervals=ri, n_samples=n, trends=tr)
+            rep = make_report(result, pair[0], pair[1], lang, claims_path=claims_file, rank_intervals=ri, n_samples=n, trends=tr,
+                              uncertainty_inputs=ua_inputs, uncertainty_default=ua_default)
             written = rep.write(out, tuple(f.strip() for f in formats.split(",")))
     except (InputError, PipelineError) as exc:
         _fail(exc)

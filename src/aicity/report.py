@@ -61,8 +61,10 @@ class Writer:
     sentence_gap = " "  # between sentences; Japanese runs sentences together
     list_sep = ", "
 
-    def __init__(self, a: str, b: str):
-        self.a, self.b = a, b
+    def __init__(self, a: str, b: str, generic: bool = False):
+        # generic: an index other than the bundled one (its units need not be cities, and
+        # no AI-city framing applies)
+        self.a, self.b, self.generic = a, b, generic
 
     def rank(self, r: float) -> str:
         return ordinal(r, self.lang)
@@ -83,15 +85,18 @@ class English(Writer):
     }
     verdicts = {"supported": "supported", "contradicted": "contradicted", "mixed": "mixed", "not enough data": "not enough data"}
 
-    def title(self) -> str:
+    def title(self, index_name: str = "") -> str:
+        if self.generic:
+            return f"{self.a} and {self.b} on the {index_name}: a data-driven comparison"
         return f"{self.a} and {self.b} as AI cities: a data-driven comparison"
 
     def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
-        return f"{index_name}, {n_cities} cities ranked. Generated on {i18n.date(day, 'en')}."
+        ranked = f"{n_cities} ranked" if self.generic else f"{n_cities} cities ranked"
+        return f"{index_name}, {ranked}. Generated on {i18n.date(day, 'en')}."
 
     def intro(self, c: dict) -> list[str]:
         s = [
-            f"On the {c['index']}, {self.a} scores {self.pts(c['sa'])} and ranks {self.rank(c['ra'])} of {c['n']} cities; "
+            f"On the {c['index']}, {self.a} scores {self.pts(c['sa'])} and ranks {self.rank(c['ra'])} of {c['n']}{'' if self.generic else ' cities'}; "
             f"{self.b} scores {self.pts(c['sb'])} and ranks {self.rank(c['rb'])}.{c['fn_method']}"
         ]
         if c.get("ua"):
@@ -116,15 +121,48 @@ class English(Writer):
 
     def evidence(self, c: dict) -> str:
         return (
-            f"On {i18n.lower_first(c['name'])}, {self.a} {'ranks' if c.get('is_rank') else 'stands at'} {c['va']} ({c['ya']}{self.proxy(c['geo_a'])}){c['fn_a']}, "
-            f"against {c['vb']} for {self.b} ({c['yb']}{self.proxy(c['geo_b'])}){c['fn_b']}."
+            f"On {i18n.lower_first(c['name'])}, {self.a} {'ranks' if c.get('is_rank') else 'stands at'} {c['va']}{self.paren(c['ya'], c['geo_a'])}{c['fn_a']}, "
+            f"against {c['vb']} for {self.b}{self.paren(c['yb'], c['geo_b'])}{c['fn_b']}."
         )
 
     def one_sided(self, c: dict) -> str:
-        return f"On {i18n.lower_first(c['name'])}, only {c['has']} has a sourced value ({c['v']}, {c['y']}){c['fn']}; {c['lacks']} has none, so it does not count for {c['lacks']}."
+        year = f", {c['y']}" if c.get("y") else ""
+        return f"On {i18n.lower_first(c['name'])}, only {c['has']} has a sourced value ({c['v']}{year}){c['fn']}; {c['lacks']} has none, so it does not count for {c['lacks']}."
 
-    def proxy(self, geo: str | None) -> str:
-        return ", national figure" if geo == "country" else (", metro area" if geo == "metro" else "")
+    def paren(self, year: int | None, geo: str | None) -> str:
+        """" (2021, national figure)": the year and the geography a value was measured at, where known."""
+        parts = ([str(year)] if year else []) + ({"country": ["national figure"], "metro": ["metro area"]}.get(geo or "", []))
+        return f" ({', '.join(parts)})" if parts else ""
+
+    def method_note(self, m: dict) -> str:
+        return f"{m['index_code']} computation: {self._normalize(m)} normalisation and {self._aggregate(m)}; see the Method section."
+
+    def ua_note(self, u: dict) -> str:
+        parts = []
+        for key, spec in u["inputs"].items():
+            names = _option_names(spec, key)
+            if key == "weights":
+                parts.append(f"weights varied by ±{float(spec.get('noise', 0)) * 100:g}%")
+            elif key == "normalize":
+                parts.append(f"{' or '.join(i18n.method_name(n, 'en') for n in names)} normalisation")
+            elif key == "aggregate":
+                parts.append(f"{' or '.join(i18n.method_name(n, 'en') for n in names)} aggregation")
+            elif key == "impute":
+                parts.append(f"imputation by {' or '.join(i18n.method_name(n, 'en') for n in names)}")
+            elif key == "winmax":
+                parts.append(f"a winsorisation limit of {min(names)}–{max(names)} points")
+            elif key == "exclude_indicator":
+                parts.append("each indicator left out in turn")
+        default = "; the pipeline has no uncertainty section, so the default inputs were used" if u["default"] else ""
+        return f"Monte Carlo uncertainty analysis, {u['n']:,} samples{default}: {', '.join(parts)}; 5th–95th percentile ranks."
+
+    def _normalize(self, m: dict) -> str:
+        rng = f" to [{m['range'][0]:g}, {m['range'][1]:g}]" if m.get("range") else ""
+        return f"{i18n.method_name(m['normalize'], 'en')}{rng}"
+
+    def _aggregate(self, m: dict) -> str:
+        name = i18n.method_name(m["aggregate"], "en")
+        return f"{name} means" if m["aggregate"] in MEANS else ("sums" if m["aggregate"] == "sum" else f"{name}'s method")
 
     def claim(self, v: Verdict, first: bool = True) -> str:
         verdict = {
@@ -159,12 +197,33 @@ class English(Writer):
     def gaps_both(self, c: dict) -> str:
         return f"Both {self.a} and {self.b} lack data on {c['n']} of {c['of']} indicators ({c['list']}); these are left missing, not estimated."
 
-    def method(self, c: dict) -> str:
-        return (
-            f"Scores are on a 0–100 scale: each indicator is normalised ({c['normalize']}) across the {c['n']} ranked cities, "
-            f"with lower-is-better indicators reversed, and averaged with equal weights within each sub-pillar, pillar and the index "
-            f"({c['aggregate']} mean). Country-level figures stand in for cities where no city figure exists and are marked as such."
-        )
+    def method(self, m: dict) -> str:
+        units = "units" if self.generic else "cities"
+        s = []
+        if m["denominated"]:
+            s.append(f"{m['denominated']} indicators are first divided by their denominators.")
+        if m["impute"] == "none":
+            s.append(f"Missing values stay missing: each aggregate uses the indicators a {'unit' if self.generic else 'city'} has.")
+        else:
+            s.append(f"Missing values are imputed by {i18n.method_name(m['impute'], 'en')} ({m['n_imputed']:,} values, flagged in every output).")
+        if m["min_coverage"]:
+            left = f"{', '.join(m['dropped'])} left out" if m["dropped"] else "none is left out"
+            s.append(f"Only {units} with at least {m['min_coverage']:.0%} of the indicators are ranked ({left}).")
+        if m["treat"] == "winsorise_log":
+            excl = f", {m['n_excluded']} left as they are by the framework" if m["n_excluded"] else ""
+            s.append("Outliers are treated by COINr's rule (while skewness and kurtosis are high, the extreme points are winsorised; "
+                     f"failing that, the values are log-transformed): {m['n_winsorised']} indicators winsorised, {m['n_log']} log-transformed{excl}.")
+        else:
+            s.append("Outliers are not treated.")
+        s.append(f"Each indicator is normalised ({self._normalize(m)}) across the {m['n']} ranked {units}, with lower-is-better indicators "
+                 f"reversed, and aggregated level by level up to the index by {self._aggregate(m)} with {self._weights(m)}.")
+        if m["proxies"]:
+            s.append("Country-level figures stand in for cities where no city figure exists and are marked as such.")
+        return " ".join(s)
+
+    def _weights(self, m: dict) -> str:
+        return {"framework_equal": "the framework's weights (equal within each group)", "framework": "the framework's weights",
+                "custom": "custom weights"}.get(m["weights"], f"the weight set '{m['weight_set']}'")
 
 
 class Korean(Writer):
@@ -179,15 +238,18 @@ class Korean(Writer):
     }
     verdicts = {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족"}
 
-    def title(self) -> str:
+    def title(self, index_name: str = "") -> str:
+        if self.generic:
+            return f"{josa(self.a, '과/와')} {self.b}: {index_name}에 따른 비교"
         return f"AI 도시로서의 {josa(self.a, '과/와')} {self.b}: 데이터로 본 비교"
 
     def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
-        return f"{index_name}, {n_cities}개 도시 순위. {i18n.date(day, 'ko')} 작성."
+        ranked = f"평가 대상 {n_cities}곳 순위" if self.generic else f"{n_cities}개 도시 순위"
+        return f"{index_name}, {ranked}. {i18n.date(day, 'ko')} 작성."
 
     def intro(self, c: dict) -> list[str]:
         s = [
-            f"{c['index']}에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점으로 {c['n']}개 도시 가운데 {self.rank(c['ra'])}, "
+            f"{c['index']}에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점으로 {self._among(c['n'])} 가운데 {self.rank(c['ra'])}, "
             f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점으로 {josa(self.rank(c['rb']), '을/를')} 기록했다{c['fn_method']}."
         ]
         if c.get("ua"):
@@ -213,18 +275,54 @@ class Korean(Writer):
     def evidence(self, c: dict) -> str:
         # The copula agrees with the value it follows; the footnote marker comes after it.
         return (
-            f"{c['name']}에서는 {josa(self.a, '이/가')} {c['va']}({c['ya']}년{self.proxy(c['geo_a'])}){c['fn_a']}, "
-            f"{josa(self.b, '이/가')} {c['vb']}({c['yb']}년{self.proxy(c['geo_b'])}){i18n.particle(c['vb'], '이다/다')}{c['fn_b']}."
+            f"{c['name']}에서는 {josa(self.a, '이/가')} {c['va']}{self.paren(c['ya'], c['geo_a'])}{c['fn_a']}, "
+            f"{josa(self.b, '이/가')} {c['vb']}{self.paren(c['yb'], c['geo_b'])}{i18n.particle(c['vb'], '이다/다')}{c['fn_b']}."
         )
 
     def one_sided(self, c: dict) -> str:
+        year = f", {c['y']}년" if c.get("y") else ""
         return (
-            f"{josa(c['name'], '은/는')} 출처가 확인된 값이 {c['has']}에만 있고({c['v']}, {c['y']}년){c['fn']} "
+            f"{josa(c['name'], '은/는')} 출처가 확인된 값이 {c['has']}에만 있고({c['v']}{year}){c['fn']} "
             f"{c['lacks']}에는 없어, {c['lacks']}의 점수 계산에서는 빠졌다."
         )
 
-    def proxy(self, geo: str | None) -> str:
-        return ", 국가 단위 수치" if geo == "country" else (", 광역권 수치" if geo == "metro" else "")
+    def paren(self, year: int | None, geo: str | None) -> str:
+        parts = ([f"{year}년"] if year else []) + ({"country": ["국가 단위 수치"], "metro": ["광역권 수치"]}.get(geo or "", []))
+        return f"({', '.join(parts)})" if parts else ""
+
+    def _among(self, n: int) -> str:
+        return f"평가 대상 {n}곳" if self.generic else f"{n}개 도시"
+
+    def method_note(self, m: dict) -> str:
+        return f"{m['index_code']} 계산: {self._normalize(m)} 정규화와 {self._aggregate(m)}. ‘방법’ 절 참조."
+
+    def ua_note(self, u: dict) -> str:
+        parts = []
+        for key, spec in u["inputs"].items():
+            names = _option_names(spec, key)
+            if key == "weights":
+                parts.append(f"가중치 ±{float(spec.get('noise', 0)) * 100:g}% 변동")
+            elif key == "normalize":
+                parts.append(f"{' 또는 '.join(i18n.method_name(n, 'ko') for n in names)} 정규화")
+            elif key == "aggregate":
+                joined = " 또는 ".join(i18n.method_name(n, "ko") for n in names)
+                parts.append(f"{joined}평균" if all(n in MEANS for n in names) else f"{joined} 집계")
+            elif key == "impute":
+                parts.append(f"{' 또는 '.join(i18n.method_name(n, 'ko') for n in names)}에 의한 결측값 대체")
+            elif key == "winmax":
+                parts.append(f"윈저화 한도 {min(names)}~{max(names)}개")
+            elif key == "exclude_indicator":
+                parts.append("지표를 하나씩 제외")
+        default = "(불확실성 설정이 없어 기본 입력값을 사용)" if u["default"] else ""
+        return f"몬테카를로 불확실성 분석 {u['n']:,}회{default}: {', '.join(parts)}. 순위의 5~95 백분위."
+
+    def _normalize(self, m: dict) -> str:
+        rng = f"({m['range'][0]:g}~{m['range'][1]:g})" if m.get("range") else ""
+        return f"{i18n.method_name(m['normalize'], 'ko')}{rng}"
+
+    def _aggregate(self, m: dict) -> str:
+        name = i18n.method_name(m["aggregate"], "ko")
+        return f"{name}평균" if m["aggregate"] in MEANS else ("합산" if m["aggregate"] == "sum" else f"{name} 방식 집계")
 
     def claim(self, v: Verdict, first: bool = True) -> str:
         verdict = {
@@ -266,12 +364,35 @@ class Korean(Writer):
         many = " 등" if c["n"] > 1 else ""
         return f"{josa(self.a, '과/와')} {self.b} 모두 {c['of']}개 지표 가운데 {c['list']}{many} {c['n']}개 지표의 자료가 없다. 이 값은 추정하지 않고 비워 두었다."
 
-    def method(self, c: dict) -> str:
-        return (
-            f"점수는 0~100점 척도다. 각 지표를 순위에 오른 {c['n']}개 도시를 대상으로 {c['normalize']} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
-            f"방향을 뒤집은 뒤, 하위 부문과 부문, 지수 단계마다 같은 가중치로 {c['aggregate']}평균을 냈다. "
-            "도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다."
-        )
+    def method(self, m: dict) -> str:
+        s = []
+        if m["denominated"]:
+            s.append(f"먼저 {m['denominated']}개 지표를 각각의 분모로 나눴다.")
+        if m["impute"] == "none":
+            s.append(f"결측값은 채우지 않았으며, 집계에는 각 {'대상이' if self.generic else '도시가'} 가진 지표만 썼다.")
+        else:
+            s.append(f"결측값은 {josa(i18n.method_name(m['impute'], 'ko'), '으로/로')} 대체했으며({m['n_imputed']:,}개 값), 모든 출력에 따로 표시했다.")
+        if m["min_coverage"]:
+            left = f"{', '.join(m['dropped'])} 제외" if m["dropped"] else f"제외된 {'대상' if self.generic else '도시'} 없음"
+            s.append(f"지표의 {m['min_coverage']:.0%} 이상을 갖춘 {'대상' if self.generic else '도시'}만 순위에 넣었다({left}).")
+        if m["treat"] == "winsorise_log":
+            excl = f" 프레임워크가 처리에서 뺀 지표는 {m['n_excluded']}개다." if m["n_excluded"] else ""
+            s.append("이상값은 COINr의 규칙으로 처리했다. 왜도와 첨도가 높으면 극단값을 윈저화하고, 그래도 높으면 로그 변환한다. "
+                     f"윈저화한 지표는 {m['n_winsorised']}개, 로그 변환한 지표는 {m['n_log']}개다.{excl}")
+        else:
+            s.append("이상값은 따로 처리하지 않았다.")
+        agg = i18n.method_name(m["aggregate"], "ko")
+        verb = f"{agg}평균을 냈다" if m["aggregate"] in MEANS else ("합산했다" if m["aggregate"] == "sum" else f"{agg} 방식으로 집계했다")
+        ranked = f"{m['n']}곳" if self.generic else f"{m['n']}개 도시"
+        s.append(f"각 지표는 순위에 오른 {josa(ranked, '을/를')} 대상으로 {self._normalize(m)} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
+                 f"방향을 뒤집었다. 그다음 {josa(self._weights(m), '으로/로')} 하위 단계부터 지수까지 단계마다 {verb}.")
+        if m["proxies"]:
+            s.append("도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다.")
+        return " ".join(s)
+
+    def _weights(self, m: dict) -> str:
+        return {"framework_equal": "프레임워크의 가중치(각 묶음 안에서 동일)", "framework": "프레임워크의 가중치",
+                "custom": "사용자 지정 가중치"}.get(m["weights"], f"가중치 세트 ‘{m['weight_set']}’")
 
 
 class Japanese(Writer):
@@ -288,16 +409,19 @@ class Japanese(Writer):
     }
     verdicts = {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足"}
 
-    def title(self) -> str:
+    def title(self, index_name: str = "") -> str:
+        if self.generic:
+            return f"{self.a}と{self.b}：{index_name}による比較"
         return f"AI都市としての{self.a}と{self.b}：データで見る比較"
 
     def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
-        return f"{index_name}、{n_cities}都市のランキング。{i18n.date(day, 'ja')}作成。"
+        ranked = f"{n_cities}の評価対象のランキング" if self.generic else f"{n_cities}都市のランキング"
+        return f"{index_name}、{ranked}。{i18n.date(day, 'ja')}作成。"
 
     def intro(self, c: dict) -> list[str]:
         # Footnote markers go before the full stop, as Japanese print does.
         s = [
-            f"{c['index']}では、{self.a}は{i18n.number(c['sa'], 1)}点で{c['n']}都市中{self.rank(c['ra'])}、"
+            f"{c['index']}では、{self.a}は{i18n.number(c['sa'], 1)}点で{self._among(c['n'])}{self.rank(c['ra'])}、"
             f"{self.b}は{i18n.number(c['sb'], 1)}点で{self.rank(c['rb'])}である{c['fn_method']}。"
         ]
         if c.get("ua"):
@@ -322,15 +446,51 @@ class Japanese(Writer):
 
     def evidence(self, c: dict) -> str:
         return (
-            f"{c['name']}では、{self.a}が{c['va']}（{c['ya']}年{self.proxy(c['geo_a'])}）{c['fn_a']}、"
-            f"{self.b}が{c['vb']}（{c['yb']}年{self.proxy(c['geo_b'])}）{c['fn_b']}である。"
+            f"{c['name']}では、{self.a}が{c['va']}{self.paren(c['ya'], c['geo_a'])}{c['fn_a']}、"
+            f"{self.b}が{c['vb']}{self.paren(c['yb'], c['geo_b'])}{c['fn_b']}である。"
         )
 
     def one_sided(self, c: dict) -> str:
-        return f"{c['name']}は、出典のある数値が{c['has']}にしかなく（{c['v']}、{c['y']}年）{c['fn']}、{c['lacks']}の得点には反映されていない。"
+        year = f"、{c['y']}年" if c.get("y") else ""
+        return f"{c['name']}は、出典のある数値が{c['has']}にしかなく（{c['v']}{year}）{c['fn']}、{c['lacks']}の得点には反映されていない。"
 
-    def proxy(self, geo: str | None) -> str:
-        return "、国単位の数値" if geo == "country" else ("、都市圏の数値" if geo == "metro" else "")
+    def paren(self, year: int | None, geo: str | None) -> str:
+        parts = ([f"{year}年"] if year else []) + ({"country": ["国単位の数値"], "metro": ["都市圏の数値"]}.get(geo or "", []))
+        return f"（{'、'.join(parts)}）" if parts else ""
+
+    def _among(self, n: int) -> str:
+        return f"{n}の評価対象のうち" if self.generic else f"{n}都市中"
+
+    def method_note(self, m: dict) -> str:
+        return f"{m['index_code']}算出：{self._normalize(m)}正規化と{self._aggregate(m)}。「方法」の節を参照。"
+
+    def ua_note(self, u: dict) -> str:
+        parts = []
+        for key, spec in u["inputs"].items():
+            names = _option_names(spec, key)
+            if key == "weights":
+                parts.append(f"重みを±{float(spec.get('noise', 0)) * 100:g}%の範囲で変動")
+            elif key == "normalize":
+                parts.append(f"{'または'.join(i18n.method_name(n, 'ja') for n in names)}正規化")
+            elif key == "aggregate":
+                joined = "または".join(i18n.method_name(n, "ja") for n in names)
+                parts.append(f"{joined}平均" if all(n in MEANS for n in names) else f"{joined}による集計")
+            elif key == "impute":
+                parts.append(f"{'または'.join(i18n.method_name(n, 'ja') for n in names)}による欠損値の補完")
+            elif key == "winmax":
+                parts.append(f"ウィンソライズの上限{min(names)}～{max(names)}点")
+            elif key == "exclude_indicator":
+                parts.append("指標を一つずつ除外")
+        default = "。不確実性の設定がないため既定の入力を使用" if u["default"] else ""
+        return f"モンテカルロ不確実性分析（{u['n']:,}回{default}）：{'、'.join(parts)}。順位の5～95パーセンタイル。"
+
+    def _normalize(self, m: dict) -> str:
+        rng = f"（{m['range'][0]:g}～{m['range'][1]:g}）" if m.get("range") else ""
+        return f"{i18n.method_name(m['normalize'], 'ja')}{rng}"
+
+    def _aggregate(self, m: dict) -> str:
+        name = i18n.method_name(m["aggregate"], "ja")
+        return f"{name}平均" if m["aggregate"] in MEANS else ("合計による集計" if m["aggregate"] == "sum" else f"{name}法による集計")
 
     def claim(self, v: Verdict, first: bool = True) -> str:
         verdict = {
@@ -370,11 +530,47 @@ class Japanese(Writer):
     def gaps_both(self, c: dict) -> str:
         return f"{self.a}、{self.b}とも、{c['of']}指標のうち{c['list']}の{c['n']}指標のデータがない。これらの値は推計せず、空欄のままにしている。"
 
-    def method(self, c: dict) -> str:
-        return (
-            f"得点は0～100点の尺度である。各指標に、ランキング対象の{c['n']}都市の間で{c['normalize']}正規化を施し、低いほど良い指標は向きを反転させたうえで、"
-            f"サブ分野、分野、指数の各段階で等しい重みにより{c['aggregate']}平均した。都市単位の数値がない場合は国単位の数値で代替し、その旨を示した。"
-        )
+    def method(self, m: dict) -> str:
+        s = []
+        if m["denominated"]:
+            s.append(f"まず{m['denominated']}指標をそれぞれの分母で割った。")
+        if m["impute"] == "none":
+            s.append(f"欠損値は補完せず、集計には各{'対象' if self.generic else '都市'}が持つ指標のみを用いた。")
+        else:
+            s.append(f"欠損値は{i18n.method_name(m['impute'], 'ja')}で補完し（{m['n_imputed']:,}件）、すべての出力に明示した。")
+        if m["min_coverage"]:
+            noun = "対象" if self.generic else "都市"
+            left = f"{'、'.join(m['dropped'])}を除外" if m["dropped"] else f"除外された{noun}はない"
+            s.append(f"指標の{m['min_coverage']:.0%}以上がそろう{noun}のみを順位付けした（{left}）。")
+        if m["treat"] == "winsorise_log":
+            excl = f"枠組みで処理の対象外としたのは{m['n_excluded']}指標である。" if m["n_excluded"] else ""
+            s.append("外れ値はCOINrの規則で処理した。歪度と尖度が大きい間は極端な値をウィンソライズし、それでも大きければ対数変換する。"
+                     f"ウィンソライズしたのは{m['n_winsorised']}指標、対数変換したのは{m['n_log']}指標である。{excl}")
+        else:
+            s.append("外れ値の処理は行っていない。")
+        target = f"{m['n']}の評価対象" if self.generic else f"ランキング対象の{m['n']}都市"
+        s.append(f"各指標には、{target}の間で{self._normalize(m)}正規化を施し、低いほど良い指標は向きを反転させた。"
+                 f"そのうえで{self._weights(m)}により、下位の段階から指数まで段階ごとに{self._aggregate(m)}を求めた。")
+        if m["proxies"]:
+            s.append("都市単位の数値がない場合は国単位の数値で代替し、その旨を示した。")
+        return "".join(s)
+
+    def _weights(self, m: dict) -> str:
+        return {"framework_equal": "枠組みの重み（各グループ内で均等）", "framework": "枠組みの重み",
+                "custom": "利用者指定の重み"}.get(m["weights"], f"重みセット「{m['weight_set']}」")
+
+
+MEANS = {"arithmetic", "geometric", "harmonic", "generalised_mean"}
+
+
+def _option_names(spec: Any, key: str) -> list:
+    """The options of one uncertain input, as method names (or numbers for winmax)."""
+    if not isinstance(spec, dict):
+        return []
+    out = []
+    for v in spec.get("values", []):
+        out.append(v.get("method") if isinstance(v, dict) else v)
+    return [v for v in out if v is not None and v != "none"] if key != "winmax" else [int(v) for v in out]
 
 
 WRITERS = {"en": English, "ko": Korean, "ja": Japanese}
@@ -553,15 +749,59 @@ def _cite_value(fn: Footnotes, row: dict | None, lang: str) -> str:
     return fn.cite(f"{row.get('source')}|{url}|{year}", text, url)
 
 
+def _year(row: dict) -> int | None:
+    """A value's year, or None where the data has no year column (or the cell is empty)."""
+    y = row.get("year")
+    try:
+        return None if y is None or pd.isna(y) else int(y)
+    except (TypeError, ValueError):
+        return None
+
+
+def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
+    """What the run really did, from its spec and its outputs: the Method section is written
+    from these, never from a description of the bundled pipeline."""
+    spec = dict(result.spec)
+    fw = result.framework
+    norm = spec.get("normalize", {})
+    treat = spec.get("treat", {"method": "none"})
+    status = result.treatment["status"] if len(result.treatment) and "status" in result.treatment else pd.Series(dtype=str)
+    weights = spec.get("weights", {"set": "framework"})
+    kind = weights.get("set", "framework")
+    if kind == "framework":
+        equal = all(len({fw.node(k).weight for k in kids}) <= 1 for kids in fw.children.values() if kids)
+        kind = "framework_equal" if equal else "framework"
+    imputed = result.imputed
+    n_imputed = int(np.asarray(imputed).sum()) if imputed is not None and len(imputed) else 0
+    dropped = [result.dataset.unit_name(u) for u in result.screened_out["unit"]] if len(result.screened_out) else []
+    obs = result.dataset.observations
+    return {
+        "index_code": fw.index_code, "n": n_ranked,
+        "normalize": norm.get("method", "minmax"),
+        "range": tuple(norm["range"]) if norm.get("method") in ("minmax", "goalposts") and norm.get("range") else None,
+        "aggregate": spec.get("aggregate", {}).get("method", "arithmetic"),
+        "impute": spec.get("impute", {}).get("method", "none"), "n_imputed": n_imputed,
+        "min_coverage": float(spec.get("screen", {}).get("min_coverage", 0) or 0), "dropped": dropped,
+        "treat": treat.get("method", "none"),
+        "n_winsorised": int((status == "winsorised").sum()), "n_log": int(status.astype(str).str.startswith("log").sum()),
+        "n_excluded": int((status == "excluded").sum()),
+        "weights": kind, "weight_set": weights.get("set", ""),
+        "denominated": sum(1 for c in fw.indicators if fw.node(c).denominator) if spec.get("denominate", {}).get("enabled") else 0,
+        "proxies": bool("geo" in obs and (obs["geo"] == "country").any()),
+    }
+
+
 def make_report(
     result: IndexResult,
     a: str,
     b: str,
     lang: str = "en",
     *,
-    claims_path: str | Path | None = None,
+    claims_path: str | Path | None | bool = None,
     rank_intervals: pd.DataFrame | None = None,
     n_samples: int = 0,
+    uncertainty_inputs: dict[str, Any] | None = None,
+    uncertainty_default: bool = False,
     trends: Any | None = None,
     today: dt.date | None = None,
 ) -> Report:
@@ -571,18 +811,17 @@ def make_report(
     ua, ub = find_unit(result.dataset, a), find_unit(result.dataset, b)
     comp: Comparison = compare(result, ua, ub, lang)
     name_a, name_b = result.dataset.unit_name(ua, lang), result.dataset.unit_name(ub, lang)
-    w = WRITERS[lang](name_a, name_b)
+    from aicity.bundled import framework_path
+
+    bundled = str(fw.source) == str(framework_path())
+    w = WRITERS[lang](name_a, name_b, generic=not bundled)
     fn = Footnotes()
     obs = _obs_lookup(result)
     day = today or dt.date.today()
     levels = comp.levels.set_index("code")
     n_ranked = int(np.sum(~np.isnan(result.ranks_array[:, result.codes.index(fw.index_code)])))
-    method_note = {
-        "en": "AICI computation: min-max normalisation and arithmetic means over the bundled data set; see the Method section.",
-        "ko": "AICI 계산: 기본 제공 데이터에 최소-최대 정규화와 산술평균을 적용. ‘방법’ 절 참조.",
-        "ja": "AICI算出：同梱データに対する最小・最大正規化と算術平均。「方法」の節を参照。",
-    }[lang]
-    fn_method = fn.cite("method", method_note)
+    facts = method_facts(result, n_ranked)
+    fn_method = fn.cite("method", w.method_note(facts))
     sections: list[Section] = []
     pillar_contrib = comp.pillar_contributions()
     top_pillar = fw.node(pillar_contrib.abs().idxmax()).name(lang) if len(pillar_contrib) else ""
@@ -594,14 +833,14 @@ def make_report(
     if rank_intervals is not None and n_samples:
         ri = rank_intervals.set_index("unit")
         if ua in ri.index and ub in ri.index:
-            ua_note = {
-                "en": f"Monte Carlo uncertainty analysis, {n_samples:,} samples: weights varied by ±25%, min-max or z-score normalisation, arithmetic or geometric mean; 5th–95th percentile ranks.",
-                "ko": f"몬테카를로 불확실성 분석 {n_samples:,}회: 가중치 ±25% 변동, 최소-최대 또는 z-점수 정규화, 산술 또는 기하평균. 순위의 5~95 백분위.",
-                "ja": f"モンテカルロ不確実性分析（{n_samples:,}回）：重みを±25%の範囲で変動、最小・最大またはzスコア正規化、算術または幾何平均。順位の5～95パーセンタイル。",
-            }[lang]
+            ua_note = w.ua_note({"n": n_samples, "inputs": uncertainty_inputs or {}, "default": uncertainty_default})
             intro_ctx["ua"] = {"n": n_samples, "a05": ri.at[ua, "p05"], "a95": ri.at[ua, "p95"], "b05": ri.at[ub, "p05"], "b95": ri.at[ub, "p95"]}
             intro_ctx["fn_ua"] = fn.cite("ua", ua_note)
     sections.append(Section("intro", w.headings["intro"], [w.sentence_gap.join(w.intro(intro_ctx))]))
+    # the claims of the bundled index's essay are checked only on the bundled index, unless a
+    # claims file is given
+    if claims_path is None:
+        claims_path = None if bundled else False
     verdicts = check_claims(result, load_claims(claims_path)) if claims_path is not False else []
     contrib = comp.contributions.set_index("code")
     for pillar in fw.pillars():
@@ -626,13 +865,13 @@ def make_report(
                 sentences.append(w.evidence({
                     "name": node.name(lang), "is_rank": (node.unit or "").lower().startswith("rank"),
                     "va": _value_with_unit(ra_["value"], node.unit, lang), "vb": _value_with_unit(rb_["value"], node.unit, lang),
-                    "ya": int(ra_["year"]), "yb": int(rb_["year"]), "geo_a": ra_.get("geo"), "geo_b": rb_.get("geo"),
+                    "ya": _year(ra_), "yb": _year(rb_), "geo_a": ra_.get("geo"), "geo_b": rb_.get("geo"),
                     "fn_a": _cite_value(fn, ra_, lang), "fn_b": _cite_value(fn, rb_, lang),
                 }))
             elif ra_ is not None or rb_ is not None:
                 row = ra_ if ra_ is not None else rb_
                 sentences.append(w.one_sided({
-                    "name": node.name(lang), "v": _value_with_unit(row["value"], node.unit, lang), "y": int(row["year"]),
+                    "name": node.name(lang), "v": _value_with_unit(row["value"], node.unit, lang), "y": _year(row),
                     "has": name_a if ra_ is not None else name_b, "lacks": name_b if ra_ is not None else name_a,
                     "fn": _cite_value(fn, row, lang),
                 }))
@@ -641,7 +880,7 @@ def make_report(
         claims_here = [v for v in verdicts if v.claim.theme == theme]
         if claims_here:
             paras.append(w.sentence_gap.join(w.claim(v, first=(k == 0)) for k, v in enumerate(claims_here)))
-        sections.append(Section(theme, w.headings[theme], paras))
+        sections.append(Section(theme, w.headings.get(theme) or fw.node(pillar).name(lang), paras))
     # trends: speed against stability
     if trends is not None:
         tpar = []
@@ -700,9 +939,7 @@ def make_report(
                                     "list": w.list_sep.join(fw.node(c).name(lang) for c in missing[unit])}))
     if gpar:
         sections.append(Section("gaps", w.headings["gaps"], gpar))
-    agg = dict(result.spec)["aggregate"]["method"]
-    norm = dict(result.spec)["normalize"]["method"]
-    sections.append(Section("method", w.headings["method"], [w.method({"n": n_ranked, "normalize": i18n.method_name(norm, lang), "aggregate": i18n.method_name(agg, lang)})]))
+    sections.append(Section("method", w.headings["method"], [w.method(facts)]))
     figures = build_figures(result, comp, ua, ub, lang, rank_intervals, trends)
     tables = {
         "Comparison": comp.levels,
@@ -720,7 +957,7 @@ def make_report(
         tables["Rank intervals"] = rank_intervals
     if trends is not None:
         tables["Trends"] = trends.trajectories().reset_index()
-    return Report(lang, w.title(), w.subtitle(n_ranked, day, fw.node(fw.index_code).name(lang)), sections, fn, figures, tables, verdicts, ua, ub,
+    return Report(lang, w.title(fw.node(fw.index_code).name(lang)), w.subtitle(n_ranked, day, fw.node(fw.index_code).name(lang)), sections, fn, figures, tables, verdicts, ua, ub,
                   {c: fw.node(c).name(lang) for c in fw.codes})
 
 

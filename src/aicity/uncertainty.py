@@ -52,6 +52,19 @@ class UncertaintySpec:
     sobol_samples: int = 2048
 
 
+def default_uncertainty(fw: Framework) -> dict[str, Any]:
+    """The uncertain inputs used when neither the pipeline nor the framework has an
+    `uncertainty:` section (COINr's vignette inputs, as the bundled index declares them): every
+    group weight below the index varied by +/-25 %, min-max [1, 100] or z-score (mean 10, sd 2)
+    normalisation, arithmetic or geometric aggregation. Both normalisations keep values
+    positive, so the geometric mean is defined."""
+    return {"inputs": {
+        "weights": {"noise": 0.25, "levels": list(range(2, max(fw.n_levels, 3)))},
+        "normalize": {"values": [{"method": "minmax", "range": [1, 100]}, {"method": "zscore", "mean": 10, "sd": 2}]},
+        "aggregate": {"values": ["arithmetic", "geometric"]},
+    }}
+
+
 def load_uncertainty(source: str | Path | dict | None) -> dict[str, Any] | None:
     """The raw `uncertainty:` mapping from a pipeline file or a dict holding one."""
     if source is None:
@@ -365,6 +378,8 @@ class UncertaintyResult:
     sobol_runs: int = 0
     index_code: str = ""
     hashes: dict[str, str] = field(default_factory=dict)  # the input files analysed
+    inputs_raw: dict[str, Any] = field(default_factory=dict)  # the uncertain inputs as written
+    defaulted: bool = False  # True: no `uncertainty:` section was given; the default inputs were used
 
     def rank_intervals(self) -> pd.DataFrame:
         """Per unit: nominal rank, mean, median and the 5th and 95th percentile ranks (R's
@@ -470,8 +485,9 @@ def run_uncertainty(
     fw, ds = resolve_inputs(framework, data, units)
     steps = resolve_spec(fw, pipeline)
     raw = uncertainty if uncertainty is not None else (load_uncertainty(pipeline) or fw.uncertainty)
-    if raw is None:
-        raise InputError([Problem(str(pipeline or fw.source), "no 'uncertainty:' section with the inputs to vary")])
+    defaulted = raw is None
+    if defaulted:  # no `uncertainty:` section anywhere: the documented default inputs
+        raw = default_uncertainty(fw)
     uspec = parse_uncertainty(raw, fw, str(pipeline or fw.source))
     n = samples or uspec.samples
     if not 1 <= n <= MAX_SAMPLES:
@@ -494,6 +510,8 @@ def run_uncertainty(
         unit_names={u: ds.unit_name(u) for u in engine.units},
         index_code=fw.index_code,
         hashes=dict(ds.hashes),
+        inputs_raw=dict(raw.get("inputs") or {}),
+        defaulted=defaulted,
     )
     if sobol:
         stick = (lambda done, total: progress("sobol", done, total)) if progress else None
