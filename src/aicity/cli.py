@@ -412,6 +412,10 @@ def uncertainty(
     except (InputError, PipelineError) as exc:
         _fail(exc)
         return
+    if result.defaulted:
+        err.print("note: no 'uncertainty:' section in the pipeline or framework; the default inputs were varied "
+                  "(weights ±25 %, min-max [1, 100] or z-score normalisation, arithmetic or geometric aggregation)",
+                  highlight=False, markup=False)
     n = len(result.scores)
     table = Table(title=f"Rank intervals over {n:,} samples (seed {result.spec.seed})")
     for col in ("Unit", "Nominal", "Mean", "Median", "5%", "95%"):
