@@ -25,3 +25,26 @@ def asem_result():
 
     need_shared(ASEM)
     return aicity.build(ASEM / "ASEM_iMeta.csv", ASEM / "ASEM_iData.csv", ASEM_PIPELINE)
+
+
+# Markers, so that `pytest -m "not slow"` gives a quick inner loop and `-m "not shared_data"`
+# what runs without ../shared. Set here from what a test uses, not by hand on each test:
+# shared_data: it reads ../shared (need_shared, the ASEM example, the record files);
+# browser: it drives Debian's chromium; slow: a second or more (browsers, Dask clusters,
+# fuzzing, whole reports, re-deriving the bundled indicators).
+_SHARED_NAMES = {"need_shared", "ASEM", "COINR_OUT", "PUBLISHED", "SHARED_RECORDS"}
+_SLOW_WORDS = ("chromium", "fuzzing", "dask", "bundled_recipes_reproduce", "report_command", "report_for_any_index",
+               "explorer", "sliders", "phone_width", "killed_while_saving")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fn = getattr(item, "function", None)
+        names = set(getattr(getattr(fn, "__code__", None), "co_names", ()))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if names & _SHARED_NAMES or "asem_result" in fixtures:
+            item.add_marker(pytest.mark.shared_data)
+        if "browser" in fixtures or "_chromium" in names:
+            item.add_marker(pytest.mark.browser)
+        if "browser" in fixtures or "_chromium" in names or any(w in item.name for w in _SLOW_WORDS):
+            item.add_marker(pytest.mark.slow)
