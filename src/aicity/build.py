@@ -75,7 +75,7 @@ def weight_vector(framework: Framework, plan: AggregationPlan, params: dict[str,
 
 def build(
     framework: str | Path | dict | Framework | None = None,
-    data: str | Path | Dataset | None = None,
+    data: str | Path | Dataset | pd.DataFrame | None = None,
     pipeline: str | Path | dict | None = None,
     *,
     units: str | Path | pd.DataFrame | None = None,
@@ -83,6 +83,14 @@ def build(
     progress: Callable[[str], None] | None = None,
 ) -> IndexResult:
     """Build an index. With no arguments, the bundled Global AI City Index.
+
+    `framework` is a file (YAML or COINr iMeta), a mapping or a Framework; `data` a file, a
+    pandas DataFrame (long or wide, checked as a file is) or a Dataset.
+
+        >>> import aicity
+        >>> r = aicity.build()
+        >>> r.ranking().index[0] in r.units
+        True
 
     `pipeline` is a file or a mapping of steps (else the framework's `pipeline:` section);
     `overrides` merges parameters into single steps, e.g. {"normalize": {"method": "zscore"}}.

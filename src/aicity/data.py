@@ -420,23 +420,42 @@ def _read_dataset(path: Path, framework: Framework, variables: set[str]) -> tupl
     return dataset, is_long, problems
 
 
+def _read_frame(frame: pd.DataFrame, framework: Framework) -> tuple[Dataset, bool, list[Problem]]:
+    """An in-memory table, long or wide, checked as a file would be (rows numbered as a
+    spreadsheet would show them). Its hash is of its content, so a run stays traceable."""
+    import hashlib
+
+    name = Path("<DataFrame>")
+    df = frame.reset_index(drop=True)
+    problems: list[Problem] = []
+    is_long = all(c in {str(h).lower() for h in df.columns} for c in LONG_REQUIRED)
+    dataset = (_load_long if is_long else _load_wide)(name, df, framework, problems)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(df.astype(str), index=True).values.tobytes()).hexdigest()
+    dataset._hashes[str(name)] = digest
+    return dataset, is_long, problems
+
+
 def load_data(
-    source: str | Path | Dataset | None,
+    source: str | Path | Dataset | pd.DataFrame | None,
     framework: Framework,
     units: str | Path | pd.DataFrame | None = None,
 ) -> Dataset:
     """Read a data file in long (`unit, indicator, value, ...`) or wide (a row per unit) form."""
     if isinstance(source, Dataset):
         return source
-    if source is None:
-        from aicity.bundled import data_path, units_path
+    if isinstance(source, pd.DataFrame):
+        path = Path("<DataFrame>")
+        dataset, is_long, problems = _read_frame(source, framework)
+    else:
+        if source is None:
+            from aicity.bundled import data_path, units_path
 
-        source, units = data_path(), units if units is not None else units_path()
-    path = Path(source)
-    if not path.exists():
-        raise InputError([Problem(str(path), "file not found")])
-    variables, _ = _variables(framework)
-    dataset, is_long, problems = _read_dataset(path, framework, variables)
+            source, units = data_path(), units if units is not None else units_path()
+        path = Path(source)
+        if not path.exists():
+            raise InputError([Problem(str(path), "file not found")])
+        variables, _ = _variables(framework)
+        dataset, is_long, problems = _read_dataset(path, framework, variables)
     if units is not None:
         unit_table = units if isinstance(units, pd.DataFrame) else load_units(units)
         if not isinstance(units, pd.DataFrame):

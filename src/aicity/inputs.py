@@ -19,7 +19,7 @@ from aicity.errors import InputError, Problem
 from aicity.framework import Framework, load_framework
 
 FrameworkSource = str | Path | dict | Framework | None
-DataSource = str | Path | Dataset | None
+DataSource = str | Path | Dataset | pd.DataFrame | None
 
 
 def resolve_inputs(

@@ -29,6 +29,20 @@ class IndexResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
+    def rebuild(self, *, dataset: Dataset | None = None, spec: list[tuple[str, dict[str, Any]]] | None = None,
+                framework: Framework | None = None) -> IndexResult:
+        """The same build from its recorded parts, with any of them replaced (COINr's Regen):
+        `r.rebuild()` equals `r`; `r.rebuild(dataset=changed)` is a what-if.
+
+            >>> import aicity
+            >>> r = aicity.build()
+            >>> bool((r.rebuild().scores.fillna(-1) == r.scores.fillna(-1)).all().all())
+            True
+        """
+        from aicity.build import run_pipeline
+
+        return run_pipeline(framework or self.framework, dataset or self.dataset, [(s, dict(p)) for s, p in (spec or self.spec)])
+
     # -- tables ------------------------------------------------------------------------
     @property
     def codes(self) -> list[str]:
