@@ -54,3 +54,36 @@ def test_a_bad_dataframe_is_reported_like_a_file():
     fw = {"index": {"code": "I"}, "indicators": [{"code": "a", "parent": "I"}]}
     with pytest.raises(InputError, match="<DataFrame>"):
         aicity.build(fw, pd.DataFrame({"uCode": ["X", "X"], "a": [1.0, "text"]}))
+
+
+def test_one_ranked_unit_rule_for_every_door(tmp_path):
+    """A screened-out unit: the same clear error from the API, the CLI (exit 2) and the web (404)."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+    from aicity.errors import UnitNotFound, UnitNotRanked
+
+    fw = {"index": {"code": "I"}, "indicators": [{"code": "a", "parent": "I"}, {"code": "b", "parent": "I"}],
+          "pipeline": {"screen": {"min_coverage": 1.0}}}
+    data = pd.DataFrame({"uCode": ["X", "Y", "Z"], "a": [1.0, 2.0, 3.0], "b": [1.0, None, 2.0]})
+    r = aicity.build(fw, data)
+    assert r.ranked_unit("X") == "X"
+    with pytest.raises(UnitNotRanked, match="Y was screened out"):
+        r.ranked_unit("Y")
+    with pytest.raises(UnitNotFound, match="no unit 'Atlantis'"):
+        r.ranked_unit("Atlantis")
+    from aicity.whatif import whatif
+
+    with pytest.raises(UnitNotRanked):
+        whatif(r, "Y", {"a": 5.0})
+    import yaml
+
+    (tmp_path / "fw.yaml").write_text(yaml.safe_dump(fw), encoding="utf-8")
+    data.to_csv(tmp_path / "d.csv", index=False)
+    res = CliRunner().invoke(app, ["whatif", "Y", "a=5", "-f", str(tmp_path / "fw.yaml"), "-d", str(tmp_path / "d.csv")])
+    assert res.exit_code == 2 and "screened out" in res.output and "Traceback" not in res.output
+    from aicity.web import create_app
+
+    client = TestClient(create_app())
+    assert client.get("/api/profile/Atlantis").status_code == 404

@@ -91,12 +91,8 @@ def print_ranking(result: IndexResult, top: int, lang: str = "en") -> None:
 
 
 def print_versus(result: IndexResult, a: str, b: str, lang: str = "en") -> None:
-    from aicity.data import find_unit
     fw = result.framework
-    ua, ub = find_unit(result.dataset, a), find_unit(result.dataset, b)
-    for u in (ua, ub):
-        if u not in result.units:
-            raise InputError([_problem(f"{u} was screened out of this build; it has no scores")])
+    ua, ub = result.ranked_unit(a), result.ranked_unit(b)
     na, nb = result.dataset.unit_name(ua, lang), result.dataset.unit_name(ub, lang)
     table = Table(title=f"{na} vs {nb}")
     table.add_column("Level")
@@ -620,14 +616,13 @@ def whatif(
     """New scores and ranks if a city's data changed; with --reach-rank/--beat, what it takes."""
     import pandas as pd
 
-    from aicity.data import find_unit
     from aicity.whatif import changes_table, cheapest_set, what_it_takes
     from aicity.whatif import whatif as run_whatif
 
     result = _build_or_fail(framework, data, units, pipeline)
     fw = result.framework
     try:
-        unit = find_unit(result.dataset, city)
+        unit = result.ranked_unit(city)
         parsed: dict[str, float] = {}
         for item in changes or []:
             if "=" not in item:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aicity.data import find_unit
 from aicity.errors import InputError, Problem
 from aicity.result import IndexResult
 
@@ -134,10 +133,7 @@ def compare(result: IndexResult, a: str, b: str, lang: str = "en") -> Comparison
 
 
 def _unit(result: IndexResult, query: str) -> str:
-    code = find_unit(result.dataset, query)
-    if code not in result.units:
-        raise InputError([Problem("compare", f"{code} was screened out of this build (too little data) and has no scores")])
-    return code
+    return result.ranked_unit(query)
 
 
 @dataclass

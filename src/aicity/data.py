@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aicity.errors import InputError, Problem
+from aicity.errors import InputError, Problem, UnitNotFound
 from aicity.framework import Framework, read_table
 
 # Cells that mean "no value" in a number column. Anything else that is not a number is an error.
@@ -508,4 +508,4 @@ def find_unit(dataset: Dataset, query: str) -> str:
         for code, name in dataset.units[col].items():
             if isinstance(name, str) and name.strip().casefold() == q:
                 return code
-    raise InputError([Problem(dataset.source, f"no unit '{query}' (by code or by name in en/ko/ja)")])
+    raise UnitNotFound([Problem(dataset.source, f"no unit '{query}' (by code or by name in en/ko/ja)")])

@@ -37,5 +37,13 @@ class InputError(ValueError):
         super().__init__(f"{len(self.problems)} {noun} found:\n{shown}")
 
 
+class UnitNotFound(InputError):
+    """No unit has that code or name (the web answers 404)."""
+
+
+class UnitNotRanked(InputError):
+    """The unit exists but was screened out of this build, so it has no scores (404 on the web)."""
+
+
 class PipelineError(ValueError):
     """A method cannot run on the data it was given (e.g. a geometric mean of a zero)."""

@@ -24,7 +24,6 @@ import pandas as pd
 from aicity import i18n
 from aicity.claims import Verdict, check_claims, load_claims
 from aicity.compare import Comparison, compare
-from aicity.data import find_unit
 from aicity.errors import InputError, Problem
 from aicity.i18n import josa, ordinal, points, value_text
 from aicity.personas import persona_weights, suits
@@ -808,7 +807,7 @@ def make_report(
     if lang not in WRITERS:
         raise InputError([Problem("report", f"language '{lang}': choose ko, en or ja")])
     fw = result.framework
-    ua, ub = find_unit(result.dataset, a), find_unit(result.dataset, b)
+    ua, ub = result.ranked_unit(a), result.ranked_unit(b)
     comp: Comparison = compare(result, ua, ub, lang)
     name_a, name_b = result.dataset.unit_name(ua, lang), result.dataset.unit_name(ub, lang)
     from aicity.bundled import framework_path

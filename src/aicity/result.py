@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aicity.data import Dataset
+from aicity.data import Dataset, find_unit
+from aicity.errors import Problem, UnitNotRanked
 from aicity.framework import Framework
 from aicity.pipeline.rank import rank_within_groups
 
@@ -28,6 +29,15 @@ class IndexResult:
     treatment: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def ranked_unit(self, query: str) -> str:
+        """A unit of this build by code or name (en/ko/ja). `UnitNotFound` if no unit has that
+        code or name; `UnitNotRanked` if it was screened out and so has no scores. Every door
+        (CLI, web, report, what-if) asks this, never its own copy of the rule."""
+        code = find_unit(self.dataset, query)
+        if code not in self.units:
+            raise UnitNotRanked([Problem(self.dataset.source, f"{code} was screened out of this build (too little data): it has no scores")])
+        return code
 
     def rebuild(self, *, dataset: Dataset | None = None, spec: list[tuple[str, dict[str, Any]]] | None = None,
                 framework: Framework | None = None) -> IndexResult:

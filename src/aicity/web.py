@@ -34,8 +34,8 @@ from pydantic import BaseModel, Field
 
 from aicity.build import build
 from aicity.compare import compare, profile
-from aicity.data import find_unit, load_data
-from aicity.errors import InputError, PipelineError, Problem
+from aicity.data import load_data
+from aicity.errors import InputError, PipelineError, Problem, UnitNotFound, UnitNotRanked
 from aicity.i18n import value_text
 from aicity.personas import persona_weights
 from aicity.result import IndexResult
@@ -225,11 +225,8 @@ class Explorer:
         return self.result.dataset.unit_name(unit, lang)
 
     def unit(self, query: str) -> str:
-        try:
-            code = find_unit(self.result.dataset, query)
-        except InputError as exc:
-            raise HTTPException(404, detail=str(exc.problems[0].reason)) from None
-        return code
+        """A ranked unit of the explorer's build (404 otherwise, by the app's handlers)."""
+        return self.result.ranked_unit(query)
 
     def ranking(self, result: IndexResult, lang: str) -> list[dict[str, Any]]:
         fw = result.framework
@@ -349,6 +346,11 @@ def create_app(
     env.filters["value"] = value_text  # raw values as published: 9,630,879 not 9630879.0
     static = Path(__file__).parent / "static"
 
+    @app.exception_handler(UnitNotFound)
+    @app.exception_handler(UnitNotRanked)
+    async def _no_such_unit(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": exc.problems[0].reason}, status_code=404)
+
     @app.exception_handler(InputError)
     async def _input_error(_: Request, exc: InputError) -> JSONResponse:
         problems = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason} for p in exc.problems]
@@ -421,8 +423,6 @@ def create_app(
     @app.get("/api/profile/{unit}", tags=["compare"])
     def api_profile(unit: str, lang: str = Query("en", pattern="^(en|ko|ja)$")) -> dict[str, Any]:
         code = ex.unit(unit)
-        if code not in ex.result.units:
-            raise HTTPException(404, detail=f"{code} is not ranked (too little data)")
         p = profile(ex.result, code, lang, rank_intervals=ex.rank_intervals())
         return _clean({"unit": p.unit, "name": p.name, "scores": _records(p.scores), "strengths": _records(p.strengths),
                        "weaknesses": _records(p.weaknesses), "peers": _records(p.peers), "coverage": p.coverage,
@@ -431,9 +431,6 @@ def create_app(
     @app.get("/api/compare", tags=["compare"])
     def api_compare(a: str = Query(..., max_length=200), b: str = Query(..., max_length=200), lang: str = Query("en", pattern="^(en|ko|ja)$")) -> dict[str, Any]:
         ua, ub = ex.unit(a), ex.unit(b)
-        for u in (ua, ub):
-            if u not in ex.result.units:
-                raise HTTPException(404, detail=f"{u} is not ranked (too little data)")
         c = compare(ex.result, ua, ub, lang)
         return _clean({"a": ua, "b": ub, "gap": c.gap, "levels": _records(c.levels), "contributions": _records(c.contributions),
                        "pillar_contributions": c.pillar_contributions().to_dict()})
@@ -470,8 +467,6 @@ def create_app(
         from aicity.whatif import changes_table, whatif
 
         code = ex.unit(req.unit)
-        if code not in ex.result.units:
-            raise HTTPException(404, detail=f"{code} is not ranked (too little data)")
         if len(req.changes) > len(ex.fw.indicators):
             raise HTTPException(422, detail="too many changes")
         after = whatif(ex.result, code, req.changes)
@@ -580,8 +575,6 @@ def create_app(
     def city_page(unit: str, lang: str = "en") -> HTMLResponse:
         lang = lang_of(lang)
         code = ex.unit(unit)
-        if code not in ex.result.units:
-            raise HTTPException(404, detail=f"{code} is not ranked (too little data)")
         p = profile(ex.result, code, lang, rank_intervals=ex.rank_intervals())
         sources = p.sources.to_dict(orient="records")
         fw = ex.fw
@@ -605,9 +598,6 @@ def create_app(
     def compare_page(a: str = "SEL", b: str = "TYO", lang: str = "en") -> HTMLResponse:
         lang = lang_of(lang)
         ua, ub = ex.unit(a), ex.unit(b)
-        for u in (ua, ub):
-            if u not in ex.result.units:
-                raise HTTPException(404, detail=f"{u} is not ranked (too little data)")
         c = compare(ex.result, ua, ub, lang)
         fw = ex.fw
         pillars = fw.pillars()

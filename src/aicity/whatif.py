@@ -14,7 +14,7 @@ import pandas as pd
 
 from aicity.build import run_pipeline
 from aicity.compare import code_columns, effective_weights
-from aicity.data import Dataset, find_unit
+from aicity.data import Dataset
 from aicity.errors import InputError, Problem
 from aicity.result import IndexResult
 
@@ -33,7 +33,7 @@ def _with_values(dataset: Dataset, unit: str, changes: dict[str, float]) -> Data
 def whatif(result: IndexResult, unit: str, changes: dict[str, float]) -> IndexResult:
     """Rebuild with `changes` ({indicator: raw value}) applied to one unit's data."""
     fw = result.framework
-    code = find_unit(result.dataset, unit)
+    code = result.ranked_unit(unit)
     problems = [Problem("what-if", f"unknown indicator '{c}'") for c in changes if c not in fw.indicators]
     problems += [Problem("what-if", f"{c}={v} is not a finite number") for c, v in changes.items() if not np.isfinite(v)]
     if problems:
@@ -78,9 +78,9 @@ def what_it_takes(result: IndexResult, unit: str, indicator: str, *, rank: int |
     if (rank is None) == (beat is None):
         raise InputError([Problem("what-if", "give exactly one target: a rank or a unit to pass")])
     fw = result.framework
-    unit = find_unit(result.dataset, unit)
+    unit = result.ranked_unit(unit)
     if beat is not None:
-        beat = find_unit(result.dataset, beat)
+        beat = result.ranked_unit(beat)
     if indicator not in fw.indicators:
         raise InputError([Problem("what-if", f"unknown indicator '{indicator}'")])
     raw = result.dataset.values[indicator].to_numpy(dtype=float) if indicator in result.dataset.values else np.array([np.nan])
@@ -116,13 +116,13 @@ def cheapest_set(result: IndexResult, unit: str, *, rank: int | None = None, bea
     if dict(result.spec)["aggregate"]["method"] != "arithmetic":
         raise InputError([Problem("what-if", "the cheapest set needs arithmetic aggregation")])
     fw = result.framework
-    unit = find_unit(result.dataset, unit)
+    unit = result.ranked_unit(unit)
     i = result.units.index(unit)
     col = result.codes.index(fw.index_code)
     scores = result.scores_array[:, col]
     others = np.delete(scores, i)
     if beat is not None:
-        target = scores[result.units.index(find_unit(result.dataset, beat))]
+        target = scores[result.units.index(result.ranked_unit(beat))]
     else:
         ordered = np.sort(others[~np.isnan(others)])[::-1]
         if rank is None or rank < 1 or rank > len(ordered) + 1:
