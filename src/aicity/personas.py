@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from aicity.build import aggregation_plan
 from aicity.compare import Comparison, compare
 from aicity.errors import InputError, Problem
 from aicity.framework import Framework
-from aicity.pipeline.aggregate import reaggregate
-from aicity.pipeline.rank import rank_desc
+from aicity.pipeline.aggregate import AggregationPlan, reaggregate
+from aicity.pipeline.rank import rank_desc, rank_with_order
 from aicity.result import IndexResult
 
 
@@ -27,10 +28,12 @@ def persona_weights(framework: Framework, persona: str) -> dict[str, float]:
     return dict(framework.personas[persona].weights)
 
 
-def reweight(result: IndexResult, weights: dict[str, float]) -> IndexResult:
-    """The same build with some weights replaced."""
-    fw = result.framework.with_weights(weights)  # validates: known codes, no all-zero siblings
-    plan = aggregation_plan(fw)
+def reweighted_scores(result: IndexResult, weights: dict[str, float], plan: AggregationPlan | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every score with some weights replaced (checked weights: see `weights.check_weights`),
+    and the weight vector used. Only the levels whose weights changed are re-aggregated, from
+    the normalised indicators: the same numbers as a full rebuild with those weights (tested).
+    `plan` may be passed in when it is reused (the web keeps one)."""
+    plan = plan or aggregation_plan(result.framework)
     w = result.weights.copy()
     for code, value in weights.items():
         w[plan.codes.index(code)] = float(value)
@@ -39,6 +42,23 @@ def reweight(result: IndexResult, weights: dict[str, float]) -> IndexResult:
         result.scores_array, plan, result.weights, w, agg["method"], p=float(agg["p"]),
         min_share=float(agg["min_share"]), rescale=None if agg["rescale"] is None else tuple(agg["rescale"]),
     )
+    return scores, w
+
+
+def reweighted_ranking(result: IndexResult, weights: dict[str, float], plan: AggregationPlan | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(every score, the index's ranks, the unit positions best first) under some weights:
+    what POST /api/rank answers, computed on arrays."""
+    plan = plan or aggregation_plan(result.framework)
+    scores, _ = reweighted_scores(result, weights, plan)
+    ranks, order = rank_with_order(scores[:, plan.codes.index(result.framework.index_code)])
+    return scores, ranks, order
+
+
+def reweight(result: IndexResult, weights: dict[str, float]) -> IndexResult:
+    """The same build with some weights replaced."""
+    fw = result.framework.with_weights(weights)  # validates: known codes, no all-zero siblings
+    plan = aggregation_plan(fw)
+    scores, w = reweighted_scores(result, weights, plan)
     spec = [(s, dict(p)) for s, p in result.spec]
     for step, params in spec:
         if step == "weights":

@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field
 from aicity.build import build
 from aicity.compare import compare, profile
 from aicity.data import load_data
-from aicity.errors import InputError, PipelineError, Problem, UnitNotFound, UnitNotRanked
+from aicity.errors import InputError, PipelineError, UnitNotFound, UnitNotRanked
 from aicity.i18n import value_text
 from aicity.personas import persona_weights
 from aicity.result import IndexResult
@@ -183,26 +183,14 @@ class Explorer:
         weights changed, rank the index, serialise once (the same numbers as
         `personas.reweight`, which a test checks)."""
         from aicity.build import aggregation_plan
-        from aicity.pipeline.aggregate import reaggregate
-        from aicity.pipeline.rank import rank_with_order
+        from aicity.personas import reweighted_ranking
 
         r = self.result
         plan = self._plan or aggregation_plan(r.framework)
         self._plan = plan
-        w = r.weights.copy()
-        for code, value in weights.items():
-            w[plan.codes.index(code)] = value
-        for lv in plan.levels:
-            sums = w[lv.child_cols] @ lv.membership
-            if (sums <= 0).any():
-                group = plan.codes[lv.group_cols[int(np.argmax(sums <= 0))]]
-                raise InputError([Problem("weights", f"all children of '{group}' have weight 0: it cannot be aggregated")])
-        agg = dict(r.spec)["aggregate"]
-        scores = reaggregate(r.scores_array, plan, r.weights, w, agg["method"], p=float(agg["p"]), min_share=float(agg["min_share"]),
-                             rescale=None if agg["rescale"] is None else tuple(agg["rescale"]))
+        scores, ranks, order = reweighted_ranking(r, weights, plan)
         fw = r.framework
         index = scores[:, plan.codes.index(fw.index_code)]
-        ranks, order = rank_with_order(index)
         pillars = ""
         if with_pillars:
             pillars = ',"pillars":{' + ",".join(f'"{p}":' + _json_floats(scores[:, plan.codes.index(p)]) for p in fw.pillars()) + "}"
@@ -454,7 +442,7 @@ def create_app(
         if req.persona and req.weights:
             raise HTTPException(422, detail="give a persona or weights, not both")
         if req.persona:
-            weights = persona_weights(ex.fw, req.persona)
+            weights = check_weights(ex.fw, persona_weights(ex.fw, req.persona))
         else:
             if len(req.weights or {}) > len(ex.fw.codes):
                 raise HTTPException(422, detail="too many weights")

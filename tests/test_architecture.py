@@ -1,0 +1,34 @@
+"""The doors stay thin: the CLI and the web call the Python API, never the pipeline's steps."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "aicity"
+
+
+@pytest.mark.parametrize("door", ["cli.py", "web.py"])
+def test_doors_import_no_pipeline_internals(door):
+    tree = ast.parse((SRC / door).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(a.name for a in node.names)
+    internals = sorted(m for m in imported if m.startswith("aicity.pipeline"))
+    assert not internals, f"{door} imports {internals}: put that rule in the Python API and call it"
+
+
+def test_import_aicity_loads_no_heavy_module():
+    """`import aicity` and the CLI module start without pandas, SciPy or the pipeline (fast --help)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, aicity, aicity.cli; heavy = [m for m in ('pandas', 'scipy', 'sklearn', 'duckdb', 'aicity.build') "
+            "if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"imported at start: {out}"
