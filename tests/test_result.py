@@ -87,3 +87,15 @@ def test_one_ranked_unit_rule_for_every_door(tmp_path):
 
     client = TestClient(create_app())
     assert client.get("/api/profile/Atlantis").status_code == 404
+
+
+def test_typed_spec_reads_and_replaces_steps(bundled):
+    spec = bundled.spec
+    assert spec["aggregate"]["method"] == "arithmetic" and spec.steps[0] == "denominate"
+    with pytest.raises(KeyError, match="no step 'nope'"):
+        spec["nope"]
+    z = spec.replace("normalize", method="zscore", mean=0.0, sd=1.0)
+    assert z["normalize"]["method"] == "zscore" and spec["normalize"]["method"] == "minmax"  # a new spec
+    _same(bundled.rebuild(spec=z), aicity.build(overrides={"normalize": {"method": "zscore", "mean": 0.0, "sd": 1.0}}))
+    with pytest.raises(InputError):
+        spec.replace("normalize", method="nonsense")

@@ -27,7 +27,7 @@ from aicity.pipeline.rank import rank_desc
 from aicity.pipeline.screen import coverage, screen
 from aicity.pipeline.treat import treat
 from aicity.result import IndexResult
-from aicity.spec import apply_overrides, load_pipeline, parse_pipeline, with_defaults
+from aicity.spec import Spec, apply_overrides, load_pipeline, parse_pipeline, with_defaults
 
 Steps = list[tuple[str, dict[str, Any]]]
 
@@ -48,7 +48,7 @@ def resolve_spec(framework: Framework, pipeline: str | Path | dict | None, overr
     steps = parse_pipeline(raw, source)
     if overrides:
         steps = apply_overrides(steps, overrides)
-    return with_defaults(steps)
+    return Spec(with_defaults(steps))
 
 
 def weight_vector(framework: Framework, plan: AggregationPlan, params: dict[str, Any]) -> np.ndarray:
@@ -221,7 +221,7 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
     return IndexResult(
         framework=fw,
         dataset=ds,
-        spec=[(s, _jsonable(p)) for s, p in steps],
+        spec=Spec((s, _jsonable(p)) for s, p in steps),
         units=list(units),
         scores_array=scores,
         ranks_array=ranks,

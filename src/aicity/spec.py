@@ -171,6 +171,35 @@ def apply_overrides(steps: list[tuple[str, dict[str, Any]]], overrides: dict[str
     return parse_pipeline({s: p for s, p in out}, "<command-line options>")
 
 
+class Spec(list):
+    """The resolved pipeline: `(step, parameters)` pairs in the order they run, every step
+    present with every parameter. A list, so it is stored and compared as one, and also:
+
+        >>> import aicity
+        >>> spec = aicity.build().spec
+        >>> spec["normalize"]["method"]
+        'minmax'
+        >>> spec.replace("normalize", method="zscore", mean=0, sd=1)["normalize"]["method"]
+        'zscore'
+    """
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, str):
+            for step, params in self:
+                if step == key:
+                    return params
+            raise KeyError(f"no step '{key}' in the spec (steps: {', '.join(s for s, _ in self)})")
+        return super().__getitem__(key)
+
+    @property
+    def steps(self) -> list[str]:
+        return [s for s, _ in self]
+
+    def replace(self, step: str, **params: Any) -> Spec:
+        """A new spec with some parameters of one step replaced, checked like any spec."""
+        return Spec(with_defaults(apply_overrides([(s, dict(p)) for s, p in self], {step: params})))
+
+
 def with_defaults(steps: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
     """Every step present once; omitted ones take their defaults at their canonical place
     (denominate on, no imputation, no screening, no treatment, min-max, arithmetic)."""
