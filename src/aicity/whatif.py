@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from aicity.build import run_pipeline
 from aicity.compare import code_columns, effective_weights
 from aicity.data import Dataset
 from aicity.errors import InputError, Problem
@@ -38,7 +37,7 @@ def whatif(result: IndexResult, unit: str, changes: dict[str, float]) -> IndexRe
     problems += [Problem("what-if", f"{c}={v} is not a finite number") for c, v in changes.items() if not np.isfinite(v)]
     if problems:
         raise InputError(problems)
-    return run_pipeline(fw, _with_values(result.dataset, code, changes), result.spec)
+    return result.rebuild(dataset=_with_values(result.dataset, code, changes))
 
 
 def changes_table(before: IndexResult, after: IndexResult, unit: str, lang: str = "en") -> pd.DataFrame:
