@@ -32,3 +32,20 @@ def test_import_aicity_loads_no_heavy_module():
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"imported at start: {out}"
+
+
+def test_every_string_exists_in_every_language():
+    """The web's UI strings, the report's headings and verdicts, and the method names: each key
+    in en, ko and ja."""
+    from aicity import i18n
+    from aicity.report import WRITERS
+    from aicity.web import UI
+
+    assert set(UI) == {"en", "ko", "ja"}
+    keys = {lang: set(strings) for lang, strings in UI.items()}
+    assert keys["en"] == keys["ko"] == keys["ja"], {k: keys["en"] ^ v for k, v in keys.items()}
+    for attr in ("headings", "verdicts"):
+        sets = {lang: set(getattr(w, attr)) for lang, w in WRITERS.items()}
+        assert sets["en"] == sets["ko"] == sets["ja"], attr
+    for name, langs in i18n.METHOD_NAMES.items():
+        assert set(langs) == {"en", "ko", "ja"}, name
