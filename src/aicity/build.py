@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from aicity.inputs import resolve_inputs
 from aicity.pipeline.aggregate import AggregationPlan, aggregate, make_plan
 from aicity.pipeline.denominate import denominate, denominator_problems
 from aicity.pipeline.impute import impute
+from aicity.pipeline.normalize import METHODS as NORMALIZE_METHODS
 from aicity.pipeline.normalize import normalize
 from aicity.pipeline.rank import rank_desc
 from aicity.pipeline.screen import coverage, screen
@@ -104,134 +106,160 @@ def build(
     return result
 
 
+@dataclass
+class _State:
+    """What the steps pass along: the current matrix and everything said about it so far."""
+
+    fw: Framework
+    ds: Dataset
+    plan: AggregationPlan
+    codes: list[str]
+    raw: np.ndarray
+    x: np.ndarray
+    units: np.ndarray
+    kept: np.ndarray
+    imputed: np.ndarray
+    stages: _Stages
+    weights: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+    screened_out: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unit", "coverage"]))
+    treatment: pd.DataFrame = field(default_factory=pd.DataFrame)
+    normalised: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    indicator_ranks: Any = None  # a Future: the indicators' ranks, computed beside the aggregation
+
+
+def _denominate(st: _State, params: dict[str, Any]) -> None:
+    dens = [st.fw.node(c).denominator for c in st.codes]
+    if params["enabled"] and any(dens):
+        d = np.ones_like(st.x)
+        for j, den in enumerate(dens):
+            if den:
+                d[:, j] = st.ds.values[den].to_numpy(dtype=float)[st.kept] if den in st.ds.values.columns else np.nan
+        bad = denominator_problems(st.x, d)
+        if bad.any():
+            for j in np.flatnonzero(bad.any(axis=0)):
+                who = ", ".join(str(u) for u in st.units[bad[:, j]][:5])
+                st.warnings.append(f"{st.codes[j]}: denominator '{dens[j]}' missing or zero for {who}; value left missing")
+        st.x = denominate(st.x, d)
+    st.stages["denominated"] = _frame(st.x, st.units, st.codes)
+
+
+def _impute(st: _State, params: dict[str, Any]) -> None:
+    method = params["method"]
+    groups = st.ds.unit_column(params["group"])[st.kept] if params.get("group") else None
+    extra = {k: params[k] for k in IMPUTE_PARAMS.get(method, ())}
+    if method != "none":
+        filled = impute(st.x, method, groups, **extra)
+        st.imputed |= np.isnan(st.x) & ~np.isnan(filled)
+        left = int(np.isnan(filled).sum())
+        if left:
+            st.warnings.append(f"imputation '{method}' left {left} value(s) missing (nothing to impute from)")
+        st.x = filled
+    st.stages["imputed"] = _frame(st.x, st.units, st.codes)
+
+
+def _screen(st: _State, params: dict[str, Any]) -> None:
+    # A threshold of 0 keeps every unit (the default): nothing to count or copy.
+    if float(params["min_coverage"]) > 0:
+        basis = st.x if params["on"] == "input" else st.raw[st.kept]
+        cov = coverage(basis)
+        keep = screen(basis, float(params["min_coverage"]), cov)
+        if not keep.all():
+            out = pd.DataFrame({"unit": st.units[~keep], "coverage": cov[~keep]})
+            st.screened_out = pd.concat([st.screened_out, out], ignore_index=True) if len(st.screened_out) else out
+            idx = np.flatnonzero(st.kept)
+            st.kept[idx[~keep]] = False
+            st.x, st.units, st.imputed = st.x[keep], st.units[keep], st.imputed[keep]
+    st.stages["screened"] = _frame(st.x, st.units, st.codes)
+
+
+def _treat(st: _State, params: dict[str, Any]) -> None:
+    reports = []
+    if params["method"] != "none":
+        exclude = np.array([not st.fw.node(c).treat for c in st.codes])
+        st.x, reports = treat(st.x, params["method"], int(params["winmax"]), float(params["skew"]), float(params["kurtosis"]), exclude)
+    st.treatment = _treatment_table(reports, st.codes, st.units) if reports else pd.DataFrame()
+    st.stages["treated"] = _frame(st.x, st.units, st.codes)
+
+
+def _normalize(st: _State, params: dict[str, Any]) -> None:
+    fw, codes = st.fw, st.codes
+    targets = np.array([np.nan if fw.node(c).target is None else fw.node(c).target for c in codes])
+    gp = [fw.node(c).goalposts for c in codes]
+    lo = np.array([np.nan if g is None else g[0] for g in gp])
+    hi = np.array([np.nan if g is None else g[1] for g in gp])
+    method = params["method"]
+    kwargs = {k: params[k] for k in NORMALIZE_METHODS[method].params}  # each method's declared parameters
+    st.normalised = normalize(st.x, method, fw.directions(), targets=targets, goalposts_lo=lo, goalposts_hi=hi, codes=codes, **kwargs)
+    constant = [c for j, c in enumerate(codes) if np.isnan(st.normalised[:, j]).all() and not np.isnan(st.x[:, j]).all()]
+    if constant:
+        st.warnings.append(f"no spread to normalise (left missing): {', '.join(constant)}")
+    st.stages["normalised"] = _frame(st.normalised, st.units, st.codes)
+
+
+def _weights(st: _State, params: dict[str, Any]) -> None:
+    st.weights = weight_vector(st.fw, st.plan, params)
+
+
+def _aggregate(st: _State, params: dict[str, Any]) -> None:
+    if st.normalised is None:
+        raise PipelineError("aggregation needs a 'normalize' step before it")
+    # The indicators' ranks need only their normalised scores: they are ranked on the other
+    # core while this one aggregates (sorting releases the GIL).
+    st.indicator_ranks = _background().submit(rank_desc, st.normalised)
+    st.scores = aggregate(
+        st.normalised, st.plan, params["method"], weights=st.weights, p=float(params["p"]),
+        min_share=float(params["min_share"]),
+        rescale=None if params["rescale"] is None else tuple(float(v) for v in params["rescale"]),
+    )
+
+
+# The steps a spec may name (their parameters and defaults are declared once, in spec.STEPS),
+# each a function of the state: adding a step is a function here and an entry there.
+STEP_RUNNERS: dict[str, Callable[[_State, dict[str, Any]], None]] = {
+    "denominate": _denominate, "impute": _impute, "screen": _screen, "treat": _treat,
+    "normalize": _normalize, "weights": _weights, "aggregate": _aggregate,
+}
+IMPUTE_PARAMS = {"knn": ("k",), "iterative": ("max_iter", "seed")}
+
+
 def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[str], None] | None = None) -> IndexResult:
+    """Run the spec's steps in order on the data's matrix; rank every code.
+
+        >>> import aicity
+        >>> r = aicity.build()
+        >>> r2 = run_pipeline(r.framework, r.dataset, r.spec)
+        >>> bool((r2.ranks.fillna(0) == r.ranks.fillna(0)).all().all())
+        True
+    """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
     plan = aggregation_plan(fw)
-    codes = fw.indicators
-    raw = ds.matrix(codes)
-    x = raw  # the steps are pure functions: none writes into its input
-    units = np.array(ds.unit_codes, dtype=object)
-    kept = np.ones(len(units), dtype=bool)
-    imputed = np.zeros_like(x, dtype=bool)
-    stages = _Stages()
-    stages["raw"] = _frame(raw, units, codes)
-    warnings: list[str] = []
-    screened_out = pd.DataFrame(columns=["unit", "coverage"])
-    treatment = pd.DataFrame()
-    weights = plan.weight_vector()
-    normalised = None
-    scores = None
+    raw = ds.matrix(fw.indicators)
+    st = _State(fw=fw, ds=ds, plan=plan, codes=fw.indicators, raw=raw, x=raw,  # the steps never write into their input
+                units=np.array(ds.unit_codes, dtype=object), kept=np.ones(len(ds.unit_codes), dtype=bool),
+                imputed=np.zeros_like(raw, dtype=bool), stages=_Stages(), weights=plan.weight_vector())
+    st.stages["raw"] = _frame(raw, st.units, st.codes)
     timings: dict[str, float] = {}
     for step, params in steps:
         t0 = time.perf_counter()
         say(step)
-        if step == "denominate":
-            dens = [fw.node(c).denominator for c in codes]
-            if params["enabled"] and any(dens):
-                d = np.ones_like(x)
-                for j, den in enumerate(dens):
-                    if den:
-                        d[:, j] = ds.values[den].to_numpy(dtype=float)[kept] if den in ds.values.columns else np.nan
-                bad = denominator_problems(x, d)
-                if bad.any():
-                    for j in np.flatnonzero(bad.any(axis=0)):
-                        who = ", ".join(str(u) for u in units[bad[:, j]][:5])
-                        warnings.append(f"{codes[j]}: denominator '{dens[j]}' missing or zero for {who}; value left missing")
-                x = denominate(x, d)
-            stages["denominated"] = _frame(x, units, codes)
-        elif step == "impute":
-            groups = ds.unit_column(params["group"])[kept] if params.get("group") else None
-            extra = {k: params[k] for k in ("k",) if params["method"] == "knn"}
-            extra |= {k: params[k] for k in ("max_iter", "seed") if params["method"] == "iterative"}
-            if params["method"] != "none":
-                filled = impute(x, params["method"], groups, **extra)
-                imputed |= np.isnan(x) & ~np.isnan(filled)
-            else:
-                filled = x
-            left = int(np.isnan(filled).sum())
-            if left and params["method"] != "none":
-                warnings.append(f"imputation '{params['method']}' left {left} value(s) missing (nothing to impute from)")
-            x = filled
-            stages["imputed"] = _frame(x, units, codes)
-        elif step == "screen":
-            # A threshold of 0 keeps every unit (the default): nothing to count or copy.
-            if float(params["min_coverage"]) > 0:
-                basis = x if params["on"] == "input" else raw[kept]
-                cov = coverage(basis)
-                keep = screen(basis, float(params["min_coverage"]), cov)
-                if not keep.all():
-                    out = pd.DataFrame({"unit": units[~keep], "coverage": cov[~keep]})
-                    screened_out = pd.concat([screened_out, out], ignore_index=True) if len(screened_out) else out
-                    idx = np.flatnonzero(kept)
-                    kept[idx[~keep]] = False
-                    x, units, imputed = x[keep], units[keep], imputed[keep]
-            stages["screened"] = _frame(x, units, codes)
-        elif step == "treat":
-            reports = []
-            if params["method"] != "none":
-                exclude = np.array([not fw.node(c).treat for c in codes])
-                x, reports = treat(
-                    x, params["method"], int(params["winmax"]), float(params["skew"]), float(params["kurtosis"]), exclude
-                )
-            treatment = _treatment_table(reports, codes, units) if reports else pd.DataFrame()
-            stages["treated"] = _frame(x, units, codes)
-        elif step == "normalize":
-            targets = np.array([np.nan if fw.node(c).target is None else fw.node(c).target for c in codes])
-            gp = [fw.node(c).goalposts for c in codes]
-            lo = np.array([np.nan if g is None else g[0] for g in gp])
-            hi = np.array([np.nan if g is None else g[1] for g in gp])
-            method = params["method"]
-            allowed = {"minmax": ("range",), "zscore": ("mean", "sd"), "goalposts": ("range",), "dist2target": ("cap",)}
-            kwargs = {k: params[k] for k in allowed.get(method, ())}
-            normalised = normalize(
-                x, method, fw.directions(), targets=targets, goalposts_lo=lo, goalposts_hi=hi, codes=codes, **kwargs
-            )
-            constant = [c for j, c in enumerate(codes) if np.isnan(normalised[:, j]).all() and not np.isnan(x[:, j]).all()]
-            if constant:
-                warnings.append(f"no spread to normalise (left missing): {', '.join(constant)}")
-            stages["normalised"] = _frame(normalised, units, codes)
-        elif step == "weights":
-            weights = weight_vector(fw, plan, params)
-        elif step == "aggregate":
-            if normalised is None:
-                raise PipelineError("aggregation needs a 'normalize' step before it")
-            # The indicators' ranks need only their normalised scores: they are ranked on the
-            # other core while this one aggregates (sorting releases the GIL).
-            indicator_ranks = _background().submit(rank_desc, normalised)
-            scores = aggregate(
-                normalised,
-                plan,
-                params["method"],
-                weights=weights,
-                p=float(params["p"]),
-                min_share=float(params["min_share"]),
-                rescale=None if params["rescale"] is None else tuple(float(v) for v in params["rescale"]),
-            )
+        STEP_RUNNERS[step](st, params)
         timings[step] = time.perf_counter() - t0
-    assert scores is not None  # with_defaults guarantees an aggregate step
+    assert st.scores is not None  # with_defaults guarantees an aggregate step
     say("rank")
     t0 = time.perf_counter()
-    n_ind = len(codes)
-    ranks = np.empty_like(scores, order="F")
-    ranks[:, n_ind:] = rank_desc(scores[:, n_ind:])
-    ranks[:, :n_ind] = indicator_ranks.result()
+    n_ind = len(st.codes)
+    ranks = np.empty_like(st.scores, order="F")
+    ranks[:, n_ind:] = rank_desc(st.scores[:, n_ind:])
+    ranks[:, :n_ind] = st.indicator_ranks.result()
     timings["rank"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
     return IndexResult(
-        framework=fw,
-        dataset=ds,
-        spec=Spec((s, _jsonable(p)) for s, p in steps),
-        units=list(units),
-        scores_array=scores,
-        ranks_array=ranks,
-        weights=weights,
-        imputed_array=imputed,
-        stages=stages,
-        screened_out=screened_out,
-        treatment=treatment,
-        warnings=warnings,
-        timings=timings,
+        framework=fw, dataset=ds, spec=Spec((s, _jsonable(p)) for s, p in steps), units=list(st.units),
+        scores_array=st.scores, ranks_array=ranks, weights=st.weights, imputed_array=st.imputed, stages=st.stages,
+        screened_out=st.screened_out, treatment=st.treatment, warnings=st.warnings, timings=timings,
     )
 
 
