@@ -49,3 +49,26 @@ def test_every_string_exists_in_every_language():
         assert sets["en"] == sets["ko"] == sets["ja"], attr
     for name, langs in i18n.METHOD_NAMES.items():
         assert set(langs) == {"en", "ko", "ja"}, name
+
+
+def test_the_cli_has_one_error_handler(capsys, tmp_path):
+    """Any command that meets bad input, or a file it may not read, exits 2 with the message."""
+    from aicity.cli import _App
+    from aicity.errors import InputError, Problem
+
+    t = _App()
+
+    @t.command()
+    def boom() -> None:
+        raise InputError([Problem("f.csv", "bad [value]", row=3)])
+
+    @t.command()
+    def locked() -> None:
+        open(tmp_path / "no" / "such" / "file")  # noqa: SIM115
+
+    for cmd, message in (("boom", "f.csv, row 3: bad [value]"), ("locked", "No such file or directory")):
+        with pytest.raises(SystemExit) as exit_:
+            t([cmd])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert message in " ".join(err.split()) and "Traceback" not in err

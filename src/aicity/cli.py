@@ -23,7 +23,24 @@ if TYPE_CHECKING:
 # Heavy modules (pandas, the pipeline, the store) are imported inside the commands that use
 # them, so `aicity --help` starts as fast as typer itself.
 
-app = typer.Typer(
+class _App(typer.Typer):
+    """The one error handler of the command line: a problem with the input (any command, any
+    file) is printed as the project's message and exits with 2, never as a traceback; so is a
+    file the system will not let us read or write."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except (InputError, PipelineError) as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            sys.exit(2)
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            err.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
+            sys.exit(2)
+
+
+app = _App(
     help="AI City Index: build, audit and compare composite indices of cities.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
