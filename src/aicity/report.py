@@ -211,7 +211,7 @@ class English(Writer):
         if m["treat"] == "winsorise_log":
             excl = f", {m['n_excluded']} left as they are by the framework" if m["n_excluded"] else ""
             s.append("Outliers are treated by COINr's rule (while skewness and kurtosis are high, the extreme points are winsorised; "
-                     f"failing that, the values are log-transformed): {m['n_winsorised']} indicators winsorised, {m['n_log']} log-transformed{excl}.")
+                     f"failing that, the values are log-transformed): {m['n_winsorised']} indicators winsorised, {m['n_log'] or 'none'} log-transformed{excl}.")
         else:
             s.append("Outliers are not treated.")
         s.append(f"Each indicator is normalised ({self._normalize(m)}) across the {m['n']} ranked {units}, with lower-is-better indicators "
@@ -377,7 +377,7 @@ class Korean(Writer):
         if m["treat"] == "winsorise_log":
             excl = f" 프레임워크가 처리에서 뺀 지표는 {m['n_excluded']}개다." if m["n_excluded"] else ""
             s.append("이상값은 COINr의 규칙으로 처리했다. 왜도와 첨도가 높으면 극단값을 윈저화하고, 그래도 높으면 로그 변환한다. "
-                     f"윈저화한 지표는 {m['n_winsorised']}개, 로그 변환한 지표는 {m['n_log']}개다.{excl}")
+                     f"윈저화한 지표는 {m['n_winsorised']}개, " + (f"로그 변환한 지표는 {m['n_log']}개다." if m["n_log"] else "로그 변환한 지표는 없다.") + excl)
         else:
             s.append("이상값은 따로 처리하지 않았다.")
         agg = i18n.method_name(m["aggregate"], "ko")
@@ -544,7 +544,7 @@ class Japanese(Writer):
         if m["treat"] == "winsorise_log":
             excl = f"枠組みで処理の対象外としたのは{m['n_excluded']}指標である。" if m["n_excluded"] else ""
             s.append("外れ値はCOINrの規則で処理した。歪度と尖度が大きい間は極端な値をウィンソライズし、それでも大きければ対数変換する。"
-                     f"ウィンソライズしたのは{m['n_winsorised']}指標、対数変換したのは{m['n_log']}指標である。{excl}")
+                     f"ウィンソライズしたのは{m['n_winsorised']}指標、" + (f"対数変換したのは{m['n_log']}指標である。" if m["n_log"] else "対数変換した指標はない。") + excl)
         else:
             s.append("外れ値の処理は行っていない。")
         target = f"{m['n']}の評価対象" if self.generic else f"ランキング対象の{m['n']}都市"
