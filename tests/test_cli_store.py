@@ -212,3 +212,16 @@ def test_profile_shows_rank_intervals_of_a_stored_uncertainty_run(tmp_path):
     assert n == 300
     np.testing.assert_allclose(stored.p95, intervals.p95)
     np.testing.assert_allclose(stored.mean_rank, intervals.mean_rank)
+
+
+def test_a_store_that_cannot_be_opened_and_unknown_report_formats(tmp_path):
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+
+    bad = tmp_path / "not.duckdb"
+    bad.write_text("not a database")
+    res = CliRunner().invoke(app, ["runs", "--store", str(bad)])
+    assert res.exit_code == 2 and "the run store cannot be opened" in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["report", "--formats", "docx", "--samples", "0", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "choose from html, md, xlsx, pdf" in " ".join(res.output.split())

@@ -99,3 +99,30 @@ def test_typed_spec_reads_and_replaces_steps(bundled):
     _same(bundled.rebuild(spec=z), aicity.build(overrides={"normalize": {"method": "zscore", "mean": 0.0, "sd": 1.0}}))
     with pytest.raises(InputError):
         spec.replace("normalize", method="nonsense")
+
+
+def test_rebuild_checks_the_spec_it_is_given(bundled):
+    with pytest.raises(InputError, match="unknown step"):
+        bundled.rebuild(spec={"normalise_all": {}})
+    with pytest.raises(InputError):
+        bundled.rebuild(spec={"normalize": {"method": "zz"}})
+    partial = bundled.rebuild(spec={"normalize": {"method": "minmax", "range": [0, 100]}})  # the rest takes the defaults
+    assert partial.spec["screen"]["min_coverage"] == 0.0
+    assert bundled.spec["normalise"]["method"] == "minmax"  # the YAML alias reads too
+    with pytest.raises(InputError, match="no step 'foo'"):
+        bundled.spec.replace("foo", x=1)
+    from aicity.personas import reweight
+
+    assert reweight(bundled, {"INFRA": 2.0}).spec["weights"]["set"] == "custom"
+
+
+def test_dataframes_are_checked_like_files(tmp_path):
+    fw = {"index": {"code": "I"}, "indicators": [{"code": "a", "parent": "I"}]}
+    with pytest.raises(InputError, match="empty unit code"):
+        aicity.build(fw, pd.DataFrame({"uCode": ["X", None], "a": [1.0, 2.0]}))
+    indexed = pd.DataFrame({"uCode": ["X", "Y"], "a": [1.0, 2.0]}).set_index("uCode")
+    r = aicity.build(fw, indexed)
+    assert sorted(r.units) == ["X", "Y"]
+    units = pd.DataFrame({"code": ["X", "Y"], "name_en": ["Ex", "Why"]})
+    r = aicity.build(fw, indexed, units=units)
+    assert r.dataset.unit_name("Y") == "Why"

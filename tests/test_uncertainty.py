@@ -197,3 +197,15 @@ def test_cli_uncertainty_writes_intervals_and_sensitivity(tmp_path, small_data):
     assert len(samples) == 300 * 12 and {"weights", "aggregate", "score", "rank"} <= set(samples.columns)
     bad = CliRunner().invoke(app, ["uncertainty", "-f", str(fw), "-d", str(small_data), "-p", str(spec), "--sobol", "--sobol-samples", "100"])
     assert bad.exit_code == 2 and "power of 2" in bad.output
+
+
+def test_default_inputs_work_for_any_pipeline_and_depth():
+    """No `uncertainty:` section: the default inputs run on a two-level framework and on data
+    whose normalised values could go negative under a z-score (light treatment)."""
+    fw = {"index": {"code": "I"}, "indicators": [{"code": c, "parent": "I"} for c in "abc"],
+          "pipeline": {"treat": {"method": "winsorise_log", "winmax": 1}}}
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"uCode": [f"U{i}" for i in range(30)], **{c: rng.lognormal(0, 2, 30) for c in "abc"}})
+    r = aicity.run_uncertainty(fw, data, samples=300)
+    assert r.defaulted and r.inputs_raw["weights"]["levels"] == [1]
+    assert r.rank_intervals()["p95"].notna().all()

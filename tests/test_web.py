@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -294,3 +295,18 @@ def test_city_page_draws_the_tree_and_values_as_published(client):
     assert order == sorted(order), "each pillar is followed by its own sub-pillars"
     assert "9,630,879" in html and "9630879.0" not in html  # Seoul's population, as published
     assert ">Population<" in html  # a context variable by its name, not its code
+
+
+def test_pages_for_data_without_a_year_column(tmp_path):
+    """Another index whose data has no year column: the city and data pages still answer."""
+    fw = {"index": {"code": "I", "names": {"en": "Test index"}},
+          "groups": [{"code": "G", "parent": "I"}], "indicators": [{"code": "a", "parent": "G"}, {"code": "b", "parent": "G"}]}
+    data = pd.DataFrame({"uCode": ["X", "Y", "Z"], "uName": ["Ex", "Why", "Zed"], "a": [1.0, 2.0, 3.0], "b": [3.0, 1.0, 2.0]})
+    import yaml
+
+    (tmp_path / "fw.yaml").write_text(yaml.safe_dump(fw), encoding="utf-8")
+    data.to_csv(tmp_path / "d.csv", index=False)
+    client = TestClient(create_app(tmp_path / "fw.yaml", tmp_path / "d.csv"))
+    for url in ("/city/X", "/data", "/api/profile/X"):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.text[:300])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -26,18 +27,27 @@ if TYPE_CHECKING:
 class _App(typer.Typer):
     """The one error handler of the command line: a problem with the input (any command, any
     file) is printed as the project's message and exits with 2, never as a traceback; so is a
-    file the system will not let us read or write."""
+    file the system will not let us read or write. Every command is wrapped when registered,
+    so the rule holds however the command is invoked (the shell, CliRunner, another program)."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().__call__(*args, **kwargs)
-        except (InputError, PipelineError) as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-            sys.exit(2)
-        except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            err.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
-            sys.exit(2)
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        register = super().command(*args, **kwargs)
+
+        def decorator(fn: Any) -> Any:
+            @functools.wraps(fn)
+            def guarded(*a: Any, **k: Any) -> Any:
+                try:
+                    return fn(*a, **k)
+                except (InputError, PipelineError) as exc:
+                    _fail(exc)
+                except OSError as exc:
+                    where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+                    _fail(Exception(where + (exc.strerror or str(exc))))
+
+            register(guarded)
+            return fn
+
+        return decorator
 
 
 app = _App(
@@ -397,7 +407,7 @@ def uncertainty(
     no_store: bool = typer.Option(False, "--no-store", help="Do not record the rank intervals in the store."),
 ) -> None:
     """Monte Carlo rank intervals and Sobol' sensitivity of the index to the uncertain inputs
-    declared in the pipeline file's `uncertainty:` section."""
+    of the pipeline file's or the framework's `uncertainty:` section (else the default inputs)."""
     from rich.progress import Progress
 
     from aicity.uncertainty import run_uncertainty
@@ -427,7 +437,7 @@ def uncertainty(
         return
     if result.defaulted:
         err.print("note: no 'uncertainty:' section in the pipeline or framework; the default inputs were varied "
-                  "(weights ±25 %, min-max [1, 100] or z-score normalisation, arithmetic or geometric aggregation)",
+                  "(weights ±25%, min-max [1, 100] or rank normalisation, arithmetic or geometric aggregation)",
                   highlight=False, markup=False)
     n = len(result.scores)
     table = Table(title=f"Rank intervals over {n:,} samples (seed {result.spec.seed})")
@@ -744,7 +754,11 @@ def report(
             status.update("Writing the report…")
             rep = make_report(result, pair[0], pair[1], lang, claims_path=claims_file, rank_intervals=ri, n_samples=n, trends=tr,
                               uncertainty_inputs=ua_inputs, uncertainty_default=ua_default)
-            written = rep.write(out, tuple(f.strip() for f in formats.split(",")))
+            chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+            unknown = [f for f in chosen if f not in ("html", "md", "xlsx", "pdf")]
+            if unknown or not chosen:
+                raise InputError([_problem(f"--formats: {', '.join(unknown) or 'none given'}; choose from html, md, xlsx, pdf")])
+            written = rep.write(out, chosen)
     except (InputError, PipelineError) as exc:
         _fail(exc)
         return

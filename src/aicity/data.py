@@ -256,12 +256,17 @@ def _variables(framework: Framework) -> tuple[set[str], dict[str, str]]:
     return set(kinds), kinds
 
 
+def _text(col: pd.Series) -> pd.Series:
+    """A column as stripped text, a missing cell as '' (never the string 'nan')."""
+    return col.astype(object).where(col.notna(), "").astype(str).str.strip()
+
+
 def _unit_table(df: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
     code_col = _find_column(list(df.columns), UNIT_COLUMNS)
     if code_col is None:
         problems.append(Problem(file, f"no unit code column (one of {', '.join(UNIT_COLUMNS)})"))
         return pd.DataFrame()
-    codes = df[code_col].astype(str).str.strip()
+    codes = _text(df[code_col])
     for i in np.flatnonzero(codes.isin(["", "nan", "None"]).to_numpy()):
         problems.append(Problem(file, "empty unit code", int(i) + 2, code_col))
     dup = codes.duplicated(keep="first")
@@ -339,8 +344,8 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
     variables, _ = _variables(framework)
     cols = {c.lower(): c for c in df.columns}
     df = df.rename(columns={cols[k]: k for k in cols if k in LONG_REQUIRED + PROVENANCE_COLUMNS})
-    units_col = df["unit"].astype(str).str.strip()
-    ind_col = df["indicator"].astype(str).str.strip()
+    units_col = _text(df["unit"])
+    ind_col = _text(df["indicator"])
     value = _to_numbers(df["value"], file, "value", problems)
     year = None
     if "year" in df.columns:
@@ -426,7 +431,8 @@ def _read_frame(frame: pd.DataFrame, framework: Framework) -> tuple[Dataset, boo
     import hashlib
 
     name = Path("<DataFrame>")
-    df = frame.reset_index(drop=True)
+    # a named index is a column (e.g. the unit codes set as the index); a plain one is dropped
+    df = frame.reset_index() if any(n is not None for n in frame.index.names) else frame.reset_index(drop=True)
     problems: list[Problem] = []
     is_long = all(c in {str(h).lower() for h in df.columns} for c in LONG_REQUIRED)
     dataset = (_load_long if is_long else _load_wide)(name, df, framework, problems)
@@ -457,7 +463,10 @@ def load_data(
         variables, _ = _variables(framework)
         dataset, is_long, problems = _read_dataset(path, framework, variables)
     if units is not None:
-        unit_table = units if isinstance(units, pd.DataFrame) else load_units(units)
+        if isinstance(units, pd.DataFrame) and _find_column(list(units.columns), UNIT_COLUMNS) is not None:
+            unit_table = _unit_table(units, "<units>", problems)  # a table with a code column, as a file would be
+        else:
+            unit_table = units if isinstance(units, pd.DataFrame) else load_units(units)
         if not isinstance(units, pd.DataFrame):
             # Queued after the data file's, so the run records them in that order.
             dataset._pending_hashes[str(units)] = _hasher().submit(_unchanged_file_hash, Path(units), Path(units).stat())

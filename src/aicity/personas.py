@@ -19,6 +19,7 @@ from aicity.framework import Framework
 from aicity.pipeline.aggregate import AggregationPlan, reaggregate
 from aicity.pipeline.rank import rank_desc, rank_with_order
 from aicity.result import IndexResult
+from aicity.spec import Spec
 
 
 def persona_weights(framework: Framework, persona: str) -> dict[str, float]:
@@ -59,7 +60,7 @@ def reweight(result: IndexResult, weights: dict[str, float]) -> IndexResult:
     fw = result.framework.with_weights(weights)  # validates: known codes, no all-zero siblings
     plan = aggregation_plan(fw)
     scores, w = reweighted_scores(result, weights, plan)
-    spec = [(s, dict(p)) for s, p in result.spec]
+    spec = Spec((s, dict(p)) for s, p in result.spec)
     for step, params in spec:
         if step == "weights":
             params.clear()

@@ -12,13 +12,14 @@ from aicity.data import Dataset, find_unit
 from aicity.errors import Problem, UnitNotRanked
 from aicity.framework import Framework
 from aicity.pipeline.rank import rank_within_groups
+from aicity.spec import Spec
 
 
 @dataclass
 class IndexResult:
     framework: Framework
     dataset: Dataset
-    spec: list[tuple[str, dict[str, Any]]]
+    spec: Spec  # the resolved pipeline: (step, parameters) in order; spec["normalize"] reads one step
     units: list[str]
     scores_array: np.ndarray  # (units, codes): normalised indicators, then aggregates
     ranks_array: np.ndarray
@@ -50,8 +51,15 @@ class IndexResult:
             True
         """
         from aicity.build import run_pipeline
+        from aicity.spec import Spec, parse_pipeline, with_defaults
 
-        return run_pipeline(framework or self.framework, dataset or self.dataset, [(s, dict(p)) for s, p in (spec or self.spec)])
+        if spec is None:
+            steps = Spec((s, dict(p)) for s, p in self.spec)
+        else:  # checked like any spec: a partial one takes the defaults, a wrong one is an InputError
+            raw = dict(spec) if not isinstance(spec, dict) else spec
+            steps = Spec(with_defaults(parse_pipeline(raw, "rebuild(spec=...)")))
+        return run_pipeline(self.framework if framework is None else framework,
+                            self.dataset if dataset is None else dataset, steps)
 
     # -- tables ------------------------------------------------------------------------
     @property

@@ -185,6 +185,7 @@ class Spec(list):
 
     def __getitem__(self, key):  # type: ignore[override]
         if isinstance(key, str):
+            key = ALIASES.get(key, key)
             for step, params in self:
                 if step == key:
                     return params
@@ -197,6 +198,9 @@ class Spec(list):
 
     def replace(self, step: str, **params: Any) -> Spec:
         """A new spec with some parameters of one step replaced, checked like any spec."""
+        step = ALIASES.get(step, step)
+        if step not in STEPS:
+            raise InputError([Problem("spec", f"no step '{step}' (steps: {', '.join(STEPS)})")])
         return Spec(with_defaults(apply_overrides([(s, dict(p)) for s, p in self], {step: params})))
 
 

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from aicity import __version__
+from aicity.errors import InputError, Problem
 from aicity.result import IndexResult
 
 SCHEMA = """
@@ -77,11 +78,16 @@ class RunNotFound(LookupError):
 class Store:
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path else default_store_path()
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
-        if not read_only:
-            self.con.execute(SCHEMA)
+        try:
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            if not read_only:
+                self.con.execute(SCHEMA)
+        except (duckdb.Error, OSError) as exc:
+            # not a DuckDB file, a path the system refuses, or a store another process holds
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError([Problem(str(self.path), f"the run store cannot be opened: {reason}")]) from None
 
     def close(self) -> None:
         self.con.close()

@@ -54,13 +54,13 @@ class UncertaintySpec:
 
 def default_uncertainty(fw: Framework) -> dict[str, Any]:
     """The uncertain inputs used when neither the pipeline nor the framework has an
-    `uncertainty:` section (COINr's vignette inputs, as the bundled index declares them): every
-    group weight below the index varied by +/-25 %, min-max [1, 100] or z-score (mean 10, sd 2)
-    normalisation, arithmetic or geometric aggregation. Both normalisations keep values
-    positive, so the geometric mean is defined."""
+    `uncertainty:` section: every weight of the groups below the index (the indicators' own,
+    in a two-level framework) varied by +/-25 %; min-max [1, 100] or rank normalisation;
+    arithmetic or geometric aggregation. Both normalisations give values of at least 1
+    whatever the data, so the geometric mean is always defined (a z-score can go negative)."""
     return {"inputs": {
-        "weights": {"noise": 0.25, "levels": list(range(2, max(fw.n_levels, 3)))},
-        "normalize": {"values": [{"method": "minmax", "range": [1, 100]}, {"method": "zscore", "mean": 10, "sd": 2}]},
+        "weights": {"noise": 0.25, "levels": list(range(2, fw.n_levels)) or [1]},
+        "normalize": {"values": [{"method": "minmax", "range": [1, 100]}, {"method": "rank"}]},
         "aggregate": {"values": ["arithmetic", "geometric"]},
     }}
 
@@ -489,7 +489,7 @@ def run_uncertainty(
     if defaulted:  # no `uncertainty:` section anywhere: the documented default inputs
         raw = default_uncertainty(fw)
     uspec = parse_uncertainty(raw, fw, str(pipeline or fw.source))
-    n = samples or uspec.samples
+    n = uspec.samples if samples is None else samples
     if not 1 <= n <= MAX_SAMPLES:
         raise InputError([Problem("samples", f"must be between 1 and {MAX_SAMPLES:,}")])
     s = uspec.seed if seed is None else seed

@@ -29,7 +29,7 @@ import pandas as pd
 from fastapi import Body, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from pydantic import BaseModel, Field
 
 from aicity.build import build
@@ -142,6 +142,14 @@ def _json_ints(values: np.ndarray) -> str:
     if np.isnan(values).any():
         return json.dumps([None if math.isnan(v) else int(v) for v in values.tolist()])
     return json.dumps(values.astype(np.int64).tolist())
+
+
+def _year_text(year: Any) -> str:
+    """'2023' for 2023 or 2023.0; '' for a missing year, NaN, or data without a year column."""
+    try:
+        return "" if year is None or isinstance(year, Undefined) or pd.isna(year) else str(int(year))
+    except (TypeError, ValueError):
+        return str(year)
 
 
 def _json_floats(values: np.ndarray) -> str:
@@ -332,6 +340,7 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
     env = Environment(loader=PackageLoader("aicity", "templates"), autoescape=select_autoescape(enabled_extensions=("html", "j2")))
     env.filters["value"] = value_text  # raw values as published: 9,630,879 not 9630879.0
+    env.filters["year"] = _year_text  # a year, or nothing where the data has none
     static = Path(__file__).parent / "static"
 
     @app.exception_handler(UnitNotFound)
