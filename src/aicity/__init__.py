@@ -2,7 +2,7 @@
 
     >>> import aicity
     >>> result = aicity.build()            # the bundled Global AI City Index
-    >>> result.ranking().head(10)
+    >>> result.ranking().head(10)  # doctest: +SKIP
 
 The names below are imported on first use (PEP 562), so `import aicity` and the command line
 start without loading pandas, SciPy or the pipeline until they are needed.
@@ -54,14 +54,15 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+    return sorted({*__all__, "__version__"})
 
 
 class _Package(types.ModuleType):
     """`aicity.build` and `aicity.audit` are functions named like their modules. Importing the
     module `aicity.build` would make the package attribute the module (the import system sets
     it); this keeps the function there. The modules stay importable by name
-    (`from aicity.build import run_pipeline`) through `sys.modules`."""
+    (`from aicity.build import run_pipeline`, `mock.patch("aicity.build.run_pipeline")`) through
+    `sys.modules`; only `import aicity.build as b` gives the function, as it did before."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("build", "audit") and isinstance(value, types.ModuleType):

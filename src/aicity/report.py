@@ -86,7 +86,7 @@ class English(Writer):
 
     def title(self, index_name: str = "") -> str:
         if self.generic:
-            return f"{self.a} and {self.b} on the {index_name}: a data-driven comparison"
+            return f"{self.a} and {self.b} on {self._the(index_name)}: a data-driven comparison"
         return f"{self.a} and {self.b} as AI cities: a data-driven comparison"
 
     def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
@@ -95,7 +95,7 @@ class English(Writer):
 
     def intro(self, c: dict) -> list[str]:
         s = [
-            f"On the {c['index']}, {self.a} scores {self.pts(c['sa'])} and ranks {self.rank(c['ra'])} of {c['n']}{'' if self.generic else ' cities'}; "
+            f"On {self._the(c['index'])}, {self.a} scores {self.pts(c['sa'])} and ranks {self.rank(c['ra'])} of {c['n']}{'' if self.generic else ' cities'}; "
             f"{self.b} scores {self.pts(c['sb'])} and ranks {self.rank(c['rb'])}.{c['fn_method']}"
         ]
         if c.get("ua"):
@@ -128,13 +128,19 @@ class English(Writer):
         year = f", {c['y']}" if c.get("y") else ""
         return f"On {i18n.lower_first(c['name'])}, only {c['has']} has a sourced value ({c['v']}{year}){c['fn']}; {c['lacks']} has none, so it does not count for {c['lacks']}."
 
+    @staticmethod
+    def _the(name: str) -> str:
+        """'the Global AI City Index', but 'Sustainable Connectivity' (a name, not an index noun)."""
+        return f"the {name}" if name.split()[-1:] in (["Index"], ["index"]) and not name.lower().startswith("the ") else name
+
     def paren(self, year: int | None, geo: str | None) -> str:
         """" (2021, national figure)": the year and the geography a value was measured at, where known."""
         parts = ([str(year)] if year else []) + ({"country": ["national figure"], "metro": ["metro area"]}.get(geo or "", []))
         return f" ({', '.join(parts)})" if parts else ""
 
     def method_note(self, m: dict) -> str:
-        return f"{m['index_code']} computation: {self._normalize(m)} normalisation and {self._aggregate(m)}; see the Method section."
+        name = m["index_name"] if self.generic else m["index_code"]
+        return f"{name} computation: {self._normalize(m)} normalisation and {self._aggregate(m)}; see the Method section."
 
     def ua_note(self, u: dict) -> str:
         parts = []
@@ -204,12 +210,13 @@ class English(Writer):
         if m["impute"] == "none":
             s.append(f"Missing values stay missing: each aggregate uses the indicators a {'unit' if self.generic else 'city'} has.")
         else:
-            s.append(f"Missing values are imputed by {i18n.method_name(m['impute'], 'en')} ({m['n_imputed']:,} values, flagged in every output).")
+            s.append(f"Missing values are imputed by {i18n.method_name(m['impute'], 'en')} ({m['n_imputed']:,} values, flagged in every output)."
+                     if m["n_imputed"] else f"No value needed imputing ({i18n.method_name(m['impute'], 'en')} was set).")
         if m["min_coverage"]:
             left = f"{', '.join(m['dropped'])} left out" if m["dropped"] else "none is left out"
             s.append(f"Only {units} with at least {m['min_coverage']:.0%} of the indicators are ranked ({left}).")
         if m["treat"] == "winsorise_log":
-            excl = f", {m['n_excluded']} left as they are by the framework" if m["n_excluded"] else ""
+            excl = f", {m['n_excluded']} exempted by the framework" if m["n_excluded"] else ""
             s.append("Outliers are treated by COINr's rule (while skewness and kurtosis are high, the extreme points are winsorised; "
                      f"failing that, the values are log-transformed): {m['n_winsorised']} indicators winsorised, {m['n_log'] or 'none'} log-transformed{excl}.")
         else:
@@ -239,11 +246,11 @@ class Korean(Writer):
 
     def title(self, index_name: str = "") -> str:
         if self.generic:
-            return f"{josa(self.a, '과/와')} {self.b}: {index_name}에 따른 비교"
+            return f"{josa(index_name, '으로/로')} 본 {josa(self.a, '과/와')} {self.b}"
         return f"AI 도시로서의 {josa(self.a, '과/와')} {self.b}: 데이터로 본 비교"
 
     def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
-        ranked = f"평가 대상 {n_cities}곳 순위" if self.generic else f"{n_cities}개 도시 순위"
+        ranked = f"평가 대상 {n_cities}개 순위" if self.generic else f"{n_cities}개 도시 순위"
         return f"{index_name}, {ranked}. {i18n.date(day, 'ko')} 작성."
 
     def intro(self, c: dict) -> list[str]:
@@ -290,10 +297,11 @@ class Korean(Writer):
         return f"({', '.join(parts)})" if parts else ""
 
     def _among(self, n: int) -> str:
-        return f"평가 대상 {n}곳" if self.generic else f"{n}개 도시"
+        return f"평가 대상 {n}개" if self.generic else f"{n}개 도시"
 
     def method_note(self, m: dict) -> str:
-        return f"{m['index_code']} 계산: {self._normalize(m)} 정규화와 {self._aggregate(m)}. ‘방법’ 절 참조."
+        name = m["index_name"] if self.generic else m["index_code"]
+        return f"{name} 계산: {self._normalize(m)} 정규화와 {self._aggregate(m)}. ‘방법’ 절 참조."
 
     def ua_note(self, u: dict) -> str:
         parts = []
@@ -370,20 +378,21 @@ class Korean(Writer):
         if m["impute"] == "none":
             s.append(f"결측값은 채우지 않았으며, 집계에는 각 {'대상이' if self.generic else '도시가'} 가진 지표만 썼다.")
         else:
-            s.append(f"결측값은 {josa(i18n.method_name(m['impute'], 'ko'), '으로/로')} 대체했으며({m['n_imputed']:,}개 값), 모든 출력에 따로 표시했다.")
+            s.append(f"결측값 {m['n_imputed']:,}개는 {josa(i18n.method_name(m['impute'], 'ko'), '으로/로')} 대체하고 모든 출력에 따로 표시했다."
+                     if m["n_imputed"] else "대체할 결측값은 없었다.")
         if m["min_coverage"]:
             left = f"{', '.join(m['dropped'])} 제외" if m["dropped"] else f"제외된 {'대상' if self.generic else '도시'} 없음"
             s.append(f"지표의 {m['min_coverage']:.0%} 이상을 갖춘 {'대상' if self.generic else '도시'}만 순위에 넣었다({left}).")
         if m["treat"] == "winsorise_log":
-            excl = f" 프레임워크가 처리에서 뺀 지표는 {m['n_excluded']}개다." if m["n_excluded"] else ""
-            s.append("이상값은 COINr의 규칙으로 처리했다. 왜도와 첨도가 높으면 극단값을 윈저화하고, 그래도 높으면 로그 변환한다. "
+            excl = f" 이상값 처리에서 제외하도록 프레임워크에 지정된 지표는 {m['n_excluded']}개다." if m["n_excluded"] else ""
+            s.append("이상값은 COINr의 규칙으로 처리했다. 왜도와 첨도가 기준을 넘는 동안 극단값을 하나씩 윈저화하고, 그래도 넘으면 로그 변환했다. "
                      f"윈저화한 지표는 {m['n_winsorised']}개, " + (f"로그 변환한 지표는 {m['n_log']}개다." if m["n_log"] else "로그 변환한 지표는 없다.") + excl)
         else:
             s.append("이상값은 따로 처리하지 않았다.")
         agg = i18n.method_name(m["aggregate"], "ko")
         verb = f"{agg}평균을 냈다" if m["aggregate"] in MEANS else ("합산했다" if m["aggregate"] == "sum" else f"{agg} 방식으로 집계했다")
-        ranked = f"{m['n']}곳" if self.generic else f"{m['n']}개 도시"
-        s.append(f"각 지표는 순위에 오른 {josa(ranked, '을/를')} 대상으로 {self._normalize(m)} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
+        ranked = f"평가 대상 {m['n']}개" if self.generic else f"{m['n']}개 도시"
+        s.append(f"각 지표를 순위에 오른 {ranked} 안에서 {self._normalize(m)} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
                  f"방향을 뒤집었다. 그다음 {josa(self._weights(m), '으로/로')} 하위 단계부터 지수까지 단계마다 {verb}.")
         if m["proxies"]:
             s.append("도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다.")
@@ -410,7 +419,7 @@ class Japanese(Writer):
 
     def title(self, index_name: str = "") -> str:
         if self.generic:
-            return f"{self.a}と{self.b}：{index_name}による比較"
+            return f"{index_name}で見る{self.a}と{self.b}"
         return f"AI都市としての{self.a}と{self.b}：データで見る比較"
 
     def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
@@ -461,7 +470,8 @@ class Japanese(Writer):
         return f"{n}の評価対象のうち" if self.generic else f"{n}都市中"
 
     def method_note(self, m: dict) -> str:
-        return f"{m['index_code']}算出：{self._normalize(m)}正規化と{self._aggregate(m)}。「方法」の節を参照。"
+        name = m["index_name"] if self.generic else m["index_code"]
+        return f"{name}の算出：{self._normalize(m)}正規化と{self._aggregate(m)}。「方法」の節を参照。"
 
     def ua_note(self, u: dict) -> str:
         parts = []
@@ -536,14 +546,15 @@ class Japanese(Writer):
         if m["impute"] == "none":
             s.append(f"欠損値は補完せず、集計には各{'対象' if self.generic else '都市'}が持つ指標のみを用いた。")
         else:
-            s.append(f"欠損値は{i18n.method_name(m['impute'], 'ja')}で補完し（{m['n_imputed']:,}件）、すべての出力に明示した。")
+            s.append(f"欠損値{m['n_imputed']:,}件は{i18n.method_name(m['impute'], 'ja')}で補完し、すべての出力に明示した。"
+                     if m["n_imputed"] else "補完を要する欠損値はなかった。")
         if m["min_coverage"]:
             noun = "対象" if self.generic else "都市"
             left = f"{'、'.join(m['dropped'])}を除外" if m["dropped"] else f"除外された{noun}はない"
             s.append(f"指標の{m['min_coverage']:.0%}以上がそろう{noun}のみを順位付けした（{left}）。")
         if m["treat"] == "winsorise_log":
             excl = f"枠組みで処理の対象外としたのは{m['n_excluded']}指標である。" if m["n_excluded"] else ""
-            s.append("外れ値はCOINrの規則で処理した。歪度と尖度が大きい間は極端な値をウィンソライズし、それでも大きければ対数変換する。"
+            s.append("外れ値はCOINrの規則で処理した。歪度と尖度が基準を超える間は極端な値を一つずつウィンソライズし、それでも超える場合は対数変換した。"
                      f"ウィンソライズしたのは{m['n_winsorised']}指標、" + (f"対数変換したのは{m['n_log']}指標である。" if m["n_log"] else "対数変換した指標はない。") + excl)
         else:
             s.append("外れ値の処理は行っていない。")
@@ -739,7 +750,10 @@ def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:
 def _cite_value(fn: Footnotes, row: dict | None, lang: str) -> str:
     if row is None:
         return ""
-    parts = [str(row.get("publisher") or ""), str(row.get("source") or "")]
+    source = str(row.get("source") or "")
+    if "/" in source or "\\" in source:  # a data file's path (data without provenance columns): its name only
+        source = Path(source).name
+    parts = [str(row.get("publisher") or ""), source]
     year = row.get("year")
     text = ", ".join(p for p in parts if p and p != "nan")
     if year is not None and not (isinstance(year, float) and math.isnan(year)):
@@ -775,7 +789,7 @@ def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
     dropped = [result.dataset.unit_name(u) for u in result.screened_out["unit"]] if len(result.screened_out) else []
     obs = result.dataset.observations
     return {
-        "index_code": fw.index_code, "n": n_ranked,
+        "index_code": fw.index_code, "index_name": fw.node(fw.index_code).name("en"), "n": n_ranked,
         "normalize": norm.get("method", "minmax"),
         "range": tuple(norm["range"]) if norm.get("method") in ("minmax", "goalposts") and norm.get("range") else None,
         "aggregate": spec.get("aggregate", {}).get("method", "arithmetic"),

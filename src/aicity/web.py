@@ -173,6 +173,7 @@ class Explorer:
     store_lock: threading.Lock = field(default_factory=threading.Lock)
     intervals: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict)
     _plan: Any = None
+    pipeline: str | Path | None = None  # the pipeline file the server was started with (its uncertainty: section)
 
     _names: dict[str, list[str]] = field(default_factory=dict)
     _fixed: dict[str, str] = field(default_factory=dict)  # JSON of the unit and name columns
@@ -239,10 +240,14 @@ class Explorer:
 
     def rank_intervals(self, samples: int = 1000, seed: int = 1) -> pd.DataFrame | None:
         key = (samples, seed)
-        if key not in self.intervals and self.fw.uncertainty:
-            from aicity.uncertainty import run_uncertainty
+        if key not in self.intervals:
+            from aicity.uncertainty import load_uncertainty, run_uncertainty
 
-            ua = run_uncertainty(self.fw, self.result.dataset, self.result.spec_dict()["pipeline"], samples=samples, seed=seed)
+            # the same rule as the CLI and the report: the pipeline file's uncertainty inputs,
+            # else the framework's, else the documented defaults
+            raw = (load_uncertainty(self.pipeline) if self.pipeline else None) or self.fw.uncertainty
+            ua = run_uncertainty(self.fw, self.result.dataset, self.result.spec_dict()["pipeline"], samples=samples, seed=seed,
+                                 uncertainty=raw)
             self.intervals[key] = ua.rank_intervals()
         return self.intervals.get(key)
 
@@ -326,7 +331,8 @@ def create_app(
     """The explorer app. `token` defaults to $AICITY_TOKEN; CORS stays closed unless
     `cors_origins` (or $AICITY_CORS_ORIGINS, comma-separated) names origins."""
     result = build(framework, data, pipeline, units=units)
-    ex = Explorer(result=result, store_path=Path(store) if store else None, token=token if token is not None else os.environ.get("AICITY_TOKEN"))
+    ex = Explorer(result=result, store_path=Path(store) if store else None, token=token if token is not None else os.environ.get("AICITY_TOKEN"),
+                  pipeline=pipeline)
     app = FastAPI(
         title="AI City Index",
         version="0.1.0",
@@ -472,8 +478,6 @@ def create_app(
     @app.get("/api/uncertainty", tags=["analysis"])
     def api_uncertainty(samples: int = Query(1000, ge=10, le=MAX_SAMPLES), seed: int = Query(1, ge=0, le=2**31 - 1)) -> dict[str, Any]:
         ri = ex.rank_intervals(samples, seed)
-        if ri is None:
-            raise HTTPException(404, detail="the framework declares no uncertainty inputs")
         return {"samples": samples, "seed": seed, "rank_intervals": _records(ri)}
 
     @app.get("/api/runs", tags=["store"])
