@@ -72,3 +72,18 @@ def test_the_cli_has_one_error_handler(capsys, tmp_path):
         assert exit_.value.code == 2
         err = capsys.readouterr().err
         assert message in " ".join(err.split()) and "Traceback" not in err
+
+
+@pytest.mark.parametrize("module", ["aicity", "aicity.build", "aicity.result", "aicity.spec", "aicity.compare",
+                                    "aicity.store", "aicity.report"])
+def test_entry_point_examples_run(module):
+    """The runnable examples in the entry points' docstrings (build, IndexResult, run_pipeline,
+    Spec, compare, make_report, Store) give what they say."""
+    import doctest
+    import importlib
+    import sys
+
+    mod = sys.modules.get(module) or importlib.import_module(module)
+    failed, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert failed == 0
+    assert tried > 0 or module == "aicity"

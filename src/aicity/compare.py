@@ -116,6 +116,16 @@ def code_columns(result: IndexResult, lang: str = "en") -> dict[str, list]:
 
 
 def compare(result: IndexResult, a: str, b: str, lang: str = "en") -> Comparison:
+    """Two ranked units side by side at every level, and each indicator's contribution to the
+    gap between their index scores (exact under arithmetic and geometric aggregation).
+
+        >>> import aicity
+        >>> c = compare(aicity.build(), "Seoul", "東京")
+        >>> (c.a, c.b)
+        ('SEL', 'TYO')
+        >>> bool(abs(c.contributions["contribution"].sum() - c.gap) < 1e-9)
+        True
+    """
     ua, ub = _unit(result, a), _unit(result, b)
     ia, ib = result.units.index(ua), result.units.index(ub)
     levels = pd.DataFrame(

@@ -818,6 +818,17 @@ def make_report(
     trends: Any | None = None,
     today: dt.date | None = None,
 ) -> Report:
+    """The comparative report of two ranked units, in en, ko or ja, for any index: sections
+    follow the framework's pillars, every value cites its source, the Method section comes from
+    the run's spec. `Report.write(out, formats)` renders HTML, Markdown, XLSX and PDF.
+
+        >>> import aicity
+        >>> rep = make_report(aicity.build(), "Seoul", "Tokyo", "en", today=dt.date(2026, 1, 1))
+        >>> rep.title
+        'Seoul and Tokyo as AI cities: a data-driven comparison'
+        >>> [s.key for s in rep.sections][:2]
+        ['intro', 'infrastructure']
+    """
     if lang not in WRITERS:
         raise InputError([Problem("report", f"language '{lang}': choose ko, en or ja")])
     fw = result.framework

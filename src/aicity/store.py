@@ -76,6 +76,16 @@ class RunNotFound(LookupError):
 
 
 class Store:
+    """The DuckDB run store: every build and uncertainty run, with its spec and input hashes,
+    each written in one transaction.
+
+        >>> import tempfile, aicity
+        >>> with tempfile.TemporaryDirectory() as d, Store(f"{d}/runs.duckdb") as st:
+        ...     run_id = st.save(aicity.build())
+        ...     len(st.runs())
+        1
+    """
+
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path else default_store_path()
         try:
