@@ -816,16 +816,10 @@ def sources(
     from aicity.data import find_unit
     try:
         fw, ds = _inputs(framework, data, units)
-        rows = ds.observations.copy()
-        if unit:
-            rows = rows[rows.unit == find_unit(ds, unit)]
+        rows = ds.sources(find_unit(ds, unit) if unit else None, indicator or None).copy()
     except InputError as exc:
         _fail(exc)
         return
-    if indicator:
-        rows = rows[rows.indicator == indicator]
-    if "used" in rows.columns:
-        rows = rows[rows.used]
     rows.insert(1, "unit_name", [ds.unit_name(u, lang) for u in rows.unit])
     for col in SOURCE_COLUMNS:
         if col not in rows.columns:

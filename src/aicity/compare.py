@@ -164,8 +164,7 @@ def strengths_weaknesses(result: IndexResult, unit: str, n: int = 3, lang: str =
     fw = result.framework
     i = result.units.index(unit)
     raw = result.stages["raw"].loc[unit]
-    obs = result.dataset.observations
-    obs = obs[(obs.unit == unit) & (obs["used"] if "used" in obs.columns else True)].set_index("indicator")
+    obs = result.dataset.sources(unit).set_index("indicator")
     rows = []
     for j, code in enumerate(fw.indicators):
         rank = result.ranks_array[i, j]
@@ -225,8 +224,7 @@ def profile(result: IndexResult, query: str, lang: str = "en", n: int = 3, rank_
     raw = result.stages["raw"].loc[unit]
     missing = [c for c in fw.indicators if np.isnan(raw[c])]
     imputed = [c for c in fw.indicators if result.imputed.at[unit, c]]
-    obs = result.dataset.observations
-    sources = obs[(obs.unit == unit) & (obs["used"] if "used" in obs.columns else True)].copy()
+    sources = result.dataset.sources(unit).copy()
     return Profile(
         unit=unit,
         name=result.dataset.unit_name(unit, lang),

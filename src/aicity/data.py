@@ -80,6 +80,19 @@ class Dataset:
         stacked["source"] = self.source
         return stacked
 
+    def sources(self, unit: str | None = None, indicator: str | None = None) -> pd.DataFrame:
+        """The values the build used (a long file's latest year of each series), each with its
+        provenance, for one unit and/or one indicator: what every page, table and footnote
+        that cites a value reads."""
+        obs = self.observations
+        if "used" in obs.columns:
+            obs = obs[obs["used"]]
+        if unit is not None:
+            obs = obs[obs["unit"] == unit]
+        if indicator is not None:
+            obs = obs[obs["indicator"] == indicator]
+        return obs
+
     @property
     def unit_codes(self) -> list[str]:
         return self.values.index.tolist()

@@ -741,10 +741,7 @@ def _value_with_unit(value: float, unit: str | None, lang: str) -> str:
 
 
 def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:
-    obs = result.dataset.observations
-    if "used" in obs.columns:
-        obs = obs[obs.used]
-    return {(r["unit"], r["indicator"]): r for r in obs.to_dict(orient="records")}
+    return {(r["unit"], r["indicator"]): r for r in result.dataset.sources().to_dict(orient="records")}
 
 
 def _cite_value(fn: Footnotes, row: dict | None, lang: str) -> str:

@@ -400,9 +400,7 @@ def create_app(
 
     @app.get("/api/indicators", tags=["index"])
     def api_indicators(lang: str = Query("en", pattern="^(en|ko|ja)$")) -> list[dict[str, Any]]:
-        obs = ex.result.dataset.observations
-        if "used" in obs.columns:
-            obs = obs[obs.used]
+        obs = ex.result.dataset.sources()
         fw = ex.fw
         out = []
         for code in fw.indicators:
@@ -638,11 +636,7 @@ def create_app(
     @app.get("/data", response_class=HTMLResponse, include_in_schema=False)
     def data_page(lang: str = "en", indicator: str | None = None) -> HTMLResponse:
         lang = lang_of(lang)
-        obs = ex.result.dataset.observations
-        if "used" in obs.columns:
-            obs = obs[obs.used]
-        if indicator:
-            obs = obs[obs.indicator == indicator]
+        obs = ex.result.dataset.sources(indicator=indicator or None)
         fw = ex.fw
         rows = _clean(obs.to_dict(orient="records"))
         for r in rows:
