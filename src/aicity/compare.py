@@ -115,6 +115,26 @@ def code_columns(result: IndexResult, lang: str = "en") -> dict[str, list]:
     }
 
 
+def radar_series(result: IndexResult, a: str, b: str, lang: str = "en") -> dict[str, list]:
+    """The pillar scores of two units, for a radar chart: the report's and the web's."""
+    fw = result.framework
+    pillars = fw.pillars()
+    return {"theta": [fw.node(p).name(lang) for p in pillars],
+            "a": [float(result.scores.at[a, p]) for p in pillars], "b": [float(result.scores.at[b, p]) for p in pillars]}
+
+
+def waterfall_series(result: IndexResult, comp: Comparison, lang: str = "en") -> dict[str, list]:
+    """From B's index score to A's, one step per pillar's contribution: the report's and the
+    web's waterfall (x labels, y values, Plotly measures)."""
+    fw = result.framework
+    pc = comp.pillar_contributions()
+    base = float(comp.levels.set_index("code").at[fw.index_code, "score_b"])
+    names = result.dataset.unit_name
+    return {"x": [names(comp.b, lang)] + [fw.node(p).name(lang) for p in pc.index] + [names(comp.a, lang)],
+            "y": [base] + pc.tolist() + [0.0], "measure": ["absolute"] + ["relative"] * len(pc) + ["total"],
+            "total": base + float(pc.sum())}
+
+
 def compare(result: IndexResult, a: str, b: str, lang: str = "en") -> Comparison:
     """Two ranked units side by side at every level, and each indicator's contribution to the
     gap between their index scores (exact under arithmetic and geometric aggregation).

@@ -23,7 +23,7 @@ import pandas as pd
 
 from aicity import i18n
 from aicity.claims import Verdict, check_claims, load_claims
-from aicity.compare import Comparison, compare
+from aicity.compare import Comparison, compare, radar_series, waterfall_series
 from aicity.errors import InputError, Problem
 from aicity.i18n import josa, ordinal, points, value_text
 from aicity.personas import persona_weights, suits
@@ -1010,21 +1010,19 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
     figs["ranking"] = bar
     pillars = fw.pillars()
     radar = go.Figure()
-    for unit, colour in ((ua, COLOURS["a"]), (ub, COLOURS["b"])):
-        vals = [result.scores.at[unit, p] for p in pillars]
-        radar.add_trace(go.Scatterpolar(r=vals + vals[:1], theta=[fw.node(p).name(lang) for p in pillars + pillars[:1]], fill="toself", name=names[unit], line_color=colour))
+    rs = radar_series(result, ua, ub, lang)
+    for unit, key, colour in ((ua, "a", COLOURS["a"]), (ub, "b", COLOURS["b"])):
+        radar.add_trace(go.Scatterpolar(r=rs[key] + rs[key][:1], theta=rs["theta"] + rs["theta"][:1], fill="toself", name=names[unit], line_color=colour))
     radar.update_layout(title=label["radar"], polar={"radialaxis": {"range": [0, 100]}})
     figs["radar"] = radar
     heat = go.Figure(go.Heatmap(z=[[result.scores.at[u, p] for p in pillars] for u in ranking.index], x=[fw.node(p).name(lang) for p in pillars],
                                 y=[names[u] for u in ranking.index], colorscale="Blues", zmin=0, zmax=100, hovertemplate="%{y} · %{x}: %{z:.1f}<extra></extra>"))
     heat.update_layout(title=label["heat"], yaxis={"autorange": "reversed"}, height=max(320, 24 * len(ranking)), margin={"l": 160})
     figs["heatmap"] = heat
-    pc = comp.pillar_contributions()
-    base = comp.levels.set_index("code").at[fw.index_code, "score_b"]
+    ws = waterfall_series(result, comp, lang)
     water = go.Figure(go.Waterfall(
-        x=[names[ub]] + [fw.node(p).name(lang) for p in pc.index] + [names[ua]],
-        measure=["absolute"] + ["relative"] * len(pc) + ["total"],
-        y=[base] + pc.tolist() + [0], text=[f"{base:.1f}"] + [f"{v:+.1f}" for v in pc] + [f"{base + pc.sum():.1f}"], textposition="outside",
+        x=ws["x"], measure=ws["measure"], y=ws["y"],
+        text=[f"{ws['y'][0]:.1f}"] + [f"{v:+.1f}" for v in ws["y"][1:-1]] + [f"{ws['total']:.1f}"], textposition="outside",
     ))
     water.update_layout(title=label["water"], yaxis_title=label["score"], showlegend=False)
     figs["waterfall"] = water

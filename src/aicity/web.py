@@ -33,7 +33,7 @@ from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 from pydantic import BaseModel, Field
 
 from aicity.build import build
-from aicity.compare import compare, profile
+from aicity.compare import compare, profile, radar_series, waterfall_series
 from aicity.data import load_data
 from aicity.errors import InputError, PipelineError, UnitNotFound, UnitNotRanked
 from aicity.i18n import value_text
@@ -599,13 +599,8 @@ def create_app(
         ua, ub = ex.unit(a), ex.unit(b)
         c = compare(ex.result, ua, ub, lang)
         fw = ex.fw
-        pillars = fw.pillars()
-        figure = {
-            "radar": {"theta": [fw.node(p).name(lang) for p in pillars],
-                      "a": [ex.result.scores.at[ua, p] for p in pillars], "b": [ex.result.scores.at[ub, p] for p in pillars]},
-            "waterfall": {"x": [ex.name(ub, lang)] + [fw.node(p).name(lang) for p in c.pillar_contributions().index] + [ex.name(ua, lang)],
-                          "y": [float(c.levels.set_index("code").at[fw.index_code, "score_b"])] + c.pillar_contributions().tolist() + [0]},
-        }
+        water = waterfall_series(ex.result, c, lang)
+        figure = {"radar": radar_series(ex.result, ua, ub, lang), "waterfall": {"x": water["x"], "y": water["y"]}}
         top = c.levels[c.levels.level >= fw.n_levels - 1]
         fav_a, fav_b = c.drivers(5)
         cities = [(u, ex.name(u, lang)) for u in ex.result.units]
