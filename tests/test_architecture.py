@@ -37,17 +37,15 @@ def test_import_aicity_loads_no_heavy_module():
 def test_every_string_exists_in_every_language():
     """The web's UI strings, the report's headings and verdicts, and the method names: each key
     in en, ko and ja."""
-    from aicity import i18n
+    from aicity.messages import METHOD_NAMES, REPORT_HEADINGS, UI, VERDICTS
     from aicity.report import WRITERS
-    from aicity.web import UI
 
-    assert set(UI) == {"en", "ko", "ja"}
-    keys = {lang: set(strings) for lang, strings in UI.items()}
-    assert keys["en"] == keys["ko"] == keys["ja"], {k: keys["en"] ^ v for k, v in keys.items()}
-    for attr in ("headings", "verdicts"):
-        sets = {lang: set(getattr(w, attr)) for lang, w in WRITERS.items()}
-        assert sets["en"] == sets["ko"] == sets["ja"], attr
-    for name, langs in i18n.METHOD_NAMES.items():
+    for catalogue in (UI, REPORT_HEADINGS, VERDICTS):
+        assert set(catalogue) == {"en", "ko", "ja"}
+        keys = {lang: set(strings) for lang, strings in catalogue.items()}
+        assert keys["en"] == keys["ko"] == keys["ja"], {k: keys["en"] ^ v for k, v in keys.items()}
+    assert {lang: w.headings for lang, w in WRITERS.items()} == REPORT_HEADINGS  # the writers read the catalogue
+    for name, langs in METHOD_NAMES.items():
         assert set(langs) == {"en", "ko", "ja"}, name
 
 

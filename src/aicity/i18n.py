@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from aicity.messages import METHOD_NAMES  # re-exported: i18n.METHOD_NAMES
+
 LANGS = ("en", "ko", "ja")
 
 # Final-consonant (batchim) test for a precomposed Hangul syllable: (code - 0xAC00) % 28.
@@ -138,30 +140,6 @@ def date(day: dt.date, lang: str = "en") -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
-METHOD_NAMES = {
-    "minmax": {"en": "min-max", "ko": "최소-최대", "ja": "最小・最大"},
-    "zscore": {"en": "z-score", "ko": "z-점수", "ja": "zスコア"},
-    "rank": {"en": "rank", "ko": "순위", "ja": "順位"},
-    "percentile": {"en": "percentile", "ko": "백분위", "ja": "パーセンタイル"},
-    "arithmetic": {"en": "arithmetic", "ko": "산술", "ja": "算術"},
-    "geometric": {"en": "geometric", "ko": "기하", "ja": "幾何"},
-    "harmonic": {"en": "harmonic", "ko": "조화", "ja": "調和"},
-    "generalised_mean": {"en": "generalised", "ko": "일반화", "ja": "一般化"},
-    "sum": {"en": "sum", "ko": "합계", "ja": "合計"},
-    "copeland": {"en": "Copeland", "ko": "코플랜드", "ja": "コープランド"},
-    "borda": {"en": "Borda", "ko": "보르다", "ja": "ボルダ"},
-    "fracmax": {"en": "fraction-of-maximum", "ko": "최댓값 대비 비율", "ja": "最大値比"},
-    "dist2max": {"en": "distance-to-maximum", "ko": "최댓값까지의 거리", "ja": "最大値との距離"},
-    "dist2target": {"en": "distance-to-target", "ko": "목표까지의 거리", "ja": "目標との距離"},
-    "goalposts": {"en": "goalpost", "ko": "골포스트", "ja": "ゴールポスト"},
-    "none": {"en": "no", "ko": "없음", "ja": "なし"},
-    "mean": {"en": "the mean", "ko": "평균", "ja": "平均"},
-    "median": {"en": "the median", "ko": "중앙값", "ja": "中央値"},
-    "group_mean": {"en": "the group mean", "ko": "집단 평균", "ja": "グループ平均"},
-    "group_median": {"en": "the group median", "ko": "집단 중앙값", "ja": "グループ中央値"},
-    "knn": {"en": "the k nearest units", "ko": "k-최근접 이웃", "ja": "k近傍法"},
-    "iterative": {"en": "chained regressions", "ko": "연쇄 회귀", "ja": "連鎖回帰"},
-}
 
 
 def method_name(method: str, lang: str) -> str:

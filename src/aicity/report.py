@@ -26,6 +26,7 @@ from aicity.claims import Verdict, check_claims, load_claims
 from aicity.compare import Comparison, compare, radar_series, waterfall_series
 from aicity.errors import InputError, Problem
 from aicity.i18n import josa, ordinal, points, value_text
+from aicity.messages import REPORT_HEADINGS, VERDICTS
 from aicity.personas import persona_weights, suits
 from aicity.result import IndexResult
 
@@ -74,15 +75,8 @@ class Writer:
 
 class English(Writer):
     lang = "en"
-    headings = {
-        "intro": "Introduction", "infrastructure": "Technology infrastructure", "industry": "Industry ecosystem",
-        "policy": "Policy and citizen participation", "trust": "Trust and future readiness",
-        "trends": "Speed and stability over time", "conclusion": "Which city suits whom",
-        "claims": "The essay's claims against the data", "gaps": "What the data cannot tell yet",
-        "figures": "Figures", "notes": "Sources and notes", "method": "Method",
-        "claim": "Claim", "verdict": "Verdict", "evidence": "Evidence (✓ agrees, ✗ disagrees)", "back": "Back to the text",
-    }
-    verdicts = {"supported": "supported", "contradicted": "contradicted", "mixed": "mixed", "not enough data": "not enough data"}
+    headings = REPORT_HEADINGS["en"]
+    verdicts = VERDICTS["en"]
 
     def title(self, index_name: str = "") -> str:
         if self.generic:
@@ -234,15 +228,8 @@ class English(Writer):
 
 class Korean(Writer):
     lang = "ko"
-    headings = {
-        "intro": "들어가며", "infrastructure": "기술 인프라", "industry": "산업 생태계",
-        "policy": "정책과 시민 참여", "trust": "신뢰와 미래 대비",
-        "trends": "변화의 속도와 안정성", "conclusion": "어느 도시가 누구에게 맞는가",
-        "claims": "에세이의 주장과 데이터", "gaps": "아직 데이터가 말해 주지 못하는 것",
-        "figures": "그림", "notes": "출처와 주", "method": "방법",
-        "claim": "주장", "verdict": "판정", "evidence": "근거(✓ 부합, ✗ 불일치)", "back": "본문으로 돌아가기",
-    }
-    verdicts = {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족"}
+    headings = REPORT_HEADINGS["ko"]
+    verdicts = VERDICTS["ko"]
 
     def title(self, index_name: str = "") -> str:
         if self.generic:
@@ -407,15 +394,8 @@ class Japanese(Writer):
     lang = "ja"
     sentence_gap = ""
     list_sep = "、"
-    headings = {
-        "intro": "はじめに", "infrastructure": "技術インフラ", "industry": "産業エコシステム",
-        "policy": "政策と市民参加", "trust": "信頼と将来への備え",
-        "trends": "変化の速さと安定性", "conclusion": "どの都市が誰に向いているか",
-        "claims": "エッセイの主張とデータ", "gaps": "データがまだ語れないこと",
-        "figures": "図", "notes": "出典と注", "method": "方法",
-        "claim": "主張", "verdict": "判定", "evidence": "根拠（✓ 一致、✗ 不一致）", "back": "本文に戻る",
-    }
-    verdicts = {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足"}
+    headings = REPORT_HEADINGS["ja"]
+    verdicts = VERDICTS["ja"]
 
     def title(self, index_name: str = "") -> str:
         if self.generic:

@@ -37,6 +37,7 @@ from aicity.compare import compare, profile, radar_series, waterfall_series
 from aicity.data import load_data
 from aicity.errors import InputError, PipelineError, UnitNotFound, UnitNotRanked
 from aicity.i18n import value_text
+from aicity.messages import UI
 from aicity.personas import persona_weights
 from aicity.result import IndexResult
 from aicity.store import Store
@@ -59,47 +60,6 @@ FAVICON = (
     '<path d="M3 12h2V7H3zm4 0h2V4H7zm4 0h2V9h-2z" fill="#fff"/></svg>'
 )
 
-UI: dict[str, dict[str, Any]] = {
-    "en": {
-        "ranking": "Ranking", "build": "Build your own index", "compare": "Compare", "map": "Map", "data": "Data and sources",
-        "rank": "Rank", "city": "City", "region": "Region", "all_regions": "All regions", "score": "Score",
-        "interval": "Rank interval (5–95%)", "missing": "Missing", "profile": "Profile", "strengths": "Strengths",
-        "weaknesses": "Weaknesses", "peers": "Nearest peers", "sources": "Sources", "indicator": "Indicator", "value": "Value",
-        "year": "Year", "geo": "Geography", "source": "Source", "persona": "Persona", "weights": "Weights",
-        "reset": "Framework weights", "gap": "Gap", "contribution": "Contribution", "proxy": "proxy",
-        "a": "City A", "b": "City B", "go": "Compare", "screened": "not ranked: too little data", "language": "Language",
-        "intro": "The Global AI City Index compares cities' AI competitiveness with sourced data. Sort the table, filter by region, or open a city.",
-        "build_intro": "Move a slider: the ranking re-orders as you go. Presets set the weights of a persona.",
-        "why": "Why", "skip": "Skip to content", "main_menu": "Main menu", "back": "Back to the text",
-        "geo_names": {"city": "city", "metro": "metro area", "country": "country"},
-    },
-    "ko": {
-        "ranking": "순위", "build": "나만의 지수 만들기", "compare": "비교", "map": "지도", "data": "데이터와 출처",
-        "rank": "순위", "city": "도시", "region": "지역", "all_regions": "전체 지역", "score": "점수",
-        "interval": "순위 구간(5~95%)", "missing": "결측 지표", "profile": "프로필", "strengths": "강점", "weaknesses": "약점",
-        "peers": "비슷한 도시", "sources": "출처", "indicator": "지표", "value": "값", "year": "연도", "geo": "지리 단위",
-        "source": "출처", "persona": "관점", "weights": "가중치", "reset": "기본 가중치", "gap": "격차", "contribution": "기여도",
-        "proxy": "대리 지표", "a": "도시 A", "b": "도시 B", "go": "비교하기", "screened": "자료 부족으로 순위 제외",
-        "language": "언어",
-        "intro": "글로벌 AI 도시 지수는 출처가 있는 데이터로 도시의 AI 경쟁력을 비교한다. 표는 항목별로 정렬하거나 지역별로 걸러 볼 수 있고, 도시 이름을 누르면 자세한 내용이 나온다.",
-        "build_intro": "슬라이더를 움직이면 순위가 바로 바뀐다. 프리셋을 고르면 해당 관점의 가중치가 적용된다.",
-        "why": "이유", "skip": "본문 바로가기", "main_menu": "주 메뉴", "back": "본문으로 돌아가기",
-        "geo_names": {"city": "도시", "metro": "광역권", "country": "국가"},
-    },
-    "ja": {
-        "ranking": "ランキング", "build": "自分だけの指数をつくる", "compare": "比較", "map": "地図", "data": "データと出典",
-        "rank": "順位", "city": "都市", "region": "地域", "all_regions": "すべての地域", "score": "得点",
-        "interval": "順位区間（5～95%）", "missing": "欠損指標", "profile": "プロフィール", "strengths": "強み", "weaknesses": "弱み",
-        "peers": "類似都市", "sources": "出典", "indicator": "指標", "value": "値", "year": "年", "geo": "地理単位",
-        "source": "出典", "persona": "視点", "weights": "重み", "reset": "既定の重み", "gap": "差", "contribution": "寄与度",
-        "proxy": "代理指標", "a": "都市A", "b": "都市B", "go": "比較する", "screened": "データ不足のためランキング対象外",
-        "language": "言語",
-        "intro": "グローバルAI都市指数は、出典のあるデータで都市のAI競争力を比較する。表は並べ替えや地域での絞り込みができ、都市名を選ぶと詳細が表示される。",
-        "build_intro": "スライダーを動かすと、ランキングがすぐに更新される。プリセットを選ぶと、その視点の重みが適用される。",
-        "why": "理由", "skip": "本文へ移動", "main_menu": "メインメニュー", "back": "本文に戻る",
-        "geo_names": {"city": "都市", "metro": "都市圏", "country": "国"},
-    },
-}
 
 
 # -- request and response bodies (they make the OpenAPI schema) ------------------------------
