@@ -61,6 +61,20 @@ class Writer:
     sentence_gap = " "  # between sentences; Japanese runs sentences together
     list_sep = ", "
 
+    ua_or = " or "
+    ua_phrases: dict[str, Any] = {}
+
+    def ua_parts(self, u: dict) -> list[str]:
+        """One phrase per uncertain input, in the language's words (`ua_phrases`), with the
+        options' method names joined by the language's "or"."""
+        parts = []
+        for key, spec in u["inputs"].items():
+            if key in self.ua_phrases:
+                names = _option_names(spec, key)
+                joined = self.ua_or.join(str(i18n.method_name(n, self.lang)) for n in names)
+                parts.append(self.ua_phrases[key](spec, names, joined))
+        return parts
+
     def __init__(self, a: str, b: str, generic: bool = False):
         # generic: an index other than the bundled one (its units need not be cities, and
         # no AI-city framing applies)
@@ -136,24 +150,20 @@ class English(Writer):
         name = m["index_name"] if self.generic else m["index_code"]
         return f"{name} computation: {self._normalize(m)} normalisation and {self._aggregate(m)}; see the Method section."
 
+    # one phrase per kind of uncertain input; Writer.ua_parts walks the inputs
+    ua_or = " or "
+    ua_phrases = {
+        "weights": lambda spec, names, joined: f"weights varied by ±{float(spec.get('noise', 0)) * 100:g}%",
+        "normalize": lambda spec, names, joined: f"{joined} normalisation",
+        "aggregate": lambda spec, names, joined: f"{joined} aggregation",
+        "impute": lambda spec, names, joined: f"imputation by {joined}",
+        "winmax": lambda spec, names, joined: f"a winsorisation limit of {min(names)}–{max(names)} points",
+        "exclude_indicator": lambda spec, names, joined: "each indicator left out in turn",
+    }
+
     def ua_note(self, u: dict) -> str:
-        parts = []
-        for key, spec in u["inputs"].items():
-            names = _option_names(spec, key)
-            if key == "weights":
-                parts.append(f"weights varied by ±{float(spec.get('noise', 0)) * 100:g}%")
-            elif key == "normalize":
-                parts.append(f"{' or '.join(i18n.method_name(n, 'en') for n in names)} normalisation")
-            elif key == "aggregate":
-                parts.append(f"{' or '.join(i18n.method_name(n, 'en') for n in names)} aggregation")
-            elif key == "impute":
-                parts.append(f"imputation by {' or '.join(i18n.method_name(n, 'en') for n in names)}")
-            elif key == "winmax":
-                parts.append(f"a winsorisation limit of {min(names)}–{max(names)} points")
-            elif key == "exclude_indicator":
-                parts.append("each indicator left out in turn")
         default = "; the pipeline has no uncertainty section, so the default inputs were used" if u["default"] else ""
-        return f"Monte Carlo uncertainty analysis, {u['n']:,} samples{default}: {', '.join(parts)}; 5th–95th percentile ranks."
+        return f"Monte Carlo uncertainty analysis, {u['n']:,} samples{default}: {', '.join(self.ua_parts(u))}; 5th–95th percentile ranks."
 
     def _normalize(self, m: dict) -> str:
         rng = f" to [{m['range'][0]:g}, {m['range'][1]:g}]" if m.get("range") else ""
@@ -290,25 +300,19 @@ class Korean(Writer):
         name = m["index_name"] if self.generic else m["index_code"]
         return f"{name} 계산: {self._normalize(m)} 정규화와 {self._aggregate(m)}. ‘방법’ 절 참조."
 
+    ua_or = " 또는 "
+    ua_phrases = {
+        "weights": lambda spec, names, joined: f"가중치 ±{float(spec.get('noise', 0)) * 100:g}% 변동",
+        "normalize": lambda spec, names, joined: f"{joined} 정규화",
+        "aggregate": lambda spec, names, joined: f"{joined}평균" if all(n in MEANS for n in names) else f"{joined} 집계",
+        "impute": lambda spec, names, joined: f"{joined}에 의한 결측값 대체",
+        "winmax": lambda spec, names, joined: f"윈저화 한도 {min(names)}~{max(names)}개",
+        "exclude_indicator": lambda spec, names, joined: "지표를 하나씩 제외",
+    }
+
     def ua_note(self, u: dict) -> str:
-        parts = []
-        for key, spec in u["inputs"].items():
-            names = _option_names(spec, key)
-            if key == "weights":
-                parts.append(f"가중치 ±{float(spec.get('noise', 0)) * 100:g}% 변동")
-            elif key == "normalize":
-                parts.append(f"{' 또는 '.join(i18n.method_name(n, 'ko') for n in names)} 정규화")
-            elif key == "aggregate":
-                joined = " 또는 ".join(i18n.method_name(n, "ko") for n in names)
-                parts.append(f"{joined}평균" if all(n in MEANS for n in names) else f"{joined} 집계")
-            elif key == "impute":
-                parts.append(f"{' 또는 '.join(i18n.method_name(n, 'ko') for n in names)}에 의한 결측값 대체")
-            elif key == "winmax":
-                parts.append(f"윈저화 한도 {min(names)}~{max(names)}개")
-            elif key == "exclude_indicator":
-                parts.append("지표를 하나씩 제외")
         default = "(불확실성 설정이 없어 기본 입력값을 사용)" if u["default"] else ""
-        return f"몬테카를로 불확실성 분석 {u['n']:,}회{default}: {', '.join(parts)}. 순위의 5~95 백분위."
+        return f"몬테카를로 불확실성 분석 {u['n']:,}회{default}: {', '.join(self.ua_parts(u))}. 순위의 5~95 백분위."
 
     def _normalize(self, m: dict) -> str:
         rng = f"({m['range'][0]:g}~{m['range'][1]:g})" if m.get("range") else ""
@@ -453,25 +457,19 @@ class Japanese(Writer):
         name = m["index_name"] if self.generic else m["index_code"]
         return f"{name}の算出：{self._normalize(m)}正規化と{self._aggregate(m)}。「方法」の節を参照。"
 
+    ua_or = "または"
+    ua_phrases = {
+        "weights": lambda spec, names, joined: f"重みを±{float(spec.get('noise', 0)) * 100:g}%の範囲で変動",
+        "normalize": lambda spec, names, joined: f"{joined}正規化",
+        "aggregate": lambda spec, names, joined: f"{joined}平均" if all(n in MEANS for n in names) else f"{joined}による集計",
+        "impute": lambda spec, names, joined: f"{joined}による欠損値の補完",
+        "winmax": lambda spec, names, joined: f"ウィンソライズの上限{min(names)}～{max(names)}点",
+        "exclude_indicator": lambda spec, names, joined: "指標を一つずつ除外",
+    }
+
     def ua_note(self, u: dict) -> str:
-        parts = []
-        for key, spec in u["inputs"].items():
-            names = _option_names(spec, key)
-            if key == "weights":
-                parts.append(f"重みを±{float(spec.get('noise', 0)) * 100:g}%の範囲で変動")
-            elif key == "normalize":
-                parts.append(f"{'または'.join(i18n.method_name(n, 'ja') for n in names)}正規化")
-            elif key == "aggregate":
-                joined = "または".join(i18n.method_name(n, "ja") for n in names)
-                parts.append(f"{joined}平均" if all(n in MEANS for n in names) else f"{joined}による集計")
-            elif key == "impute":
-                parts.append(f"{'または'.join(i18n.method_name(n, 'ja') for n in names)}による欠損値の補完")
-            elif key == "winmax":
-                parts.append(f"ウィンソライズの上限{min(names)}～{max(names)}点")
-            elif key == "exclude_indicator":
-                parts.append("指標を一つずつ除外")
         default = "。不確実性の設定がないため既定の入力を使用" if u["default"] else ""
-        return f"モンテカルロ不確実性分析（{u['n']:,}回{default}）：{'、'.join(parts)}。順位の5～95パーセンタイル。"
+        return f"モンテカルロ不確実性分析（{u['n']:,}回{default}）：{'、'.join(self.ua_parts(u))}。順位の5～95パーセンタイル。"
 
     def _normalize(self, m: dict) -> str:
         rng = f"（{m['range'][0]:g}～{m['range'][1]:g}）" if m.get("range") else ""
