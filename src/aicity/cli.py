@@ -178,30 +178,23 @@ def build(
     pair = [v.strip() for v in versus.split(",")] if versus else []
     if versus and len(pair) != 2:
         _fail(ValueError("--versus takes two units separated by a comma, e.g. Seoul,Tokyo"))
-    try:
-        with console.status("Building…") as status:
-            result = build_index(
-                framework, data, pipeline, units=units, overrides=overrides,
-                progress=lambda step: status.update(f"Building: {step}…"),
-            )
-            status.update("Writing results…")
-            written = write_outputs(result, out, xlsx=xlsx, group=group_ranks)
-            run_id = None
-            if not no_store:
-                status.update("Recording the run…")
-                with Store(store) as st:
-                    run_id = st.save(
-                        result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label
-                    )
-    except (InputError, PipelineError) as exc:
-        _fail(exc)
-        return
+    with console.status("Building…") as status:
+        result = build_index(
+            framework, data, pipeline, units=units, overrides=overrides,
+            progress=lambda step: status.update(f"Building: {step}…"),
+        )
+        status.update("Writing results…")
+        written = write_outputs(result, out, xlsx=xlsx, group=group_ranks)
+        run_id = None
+        if not no_store:
+            status.update("Recording the run…")
+            with Store(store) as st:
+                run_id = st.save(
+                    result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label
+                )
     print_ranking(result, top, lang)
     if pair:
-        try:
-            print_versus(result, pair[0], pair[1], lang)
-        except InputError as exc:
-            _fail(exc)
+        print_versus(result, pair[0], pair[1], lang)
     if len(result.screened_out):
         names = ", ".join(f"{u} ({c:.0%})" for u, c in zip(result.screened_out.unit, result.screened_out.coverage, strict=True))
         console.print(f"[yellow]Screened out (data coverage below the threshold):[/] {names}")
@@ -226,12 +219,8 @@ def validate(
     """Check a framework, data and pipeline without building; report every problem found."""
     from aicity.build import resolve_spec
     from aicity.data import describe_coverage
-    try:
-        fw, ds = _inputs(framework, data, units)
-        steps = resolve_spec(fw, pipeline)
-    except (InputError, PipelineError) as exc:
-        _fail(exc)
-        return
+    fw, ds = _inputs(framework, data, units)
+    steps = resolve_spec(fw, pipeline)
     cov = describe_coverage(ds, fw.indicators)
     console.print(
         f"[green]OK[/]: {len(fw.indicators)} indicators, {len(fw.aggregates)} aggregates, "
@@ -252,11 +241,7 @@ def info(
     import numpy as np
 
     from aicity.data import describe_coverage
-    try:
-        fw, ds = _inputs(framework, data, units)
-    except InputError as exc:
-        _fail(exc)
-        return
+    fw, ds = _inputs(framework, data, units)
     present = ~np.isnan(ds.matrix(fw.indicators))
 
     def label(code: str) -> str:
@@ -320,33 +305,29 @@ def derive(
     """Indicators counted from record files (papers, companies, universities...) by city."""
     from aicity.derive import bundled_recipes, derive_recipes, write_derived
 
-    try:
-        if bundled and recipe:
-            raise InputError([_problem("give recipe files or --bundled, not both")])
-        if bundled and records is None:
-            raise InputError([_problem("--bundled needs --records DIR: the record files are not shipped with aicity "
-                                       "(see docs/derive.md; e.g. --records ../shared/data/records)")])
-        paths = bundled_recipes() if bundled else list(recipe or [])
-        if not paths:
-            raise InputError([_problem("give a RECIPE.yaml, or --bundled")])
-        if dask is not None and not (dask.startswith("local:") or "://" in dask):
-            raise InputError([_problem(f"--dask '{dask}' is not local:N or a scheduler address such as tcp://host:8786")])
-        if err.is_terminal:
-            with err.status("deriving...") as status:
-                result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,
-                                        countries=countries, progress=lambda msg: status.update(escape(msg)))
-        else:  # a log or a pipe: one line per step, with the time it happened
-            import time
-
-            start = time.perf_counter()
+    if bundled and recipe:
+        raise InputError([_problem("give recipe files or --bundled, not both")])
+    if bundled and records is None:
+        raise InputError([_problem("--bundled needs --records DIR: the record files are not shipped with aicity "
+                                   "(see docs/derive.md; e.g. --records ../shared/data/records)")])
+    paths = bundled_recipes() if bundled else list(recipe or [])
+    if not paths:
+        raise InputError([_problem("give a RECIPE.yaml, or --bundled")])
+    if dask is not None and not (dask.startswith("local:") or "://" in dask):
+        raise InputError([_problem(f"--dask '{dask}' is not local:N or a scheduler address such as tcp://host:8786")])
+    if err.is_terminal:
+        with err.status("deriving...") as status:
             result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,
-                                    countries=countries,
-                                    progress=lambda msg: err.print(f"[{time.perf_counter() - start:6.1f} s] {escape(msg)}",
-                                                                   highlight=False))
-        written = write_derived(result, out, unplaced_top)
-    except InputError as exc:
-        _fail(exc)
-        return
+                                    countries=countries, progress=lambda msg: status.update(escape(msg)))
+    else:  # a log or a pipe: one line per step, with the time it happened
+        import time
+
+        start = time.perf_counter()
+        result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,
+                                countries=countries,
+                                progress=lambda msg: err.print(f"[{time.perf_counter() - start:6.1f} s] {escape(msg)}",
+                                                               highlight=False))
+    written = write_derived(result, out, unplaced_top)
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     table = Table(title="Coverage: how much of the records was placed")
@@ -412,29 +393,25 @@ def uncertainty(
 
     from aicity.uncertainty import run_uncertainty
 
-    try:
-        with Progress(console=err, transient=True) as bar:
-            task = bar.add_task("Preparing…", total=None)
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("Preparing…", total=None)
 
-            def progress(stage: str, done: int, total: int) -> None:
-                if total:
-                    bar.update(task, description=f"Evaluating {stage}", completed=done, total=total)
-                else:
-                    bar.update(task, description=stage[:60])
+        def progress(stage: str, done: int, total: int) -> None:
+            if total:
+                bar.update(task, description=f"Evaluating {stage}", completed=done, total=total)
+            else:
+                bar.update(task, description=stage[:60])
 
-            result = run_uncertainty(
-                framework, data, pipeline, units=units, samples=samples, seed=seed, sobol=sobol,
-                sobol_samples=sobol_samples, dask=dask, progress=progress,
-            )
-        written = result.write(out, save_samples=save_samples)
-        if not no_store:
-            from aicity.store import Store
+        result = run_uncertainty(
+            framework, data, pipeline, units=units, samples=samples, seed=seed, sobol=sobol,
+            sobol_samples=sobol_samples, dask=dask, progress=progress,
+        )
+    written = result.write(out, save_samples=save_samples)
+    if not no_store:
+        from aicity.store import Store
 
-            with Store(store) as st:
-                written["store"] = f"{st.save_uncertainty(result, result.index_code, result.hashes)} in {st.path}"
-    except (InputError, PipelineError) as exc:
-        _fail(exc)
-        return
+        with Store(store) as st:
+            written["store"] = f"{st.save_uncertainty(result, result.index_code, result.hashes)} in {st.path}"
     if result.defaulted:
         err.print("note: no 'uncertainty:' section in the pipeline or framework; the default inputs were varied "
                   "(weights ±25%, min-max [1, 100] or rank normalisation, arithmetic or geometric aggregation)",
@@ -459,10 +436,7 @@ def uncertainty(
 
 def _build_or_fail(framework, data, units, pipeline):
     from aicity.build import build as build_index
-    try:
-        return build_index(framework, data, pipeline, units=units)
-    except (InputError, PipelineError) as exc:
-        _fail(exc)
+    return build_index(framework, data, pipeline, units=units)
 
 
 def _frame_table(frame: pd.DataFrame, title: str, digits: int = 2) -> Table:
@@ -508,18 +482,14 @@ def profile(
     from aicity.store import Store
 
     result = _build_or_fail(framework, data, units, pipeline)
-    try:
-        ri = pd.read_csv(intervals) if intervals else None
-        if ri is None:
-            with Store(store) as st:
-                found = st.latest_rank_intervals(result.framework.index_code, result.dataset.hashes)
-            if found:
-                run_id, n, ri = found
-                console.print(f"rank intervals: uncertainty run {run_id} ({n:,} samples)")
-        p = make_profile(result, city, lang, rank_intervals=ri)
-    except InputError as exc:
-        _fail(exc)
-        return
+    ri = pd.read_csv(intervals) if intervals else None
+    if ri is None:
+        with Store(store) as st:
+            found = st.latest_rank_intervals(result.framework.index_code, result.dataset.hashes)
+        if found:
+            run_id, n, ri = found
+            console.print(f"rank intervals: uncertainty run {run_id} ({n:,} samples)")
+    p = make_profile(result, city, lang, rank_intervals=ri)
     console.print(f"[bold]{p.name} ({p.unit})[/]: {p.coverage['present']}/{p.coverage['of']} indicators with data")
     levels = p.scores[p.scores.level > 1][["code", "name", "score", "rank", "of"] + [c for c in ("rank_p05", "rank_p95") if c in p.scores]]
     console.print(_frame_table(levels, "Scores and ranks"))
@@ -557,11 +527,7 @@ def compare_cmd(
     from aicity.export import atomic_write
 
     result = _build_or_fail(framework, data, units, pipeline)
-    try:
-        c = compare(result, a, b, lang)
-    except InputError as exc:
-        _fail(exc)
-        return
+    c = compare(result, a, b, lang)
     fw = result.framework
     na, nb = result.dataset.unit_name(c.a, lang), result.dataset.unit_name(c.b, lang)
     top = c.levels[c.levels.level >= fw.n_levels - 1][["code", "name", "score_a", "rank_a", "score_b", "rank_b", "gap"]]
@@ -610,13 +576,9 @@ def rank(
             table.add_row(f"{code} ({p.name(lang)})", ", ".join(f"{k}={v:g}" for k, v in p.weights.items()), p.why(lang))
         console.print(table)
         return
-    try:
-        w = persona_weights(fw, persona) if persona else parse_weights(fw, weights)
-        label = fw.personas[persona].name(lang) if persona else "your weights"
-        s = suits(result, w, label, lang, top=top)
-    except InputError as exc:
-        _fail(exc)
-        return
+    w = persona_weights(fw, persona) if persona else parse_weights(fw, weights)
+    label = fw.personas[persona].name(lang) if persona else "your weights"
+    s = suits(result, w, label, lang, top=top)
     if persona:
         console.print(f"[bold]{label}[/]: {fw.personas[persona].why(lang)}")
     console.print("weights: " + ", ".join(f"{k}={v:g}" for k, v in w.items()))
@@ -648,32 +610,29 @@ def whatif(
 
     result = _build_or_fail(framework, data, units, pipeline)
     fw = result.framework
-    try:
-        unit = result.ranked_unit(city)
-        parsed: dict[str, float] = {}
-        for item in changes or []:
-            if "=" not in item:
-                raise InputError([_problem(f"'{item}' is not INDICATOR=VALUE")])
-            code, value = item.split("=", 1)
-            try:
-                parsed[code.strip()] = float(value)
-            except ValueError:
-                raise InputError([_problem(f"value of '{code}' is not a number: '{value}'")]) from None
-        if parsed:
-            after = run_whatif(result, unit, parsed)
-            table = changes_table(result, after, unit, lang)
-            console.print(_frame_table(table[table.level > 1], f"What if {result.dataset.unit_name(unit, lang)}: " + ", ".join(changes)))
-        if reach_rank or beat:
-            rows = []
-            for code in fw.indicators:
-                req = what_it_takes(result, unit, code, rank=reach_rank, beat=beat)
-                rows.append({"indicator": code, "now": req.current, "needed": req.needed, "note": req.message})
-            console.print(_frame_table(pd.DataFrame(rows), "What it takes, one indicator at a time (full rebuilds)", 3))
-            cheap = cheapest_set(result, unit, rank=reach_rank, beat=beat)
-            verdict = "possible" if cheap.attrs.get("possible") else "not possible even at the best observed scores"
-            console.print(_frame_table(cheap, f"Cheapest set of changes in normalised points ({verdict}; normalisation held fixed)"))
-    except (InputError, PipelineError) as exc:
-        _fail(exc)
+    unit = result.ranked_unit(city)
+    parsed: dict[str, float] = {}
+    for item in changes or []:
+        if "=" not in item:
+            raise InputError([_problem(f"'{item}' is not INDICATOR=VALUE")])
+        code, value = item.split("=", 1)
+        try:
+            parsed[code.strip()] = float(value)
+        except ValueError:
+            raise InputError([_problem(f"value of '{code}' is not a number: '{value}'")]) from None
+    if parsed:
+        after = run_whatif(result, unit, parsed)
+        table = changes_table(result, after, unit, lang)
+        console.print(_frame_table(table[table.level > 1], f"What if {result.dataset.unit_name(unit, lang)}: " + ", ".join(changes)))
+    if reach_rank or beat:
+        rows = []
+        for code in fw.indicators:
+            req = what_it_takes(result, unit, code, rank=reach_rank, beat=beat)
+            rows.append({"indicator": code, "now": req.current, "needed": req.needed, "note": req.message})
+        console.print(_frame_table(pd.DataFrame(rows), "What it takes, one indicator at a time (full rebuilds)", 3))
+        cheap = cheapest_set(result, unit, rank=reach_rank, beat=beat)
+        verdict = "possible" if cheap.attrs.get("possible") else "not possible even at the best observed scores"
+        console.print(_frame_table(cheap, f"Cheapest set of changes in normalised points ({verdict}; normalisation held fixed)"))
 
 
 @app.command()
@@ -690,11 +649,7 @@ def trends(
     from aicity.export import atomic_write
     from aicity.trends import build_trends
 
-    try:
-        t = build_trends(framework, data, pipeline, units=units, carry=carry)
-    except (InputError, PipelineError) as exc:
-        _fail(exc)
-        return
+    t = build_trends(framework, data, pipeline, units=units, carry=carry)
     traj = t.trajectories()
     stab, mom = t.stability(), t.momentum()
     if cities:
@@ -737,31 +692,27 @@ def report(
 
     pair = [c.strip() for c in compare_pair]
     bundled = framework is None and data is None
-    try:
-        with console.status("Building…") as status:
-            result = build_index(framework, data, pipeline, units=units)
-            ri, n, ua_inputs, ua_default = None, 0, None, False
-            if samples:  # the pipeline's uncertain inputs, else the documented default ones
-                status.update("Uncertainty…")
-                ua = run_uncertainty(framework, data, pipeline, units=units, samples=samples)
-                ri, n, ua_inputs, ua_default = ua.rank_intervals(), samples, ua.inputs_raw, ua.defaulted
-            tr = None
-            panel_file = panel or (panel_path() if bundled and panel_path().exists() else None)
-            if panel_file:
-                status.update("Trends…")
-                tr = build_trends(framework if not bundled else None, panel_file if not bundled or panel else None, pipeline, units=units)
-            claims_file = claims or (claims_path() if bundled and claims_path().exists() else False)
-            status.update("Writing the report…")
-            rep = make_report(result, pair[0], pair[1], lang, claims_path=claims_file, rank_intervals=ri, n_samples=n, trends=tr,
-                              uncertainty_inputs=ua_inputs, uncertainty_default=ua_default)
-            chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
-            unknown = [f for f in chosen if f not in ("html", "md", "xlsx", "pdf")]
-            if unknown or not chosen:
-                raise InputError([_problem(f"--formats: {', '.join(unknown) or 'none given'}; choose from html, md, xlsx, pdf")])
-            written = rep.write(out, chosen)
-    except (InputError, PipelineError) as exc:
-        _fail(exc)
-        return
+    with console.status("Building…") as status:
+        result = build_index(framework, data, pipeline, units=units)
+        ri, n, ua_inputs, ua_default = None, 0, None, False
+        if samples:  # the pipeline's uncertain inputs, else the documented default ones
+            status.update("Uncertainty…")
+            ua = run_uncertainty(framework, data, pipeline, units=units, samples=samples)
+            ri, n, ua_inputs, ua_default = ua.rank_intervals(), samples, ua.inputs_raw, ua.defaulted
+        tr = None
+        panel_file = panel or (panel_path() if bundled and panel_path().exists() else None)
+        if panel_file:
+            status.update("Trends…")
+            tr = build_trends(framework if not bundled else None, panel_file if not bundled or panel else None, pipeline, units=units)
+        claims_file = claims or (claims_path() if bundled and claims_path().exists() else False)
+        status.update("Writing the report…")
+        rep = make_report(result, pair[0], pair[1], lang, claims_path=claims_file, rank_intervals=ri, n_samples=n, trends=tr,
+                          uncertainty_inputs=ua_inputs, uncertainty_default=ua_default)
+        chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+        unknown = [f for f in chosen if f not in ("html", "md", "xlsx", "pdf")]
+        if unknown or not chosen:
+            raise InputError([_problem(f"--formats: {', '.join(unknown) or 'none given'}; choose from html, md, xlsx, pdf")])
+        written = rep.write(out, chosen)
     console.print(f"[bold]{rep.title}[/]")
     if rep.verdicts:
         claims_table = Table(title="Claims check")
@@ -814,12 +765,8 @@ def sources(
 ) -> None:
     """Every value with its source: unit, indicator, value, year, geographic unit, publisher, URL."""
     from aicity.data import find_unit
-    try:
-        fw, ds = _inputs(framework, data, units)
-        rows = ds.sources(find_unit(ds, unit) if unit else None, indicator or None).copy()
-    except InputError as exc:
-        _fail(exc)
-        return
+    fw, ds = _inputs(framework, data, units)
+    rows = ds.sources(find_unit(ds, unit) if unit else None, indicator or None).copy()
     rows.insert(1, "unit_name", [ds.unit_name(u, lang) for u in rows.unit])
     for col in SOURCE_COLUMNS:
         if col not in rows.columns:
