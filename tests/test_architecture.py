@@ -85,3 +85,10 @@ def test_entry_point_examples_run(module):
     failed, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert failed == 0
     assert tried > 0 or module == "aicity"
+
+
+def test_the_methods_page_is_generated_from_the_registry():
+    from aicity.methoddoc import render
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "methods.md"
+    assert page.read_text(encoding="utf-8") == render(), "docs/methods.md is stale: run python -m aicity.methoddoc"
