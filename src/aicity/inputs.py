@@ -40,4 +40,12 @@ def resolve_inputs(
         from aicity.bundled import units_path
 
         return fw, load_data(bundled_data, fw, units if units is not None else units_path())
-    return fw, load_data(data, fw, units)
+    try:
+        return fw, load_data(data, fw, units)
+    except InputError as exc:
+        if framework is None and data is not None:  # the data may belong to another index
+            hint = Problem(str(data) if isinstance(data, str | Path) else "data",
+                           "(read against the bundled framework's indicators, as no framework was given; "
+                           "for your own index give its framework too: --framework / framework=)")
+            raise InputError([*exc.problems, hint]) from None
+        raise
