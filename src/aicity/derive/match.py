@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aicity.derive.tables import read_table
+from aicity.derive.tables import conform, read_table
 from aicity.errors import InputError, Problem
 
 MATCH_KINDS = ("exact", "contains", "domain")
@@ -98,18 +98,7 @@ def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: st
     """Check a crosswalk table (from a file, or built from a record file by a recipe)."""
     df = df.astype(str)
     problems: list[Problem] = []
-    for col in REQUIRED_COLUMNS:
-        if col not in df.columns:
-            problems.append(Problem(shown, f"missing required column '{col}'", column=col))
-    unknown = [c for c in df.columns if c not in CROSSWALK_COLUMNS]
-    for col in unknown:
-        problems.append(Problem(shown, f"unknown column '{col}' (known: {', '.join(CROSSWALK_COLUMNS)})", column=col))
-    if problems:
-        raise InputError(problems)
-    for col in CROSSWALK_COLUMNS:
-        if col not in df.columns:
-            df[col] = ""
-    df = df[list(CROSSWALK_COLUMNS)].copy()
+    df = conform(df, shown, REQUIRED_COLUMNS, CROSSWALK_COLUMNS)
     known_units = set(units)
     lat = pd.to_numeric(df["lat"].replace("", None), errors="coerce")
     lon = pd.to_numeric(df["lon"].replace("", None), errors="coerce")

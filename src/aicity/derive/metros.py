@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aicity.derive.tables import read_table
+from aicity.derive.tables import conform, read_table
 from aicity.errors import InputError, Problem
 
 EARTH_RADIUS_KM = 6371.0088
@@ -74,18 +74,9 @@ def read_metros(path: str | Path, units: list[str] | None = None) -> Metros:
     path = Path(path)
     shown = str(path)
     df = read_table(path, "metro table")
+    df = conform(df, shown, ("unit", "centre_name", "centre_lat", "centre_lon", "radius_km", "definition",
+                             "definition_source"), METRO_COLUMNS)
     problems: list[Problem] = []
-    for col in ("unit", "centre_name", "centre_lat", "centre_lon", "radius_km", "definition", "definition_source"):
-        if col not in df.columns:
-            problems.append(Problem(shown, f"missing required column '{col}'", column=col))
-    for col in df.columns:
-        if col not in METRO_COLUMNS:
-            problems.append(Problem(shown, f"unknown column '{col}'", column=col))
-    if problems:
-        raise InputError(problems)
-    for col in METRO_COLUMNS:
-        if col not in df.columns:
-            df[col] = ""
     numbers = {}
     for col in _NUMBERS:
         numbers[col] = pd.to_numeric(df[col].replace("", None), errors="coerce")
