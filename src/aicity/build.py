@@ -22,6 +22,7 @@ from aicity.framework import Framework
 from aicity.inputs import resolve_inputs
 from aicity.pipeline.aggregate import AggregationPlan, aggregate, make_plan
 from aicity.pipeline.denominate import denominate, denominator_problems
+from aicity.pipeline.impute import METHODS as IMPUTE_METHODS
 from aicity.pipeline.impute import impute
 from aicity.pipeline.normalize import METHODS as NORMALIZE_METHODS
 from aicity.pipeline.normalize import normalize
@@ -148,7 +149,8 @@ def _denominate(st: _State, params: dict[str, Any]) -> None:
 def _impute(st: _State, params: dict[str, Any]) -> None:
     method = params["method"]
     groups = st.ds.unit_column(params["group"])[st.kept] if params.get("group") else None
-    extra = {k: params[k] for k in IMPUTE_PARAMS.get(method, ())}
+    # each method's declared parameters; the group is passed as the unit column's values
+    extra = {k: params[k] for k in IMPUTE_METHODS[method].params if k != "group"}
     if method != "none":
         filled = impute(st.x, method, groups, **extra)
         st.imputed |= np.isnan(st.x) & ~np.isnan(filled)
@@ -221,7 +223,6 @@ STEP_RUNNERS: dict[str, Callable[[_State, dict[str, Any]], None]] = {
     "denominate": _denominate, "impute": _impute, "screen": _screen, "treat": _treat,
     "normalize": _normalize, "weights": _weights, "aggregate": _aggregate,
 }
-IMPUTE_PARAMS = {"knn": ("k",), "iterative": ("max_iter", "seed")}
 
 
 def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[str], None] | None = None) -> IndexResult:
