@@ -762,7 +762,8 @@ def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
     imputed = result.imputed
     n_imputed = int(np.asarray(imputed).sum()) if imputed is not None and len(imputed) else 0
     dropped = [result.dataset.unit_name(u) for u in result.screened_out["unit"]] if len(result.screened_out) else []
-    obs = result.dataset.observations
+    # only a long file carries a geography; a wide file's observations would be built for nothing
+    rows = result.dataset.long_rows
     return {
         "index_code": fw.index_code, "index_name": fw.node(fw.index_code).name("en"), "n": n_ranked,
         "normalize": norm.get("method", "minmax"),
@@ -775,7 +776,7 @@ def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
         "n_excluded": int((status == "excluded").sum()),
         "weights": kind, "weight_set": weights.get("set", ""),
         "denominated": sum(1 for c in fw.indicators if fw.node(c).denominator) if spec.get("denominate", {}).get("enabled") else 0,
-        "proxies": bool("geo" in obs and (obs["geo"] == "country").any()),
+        "proxies": bool(rows is not None and "geo" in rows and (rows["geo"] == "country").any()),
     }
 
 
