@@ -62,6 +62,9 @@ def main(path: str) -> None:
             table.loc[len(table)] = [c, "", 0, True]
     keep = table[(table["n_rankings"] >= 2) | table["in_current_index"]]
     keep = keep.sort_values(["n_rankings", "city"], ascending=[False, True])
+    # how the count was made, on every row: the facts read and the rule applied
+    keep["counted_from"] = ("distinct rankings among the city's facts in shared/data/facts-city/city-facts.csv "
+                            "(each with its URL and quote), by scripts/select_cities.py")
     keep.to_csv(OUT, index=False, lineterminator="\n")
     print(f"{OUT.name}: {len(keep)} cities ({int(keep['in_current_index'].sum())} of the current index, "
           f"{int((~keep['in_current_index']).sum())} new)")
