@@ -9,7 +9,7 @@ Mori Memorial Foundation GPCI, UN DESA Local Online Service Index. The 22 cities
 current index stay in whatever their count. Counts that the project derives itself (unicorns,
 universities, cloud regions, portals) and marketing studies do not count: a city must be
 ranked by others first. Writes src/aicity/data/derive/city_selection.csv (city, rankings,
-n_rankings, in_current_index), sorted by n_rankings. Needs pandas; reads the facts file only.
+n_rankings, in_current_index, counted_from), sorted by n_rankings. Needs pandas; reads the facts file only.
 """
 
 from __future__ import annotations
