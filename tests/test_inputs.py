@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -126,7 +128,8 @@ def test_pipeline_errors_name_the_step_and_parameter():
     with pytest.raises(InputError) as info:
         parse_pipeline({"normalise": {"method": "minmax", "rnge": [0, 1]}, "impute": "magic", "bogus": 1})
     text = str(info.value)
-    assert "no parameter 'rnge'" in text and "unknown method 'magic'" in text and "unknown step 'bogus'" in text
+    assert "unknown key 'rnge' in step 'normalize'; did you mean 'range'?" in text
+    assert "unknown method 'magic'" in text and "unknown step 'bogus' in the pipeline" in text
 
 
 def test_pipeline_steps_run_in_the_order_written():
@@ -134,13 +137,16 @@ def test_pipeline_steps_run_in_the_order_written():
     assert [s for s, _ in steps] == ["impute", "screen", "aggregate"]
 
 
-def test_geometric_mean_of_zero_is_a_clear_error(tmp_path):
+def test_a_zero_child_makes_that_units_geometric_mean_zero_and_is_reported(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("unit,a,b\nX,1,2\nY,2,3\nZ,3,1\n")
-    with pytest.raises(aicity.PipelineError, match="geometric aggregation needs positive values, but a"):
-        aicity.build(FW, path, {"aggregate": "geometric"})
+    # min-max to [0, 100]: a = 0, 50, 100 and b (lower is better) = 50, 0, 100: X and Y have a zero child
+    r = aicity.build(FW, path, {"aggregate": "geometric"})
+    assert r.scores.at["X", "P"] == 0 and r.scores.at["Y", "P"] == 0
+    assert r.scores.at["Z", "P"] == pytest.approx(math.sqrt(100 * 100))
+    assert "P: a zero child makes the geometric aggregate 0 for X, Y" in r.warnings
     ok = aicity.build(FW, path, {"normalize": {"method": "minmax", "range": [1, 100]}, "aggregate": "geometric"})
-    assert ok.index_scores.notna().all()
+    assert ok.index_scores.notna().all() and not any("zero child" in w for w in ok.warnings)
 
 
 def test_imputed_cells_are_flagged_in_outputs(tmp_path):

@@ -145,11 +145,16 @@ def test_aggregation_skips_missing_children_and_respects_min_share():
     assert np.isnan(aggregate_level(np.full((1, 3), np.nan), ONE_GROUP, W, "arithmetic")[0, 0])
 
 
-def test_geometric_on_zero_names_the_indicator():
-    with pytest.raises(PipelineError, match="gdp"):
-        aggregate_level(np.array([[0.0, 1.0, 2.0]]), ONE_GROUP, W, "geometric", child_codes=["gdp", "b", "c"])
-    with pytest.raises(PipelineError, match="b"):
-        aggregate_level(np.array([[1.0, -1.0, 2.0]]), ONE_GROUP, W, "harmonic", child_codes=["a", "b", "c"])
+def test_a_zero_child_gives_zero_and_a_negative_one_names_units_and_indicators():
+    x = np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 4.0]])
+    notes: list = []
+    out = aggregate_level(x, ONE_GROUP, W, "geometric", child_codes=["gdp", "b", "c"], group_codes=["G"], notes=notes)
+    assert out[0, 0] == 0 and out[1, 0] > 0
+    assert notes == [{"kind": "zero", "method": "geometric", "group": "G", "units": [0]}]
+    assert aggregate_level(x, ONE_GROUP, W, "harmonic")[0, 0] == 0
+    with pytest.raises(PipelineError, match=r"b is negative for U2"):
+        aggregate_level(np.array([[1.0, 1.0, 2.0], [1.0, -1.0, 2.0]]), ONE_GROUP, W, "harmonic",
+                        child_codes=["a", "b", "c"], unit_codes=["U1", "U2"])
 
 
 def test_copeland_by_hand():

@@ -26,29 +26,54 @@ from aicity.pipeline.impute import METHODS as IMPUTE_METHODS
 from aicity.pipeline.impute import impute
 from aicity.pipeline.normalize import METHODS as NORMALIZE_METHODS
 from aicity.pipeline.normalize import normalize
-from aicity.pipeline.rank import rank_desc
+from aicity.pipeline.rank import at_precision, rank_desc
 from aicity.pipeline.screen import coverage, screen
+from aicity.pipeline.transform import TRANSFORMS, invalid, transform_columns
 from aicity.pipeline.treat import treat
 from aicity.result import IndexResult
-from aicity.spec import Spec, apply_overrides, load_pipeline, parse_pipeline, with_defaults
+from aicity.spec import Spec, apply_overrides, parse_pipeline, read_pipeline_file, with_defaults
 
 Steps = list[tuple[str, dict[str, Any]]]
 
 
-def aggregation_plan(framework: Framework) -> AggregationPlan:
+def aggregation_plan(framework: Framework, aggregate: dict[str, Any] | None = None) -> AggregationPlan:
+    """The levels to aggregate, with each group's own aggregation: the framework's
+    `aggregate:` on the group, else the pipeline's per-level form (`aggregate.levels` of the
+    spec's `aggregate` step, when given), else none (the step's method applies)."""
+    levels = (aggregate or {}).get("levels") or {}
+    methods: dict[str, dict[str, Any]] = {}
+    for code in framework.aggregates:
+        own = framework.node(code).aggregate or levels.get(str(framework.levels[code]))
+        if own:
+            methods[code] = own
     return make_plan(
         framework.codes,
         {c: n.parent for c, n in framework.nodes.items()},
         framework.levels,
         framework.weights(),
         len(framework.indicators),
+        methods,
     )
 
 
+def aggregate_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The `aggregate` step's parameters as `pipeline.aggregate.aggregate` takes them."""
+    return {
+        "p": float(params["p"]), "min_share": float(params["min_share"]),
+        "rescale": None if params["rescale"] is None else tuple(float(v) for v in params["rescale"]),
+        "on_nonpositive": params.get("on_nonpositive", "error"), "max_weight_ratio": params.get("max_weight_ratio"),
+        "bounds": params.get("bounds"),
+    }
+
+
 def resolve_spec(framework: Framework, pipeline: str | Path | dict | None, overrides: dict[str, dict[str, Any]] | None = None) -> Steps:
-    raw = load_pipeline(pipeline) if pipeline is not None else framework.pipeline
-    source = str(pipeline) if isinstance(pipeline, str | Path) else "pipeline"
-    steps = parse_pipeline(raw, source)
+    if isinstance(pipeline, str | Path):
+        raw, text, at = read_pipeline_file(pipeline)
+        steps = parse_pipeline(raw, str(pipeline), text, at)
+    elif pipeline is not None:
+        steps = parse_pipeline(pipeline, "pipeline")
+    else:
+        steps = parse_pipeline(framework.pipeline, framework.source, framework.text, ("pipeline",))
     if overrides:
         steps = apply_overrides(steps, overrides)
     return Spec(with_defaults(steps))
@@ -127,6 +152,8 @@ class _State:
     treatment: pd.DataFrame = field(default_factory=pd.DataFrame)
     normalised: np.ndarray | None = None
     scores: np.ndarray | None = None
+    bod_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rank_digits: int | None = None  # the `rank` step's precision
     indicator_ranks: Any = None  # a Future: the indicators' ranks, computed beside the aggregation
 
 
@@ -191,9 +218,14 @@ def _normalize(st: _State, params: dict[str, Any]) -> None:
     gp = [fw.node(c).goalposts for c in codes]
     lo = np.array([np.nan if g is None else g[0] for g in gp])
     hi = np.array([np.nan if g is None else g[1] for g in gp])
+    x, directions = st.x, fw.directions()
+    names = [fw.node(c).transform for c in codes]
+    if any(n != "none" for n in names):
+        x, (lo, hi, targets), directions = transform_indicators(x, names, st.units, codes, lo, hi, targets, directions)
+        st.stages["transformed"] = _frame(x, st.units, codes)
     method = params["method"]
     kwargs = {k: params[k] for k in NORMALIZE_METHODS[method].params}  # each method's declared parameters
-    st.normalised = normalize(st.x, method, fw.directions(), targets=targets, goalposts_lo=lo, goalposts_hi=hi, codes=codes, **kwargs)
+    st.normalised = normalize(x, method, directions, targets=targets, goalposts_lo=lo, goalposts_hi=hi, codes=codes, **kwargs)
     constant = [c for j, c in enumerate(codes) if np.isnan(st.normalised[:, j]).all() and not np.isnan(st.x[:, j]).all()]
     if constant:
         st.warnings.append(f"no spread to normalise (left missing): {', '.join(constant)}")
@@ -207,21 +239,27 @@ def _weights(st: _State, params: dict[str, Any]) -> None:
 def _aggregate(st: _State, params: dict[str, Any]) -> None:
     if st.normalised is None:
         raise PipelineError("aggregation needs a 'normalize' step before it")
+    st.plan = aggregation_plan(st.fw, params)  # each group's own method, where it has one
     # The indicators' ranks need only their normalised scores: they are ranked on the other
     # core while this one aggregates (sorting releases the GIL).
-    st.indicator_ranks = _background().submit(rank_desc, st.normalised)
-    st.scores = aggregate(
-        st.normalised, st.plan, params["method"], weights=st.weights, p=float(params["p"]),
-        min_share=float(params["min_share"]),
-        rescale=None if params["rescale"] is None else tuple(float(v) for v in params["rescale"]),
-    )
+    st.indicator_ranks = _background().submit(rank_desc, at_precision(st.normalised, st.rank_digits))
+    notes: list[dict[str, Any]] = []
+    st.scores = aggregate(st.normalised, st.plan, params["method"], weights=st.weights,
+                          unit_codes=[str(u) for u in st.units], notes=notes, **aggregate_params(params))
+    st.warnings += aggregation_warnings(notes, st.units)
+    st.bod_weights = bod_weights_table(notes, st.units)
+
+
+def _rank(st: _State, params: dict[str, Any]) -> None:
+    """Ranks are taken after the last step; `run_pipeline` reads this step's `digits` before
+    the steps run, so the indicators can be ranked while the aggregates are computed."""
 
 
 # The steps a spec may name (their parameters and defaults are declared once, in spec.STEPS),
 # each a function of the state: adding a step is a function here and an entry there.
 STEP_RUNNERS: dict[str, Callable[[_State, dict[str, Any]], None]] = {
     "denominate": _denominate, "impute": _impute, "screen": _screen, "treat": _treat,
-    "normalize": _normalize, "weights": _weights, "aggregate": _aggregate,
+    "normalize": _normalize, "weights": _weights, "aggregate": _aggregate, "rank": _rank,
 }
 
 
@@ -240,7 +278,8 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
     raw = ds.matrix(fw.indicators)
     st = _State(fw=fw, ds=ds, plan=plan, codes=fw.indicators, raw=raw, x=raw,  # the steps never write into their input
                 units=np.array(ds.unit_codes, dtype=object), kept=np.ones(len(ds.unit_codes), dtype=bool),
-                imputed=np.zeros_like(raw, dtype=bool), stages=_Stages(), weights=plan.weight_vector())
+                imputed=np.zeros_like(raw, dtype=bool), stages=_Stages(), weights=plan.weight_vector(),
+                rank_digits=next((p.get("digits") for s, p in steps if s == "rank"), None))
     st.stages["raw"] = _frame(raw, st.units, st.codes)
     timings: dict[str, float] = {}
     for step, params in steps:
@@ -253,7 +292,7 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
     t0 = time.perf_counter()
     n_ind = len(st.codes)
     ranks = np.empty_like(st.scores, order="F")
-    ranks[:, n_ind:] = rank_desc(st.scores[:, n_ind:])
+    ranks[:, n_ind:] = rank_desc(at_precision(st.scores[:, n_ind:], st.rank_digits))
     ranks[:, :n_ind] = st.indicator_ranks.result()
     timings["rank"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - started
@@ -261,7 +300,64 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
         framework=fw, dataset=ds, spec=Spec((s, _jsonable(p)) for s, p in steps), units=list(st.units),
         scores_array=st.scores, ranks_array=ranks, weights=st.weights, imputed_array=st.imputed, stages=st.stages,
         screened_out=st.screened_out, treatment=st.treatment, warnings=st.warnings, timings=timings,
+        bod_weights=st.bod_weights,
     )
+
+
+def transform_indicators(
+    x: np.ndarray, names: list[str], units: np.ndarray, codes: list[str], lo: np.ndarray, hi: np.ndarray,
+    targets: np.ndarray, directions: np.ndarray,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """Each indicator's `transform:` on its values, goalposts and target (all written in the
+    indicator's own units). A value outside the transform's domain is an error naming the
+    units; a decreasing transform (inverse) swaps the goalposts and flips the direction, so
+    the indicator's direction keeps meaning what was written."""
+    problems = []
+    for j, name in enumerate(names):
+        if name == "none":
+            continue
+        bad = invalid(x[:, j], name)
+        if bad.any():
+            who = ", ".join(f"{u} ({x[i, j]:g})" for i, u in zip(np.flatnonzero(bad)[:10], units[bad][:10], strict=True))
+            more = int(bad.sum()) - 10
+            problems.append(Problem(codes[j], f"transform '{name}' needs {TRANSFORMS[name].domain}; not so for {who}"
+                                    + (f" and {more} more" if more > 0 else "") + "; fix the data or choose another transform"))
+        for what, v in (("goalposts", lo[j]), ("goalposts", hi[j]), ("target", targets[j])):
+            if invalid(np.array([v]), name).any():
+                problems.append(Problem(codes[j], f"transform '{name}' needs {TRANSFORMS[name].domain}; its {what} {v:g} is not"))
+    if problems:
+        raise InputError(problems)
+    sign = np.array([TRANSFORMS[n].sign for n in names], dtype=float)
+    t_lo, t_hi = transform_columns(lo[None, :], names)[0], transform_columns(hi[None, :], names)[0]
+    t_lo, t_hi = np.where(sign > 0, t_lo, t_hi), np.where(sign > 0, t_hi, t_lo)
+    return transform_columns(x, names), (t_lo, t_hi, transform_columns(targets[None, :], names)[0]), directions * sign
+
+
+def aggregation_warnings(notes: list[dict[str, Any]], units: np.ndarray) -> list[str]:
+    """What the aggregation reported per unit, said in words: a zero child giving 0, and
+    values handled by `on_nonpositive`."""
+    out = []
+    for n in notes:
+        who = ", ".join(str(units[i]) for i in n.get("units", [])[:10])
+        more = len(n.get("units", [])) - 10
+        who += f" and {more} more" if more > 0 else ""
+        if n["kind"] == "zero":
+            out.append(f"{n['group']}: a zero child makes the {n['method']} aggregate 0 for {who}")
+        elif n["kind"].startswith("nonpositive_"):
+            how = {"nonpositive_zero": "counted as 0", "nonpositive_missing": "left out of the aggregate (zero or negative)",
+                   "nonpositive_shift": "shifted up by 1 - its minimum for every unit"}[n["kind"]]
+            out.append(f"{n['child']}: non-positive values in the {n['method']} aggregation {how}, for {who}")
+    return out
+
+
+def bod_weights_table(notes: list[dict[str, Any]], units: np.ndarray) -> pd.DataFrame:
+    """Benefit-of-the-doubt weights: a row per unit, group and child (`weight`: its optimal
+    weight; `share`: the child's part of the unit's score)."""
+    rows = [
+        {"unit": units[n["unit"]], "group": n["group"], "child": child, "weight": w, "share": n["shares"][child]}
+        for n in notes if n["kind"] == "bod_weights" for child, w in n["weights"].items()
+    ]
+    return pd.DataFrame(rows, columns=["unit", "group", "child", "weight", "share"])
 
 
 @cache

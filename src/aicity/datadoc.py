@@ -59,20 +59,20 @@ def indicators_block(fw: Framework, values: pd.DataFrame, unit_order: list[str])
         node = fw.node(code)
         rows = values[values.indicator == code]
         direction = "1 (higher is better)" if node.direction == 1 else "-1 (lower is better)"
-        extra = node.extra
+        meta = node.meta
         publishers = Counter(rows.publisher.fillna("?"))
         geos = Counter(rows.geo.fillna("?"))
         years = sorted({int(y) for y in rows.year.dropna()})
         present = [u for u in unit_order if u in set(rows.unit)]
         other_names = " / ".join(node.names[lang] for lang in ("ko", "ja") if node.names.get(lang))
-        why = extra.get("rationale", "")
-        theme = extra.get("theme")
+        why = meta.get("rationale", "")
+        theme = meta.get("theme")
         out += [
             f"### `{code}`: {node.name('en')}",
             "",
             f"- Names: {other_names}",
             f"- Pillar: {_path_to_pillar(fw, code)}; direction {direction}; unit: {node.unit}; "
-            f"preferred geo: {extra.get('preferred_geo', '?')}"
+            f"preferred geo: {meta.get('preferred_geo', '?')}"
             + ("" if node.treat else "; outlier treatment: none (`treat: false`)"),
             f"- Definition: {node.description}",
             f"- Why: {why}" + (f" Theme: {theme}." if theme else ""),

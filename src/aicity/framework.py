@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from aicity.errors import InputError, Problem
+from aicity.keys import meta_problems, nearest, unknown_keys
+from aicity.pipeline.transform import TRANSFORMS
 from aicity.yamlfile import read_yaml
 
 LANGUAGES = ("en", "ko", "ja")
@@ -38,7 +40,12 @@ class Node:
     # False: the outlier treatment leaves this indicator as it is (COINr's per-indicator
     # "none"), e.g. a bounded share whose extreme values are real, not errors.
     treat: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    # An indicator's transform before normalisation (log, sqrt...: pipeline.transform).
+    transform: str = "none"
+    # A group's own aggregation (method and parameters), overriding the pipeline's.
+    aggregate: dict[str, Any] | None = None
+    aliases: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)  # free notes, never read by the engine
 
     def name(self, lang: str = "en") -> str:
         return self.names.get(lang) or self.names.get("en") or self.code
@@ -92,8 +99,10 @@ class Framework:
         weight_sets: dict[str, dict[str, float]] | None = None,
         personas: list[Persona] | None = None,
         source: str = "<framework>",
+        text: str = "",
     ):
         self.source = source
+        self.text = text  # the file's text, for line numbers in problems with its pipeline section
         self.weight_sets = dict(weight_sets or {})
         self.personas = {p.code: p for p in personas or []}
         self.nodes: dict[str, Node] = {}
@@ -280,17 +289,11 @@ def _names(raw: Any, code: str, source: str, problems: list[Problem]) -> dict[st
     return {str(k): str(v) for k, v in raw.items()}
 
 
-_NODE_KEYS = {
-    "code", "parent", "weight", "direction", "unit", "names", "name", "description",
-    "denominator", "goalposts", "target", "treat",
-}
-
-
 def find_code(framework: Framework, query: str) -> str:
     """A code from itself or an alias ('infrastructure' -> INFRA), case-insensitively."""
     q = query.strip().casefold()
     for code, node in framework.nodes.items():
-        aliases = [str(a).casefold() for a in node.extra.get("aliases", [])]
+        aliases = [a.casefold() for a in node.aliases]
         if code.casefold() == q or q in aliases or any(str(n).casefold() == q for n in node.names.values()):
             return code
     raise InputError([Problem(framework.source, f"no code or alias '{query}' in the framework")])
@@ -304,18 +307,60 @@ def _number(value: Any, what: str, code: str, source: str, problems: list[Proble
         return float("nan")
 
 
-def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Framework:
+# Every key a framework file may hold, by place; anything else is an error naming the nearest.
+TOP_KEYS = ("index", "groups", "indicators", "context", "denominators", "unit_groups", "pipeline",
+            "uncertainty", "weight_sets", "personas")
+INDEX_KEYS = ("code", "names", "name", "description", "aggregate", "aliases")
+GROUP_KEYS = ("code", "parent", "weight", "names", "name", "description", "aggregate", "aliases")
+INDICATOR_KEYS = ("code", "parent", "weight", "direction", "unit", "names", "name", "description",
+                  "denominator", "goalposts", "target", "treat", "transform", "aliases")
+CONTEXT_KEYS = ("code", "names", "name", "unit", "description")
+DENOMINATOR_KEYS = ("code", "names", "name", "unit", "description")
+PERSONA_KEYS = ("names", "weights", "rationale")
+
+
+def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text: str = "") -> Framework:
+    """A Framework from our YAML format's mapping; `text` (the file's text) gives problems
+    their line numbers. Every key is known or a problem (free notes go under `meta:`)."""
+    from aicity.spec import parse_aggregate  # the aggregation registry's checks, in one place
+
     problems: list[Problem] = []
     if not isinstance(spec, dict):
         raise InputError([Problem(source, "the framework must be a mapping with 'index', 'groups', 'indicators'")])
+
+    def strict(entry: dict[str, Any], known: tuple[str, ...], where: str, loc: tuple[Any, ...]) -> None:
+        problems.extend(unknown_keys(entry, known, source=source, where=where, text=text, loc=loc))
+        problems.extend(meta_problems(entry, source=source, where=where))
+
+    strict(spec, TOP_KEYS, "the framework", ())
     for key in ("index", "indicators"):
         if key not in spec:
             problems.append(Problem(source, f"missing section '{key}'"))
-    if problems:
+    if "index" not in spec or "indicators" not in spec:
         raise InputError(problems)
     index = spec["index"] or {}
+    if not isinstance(index, dict):
+        raise InputError([*problems, Problem(source, "'index' must be a mapping (code, names...)")])
+    strict(index, INDEX_KEYS, "the index", ("index",))
     nodes: list[Node] = []
     index_code = str(index.get("code", "Index"))
+
+    def aggregate_of(entry: dict[str, Any], code: str) -> dict[str, Any] | None:
+        if entry.get("aggregate") is None:
+            return None
+        parsed, found = parse_aggregate(entry["aggregate"], f"group '{code}'", source)
+        problems.extend(found)
+        return parsed
+
+    def aliases_of(entry: dict[str, Any], code: str) -> tuple[str, ...]:
+        raw = entry.get("aliases") or []
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            problems.append(Problem(source, f"'{code}': aliases must be a list of names"))
+            return ()
+        return tuple(str(a) for a in raw)
+
     nodes.append(
         Node(
             code=index_code,
@@ -324,6 +369,9 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
             names=_names(index.get("names", index.get("name")), index_code, source, problems),
             kind="index",
             description=index.get("description"),
+            aggregate=aggregate_of(index, index_code),
+            aliases=aliases_of(index, index_code),
+            meta=dict(index.get("meta") or {}),
         )
     )
     for section, kind in (("groups", "group"), ("indicators", "indicator")):
@@ -336,6 +384,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
                 problems.append(Problem(source, f"{section}[{i}] needs a 'code'"))
                 continue
             code = str(entry["code"])
+            strict(entry, GROUP_KEYS if kind == "group" else INDICATOR_KEYS, f"{kind} '{code}'", (section, i))
             if "parent" not in entry:
                 problems.append(Problem(source, f"'{code}' has no parent"))
                 continue
@@ -351,6 +400,12 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
             if not isinstance(treat, bool):
                 problems.append(Problem(source, f"'{code}': treat must be true or false, got {treat!r}"))
                 treat = True
+            transform = str(entry.get("transform") or "none")
+            if transform not in TRANSFORMS:
+                near = nearest(transform, TRANSFORMS)
+                hint = f"; did you mean '{near}'?" if near else ""
+                problems.append(Problem(source, f"'{code}': unknown transform '{transform}' (choose from {', '.join(TRANSFORMS)}){hint}"))
+                transform = "none"
             nodes.append(
                 Node(
                     code=code,
@@ -367,25 +422,36 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
                     if entry.get("target") is None
                     else _number(entry["target"], "target", code, source, problems),
                     treat=treat,
-                    extra={k: v for k, v in entry.items() if k not in _NODE_KEYS},
+                    transform=transform,
+                    aggregate=aggregate_of(entry, code) if kind == "group" else None,
+                    aliases=aliases_of(entry, code),
+                    meta=dict(entry.get("meta") or {}),
                 )
             )
     context = []
-    for entry in spec.get("context") or []:
+    for i, entry in enumerate(spec.get("context") or []):
+        if not isinstance(entry, dict):
+            problems.append(Problem(source, f"context[{i}] must be a mapping (code, names, unit...)"))
+            continue
         code = str(entry.get("code"))
+        strict(entry, CONTEXT_KEYS, f"context variable '{code}'", ("context", i))
         context.append(
             ContextVariable(
                 code=code,
-                names=_names(entry.get("names"), code, source, problems),
+                names=_names(entry.get("names", entry.get("name")), code, source, problems),
                 unit=entry.get("unit"),
                 description=entry.get("description"),
             )
         )
+    for i, entry in enumerate(spec.get("denominators") or []):
+        if isinstance(entry, dict):
+            strict(entry, DENOMINATOR_KEYS, f"denominator '{entry.get('code')}'", ("denominators", i))
     personas = []
     for code, entry in (spec.get("personas") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("weights"), dict):
             problems.append(Problem(source, f"persona '{code}' needs 'weights' (a mapping of code: weight)"))
             continue
+        strict(entry, PERSONA_KEYS, f"persona '{code}'", ("personas", code))
         known = {n.code for n in nodes}
         for target, weight in entry["weights"].items():
             if target not in known:
@@ -412,6 +478,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>") -> Fr
         weight_sets=spec.get("weight_sets"),
         personas=personas,
         source=source,
+        text=text,
     )
 
 
@@ -500,7 +567,8 @@ def load_framework(source: str | Path | dict | Framework | None = None) -> Frame
     if not path.exists():
         raise InputError([Problem(str(path), "file not found")])
     if path.suffix.lower() in (".yaml", ".yml"):
-        return framework_from_dict(read_yaml(path, "framework file")[0], source=str(path))
+        raw, text = read_yaml(path, "framework file")
+        return framework_from_dict(raw, source=str(path), text=text)
     table = read_table(path)
     table = table.replace({"": None})
     return framework_from_coinr(table, source=str(path))

@@ -12,15 +12,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-AGGREGATE_DOCS = {
-    "arithmetic": "weighted arithmetic mean of the children present",
-    "geometric": "weighted geometric mean (positive values only; a zero child is an error)",
-    "harmonic": "weighted harmonic mean (positive values only)",
-    "generalised_mean": "weighted power mean with exponent `p`",
-    "sum": "weighted sum",
-    "copeland": "weighted Copeland score: +1 for each unit it beats on more weight of children, -1 for each that beats it",
-}
-
 
 def render() -> str:
     from aicity.build import STEP_RUNNERS
@@ -28,6 +19,7 @@ def render() -> str:
     from aicity.pipeline import aggregate as agg
     from aicity.pipeline import impute as imp
     from aicity.pipeline import normalize as norm
+    from aicity.pipeline.transform import TRANSFORMS
     from aicity.spec import STEPS
 
     out = ["# Pipeline steps and methods", "",
@@ -40,13 +32,36 @@ def render() -> str:
     tables = [
         ("normalize", [(m.name, m.params, m.doc) for m in norm.METHODS.values()]),
         ("impute", [(m.name, m.params, m.doc) for m in imp.METHODS.values()]),
-        ("aggregate", [(m, ("p",) if m == "generalised_mean" else (), AGGREGATE_DOCS.get(m, "")) for m in agg.METHODS]),
+        ("aggregate", [(m.name, m.params, m.doc + ("" if m.batched else " (one build at a time: not in uncertainty analysis)"))
+                       for m in agg.METHODS.values()]),
     ]
     for step, rows in tables:
         out += ["", f"## `{step}` methods", "", "| method | parameters | what it does | en / ko / ja |", "|---|---|---|---|"]
         for name, params, doc in rows:
             names = " / ".join(method_name(name, lang) for lang in ("en", "ko", "ja"))
             out.append(f"| `{name}` | {', '.join(f'`{p}`' for p in params) or '–'} | {doc} | {names} |")
+    out += ["", "## Lower-is-better indicators (direction -1), per normalisation", "",
+            "Every method means what the literature means. Only `fracmax` differs from COINr, whose variant is kept",
+            "behind `direction_rule: coinr`.", "", "| method | a direction -1 indicator becomes |", "|---|---|"]
+    out += [f"| `{m}` | {how} |" for m, how in norm.DIRECTIONS.items()]
+    out += ["", "## Indicator transforms (`transform:` on an indicator, before normalisation)", "",
+            "Applied to the values and to the indicator's `goalposts` and `target`, which stay in its own units.", "",
+            "| transform | what it does | defined for |", "|---|---|---|"]
+    out += [f"| `{t.name}` | {t.doc} | {t.domain} |" for t in TRANSFORMS.values()]
+    out += ["", "## Non-positive children (`on_nonpositive`, for geometric, harmonic, power means with p <= 0 and product)", "",
+            "A zero child makes that unit's aggregate 0, said in the build's warnings per unit. Negative children:", "",
+            "| value | what happens |", "|---|---|",
+            "| `error` | the build stops, naming the units and children (default) |",
+            "| `zero` | a negative child counts as 0, so the unit's aggregate is 0 |",
+            "| `missing` | zero and negative children are left out of that unit's aggregate (weights renormalised; for `product` the aggregate is missing) |",
+            "| `shift` | each child with a value <= 0 is moved up by 1 - its minimum over the units, for every unit |",
+            "", "## Per-group and per-level aggregation", "",
+            "A group's `aggregate:` in the framework (a method name, or a mapping of `method` and its parameters) overrides",
+            "the pipeline's for that group's children; the pipeline's `aggregate: {levels: {2: ..., 3: ...}}` sets a level's.",
+            "The group's own wins, then the level's, then the step's. Parameters not written come from the `aggregate` step.",
+            "", "## Ranks", "",
+            "Ranks are 1 for the best; equal scores share the best rank. `rank: {digits: 3}` ranks the scores rounded",
+            "(half to even) to 3 decimals, as UNDP publishes HDI ranks."]
     return "\n".join(out) + "\n"
 
 

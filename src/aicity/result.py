@@ -30,6 +30,8 @@ class IndexResult:
     treatment: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # Benefit-of-the-doubt aggregation: each unit's optimal weights (unit, group, child, weight, share)
+    bod_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def ranked_unit(self, query: str) -> str:
         """A unit of this build by code or name (en/ko/ja). `UnitNotFound` if no unit has that

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aicity.errors import InputError, Problem
+from aicity.keys import line_of, nearest, unknown_keys
 from aicity.pipeline import aggregate as agg
 from aicity.pipeline import impute as imp
 from aicity.pipeline import normalize as norm
@@ -24,10 +25,16 @@ STEPS: dict[str, dict[str, Any]] = {
     "impute": {"method": "none", "group": None, "k": 5, "max_iter": 10, "seed": 0},
     "screen": {"min_coverage": 0.0, "on": "input"},
     "treat": {"method": "none", "winmax": 5, "skew": 2.0, "kurtosis": 3.5},
-    "normalize": {"method": "minmax", "range": [0.0, 100.0], "mean": 0.0, "sd": 1.0, "cap": True},
+    "normalize": {"method": "minmax", "range": [0.0, 100.0], "mean": 0.0, "sd": 1.0, "cap": True,
+                  "direction_rule": "literature"},
     "weights": {"set": "framework"},
-    "aggregate": {"method": "arithmetic", "p": 1.0, "min_share": 0.0, "rescale": None},
+    "aggregate": {"method": "arithmetic", "p": 1.0, "min_share": 0.0, "rescale": None, "on_nonpositive": "error",
+                  "max_weight_ratio": None, "bounds": None, "levels": None},
+    "rank": {"digits": None},
 }
+# Parameters a step takes whatever its method; the others belong to the methods declaring them.
+COMMON_PARAMS = {"impute": ("method",), "normalize": ("method",),
+                 "aggregate": ("method", "min_share", "rescale", "levels")}
 CANONICAL_ORDER = list(STEPS)
 METHOD_CHOICES = {
     "impute": list(imp.METHODS),
@@ -58,8 +65,53 @@ def _shorthand(step: str, value: Any) -> dict[str, Any]:
     raise TypeError(f"cannot read {value!r}")
 
 
-def parse_pipeline(raw: Any, source: str = "<pipeline>") -> list[tuple[str, dict[str, Any]]]:
-    """Validate a `pipeline:` mapping into ordered (step, params) with defaults filled."""
+def parse_aggregate(value: Any, where: str, source: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """One group's (or one level's) own aggregation: a method name or a mapping of the method
+    and its parameters, checked against the aggregation registry. Only what is written is
+    kept; the rest comes from the pipeline's `aggregate` step when the build runs."""
+    problems: list[Problem] = []
+    if isinstance(value, str):
+        value = {"method": value}
+    if not isinstance(value, dict) or not isinstance(value.get("method"), str):
+        return None, [Problem(source, f"{where}: 'aggregate' must be a method name or a mapping with 'method'")]
+    out = dict(value)
+    out.pop("meta", None)
+    out["method"] = ALIASES.get(out["method"], out["method"])
+    method = out["method"]
+    if method not in agg.METHODS:
+        near = nearest(method, agg.METHODS)
+        hint = f"; did you mean '{near}'?" if near else ""
+        return None, [Problem(source, f"{where}: unknown aggregation '{method}' (choose from {', '.join(agg.METHODS)}){hint}")]
+    known = ("method", "min_share", *agg.METHODS[method].params)
+    problems += unknown_keys(out, known, source=source, where=f"the aggregation of {where} ({method})")
+    problems += [Problem(source, f"{where}: {p.reason}") for p in _check_values("aggregate", {**STEPS["aggregate"], **out}, source)]
+    return out, problems
+
+
+def _unknown_params(step: str, given: dict[str, Any], allowed: set[str], source: str, text: str, loc: tuple[Any, ...]) -> list[Problem]:
+    """Parameters a step does not take, or that its method does not read (a non-default value
+    for a parameter the chosen method ignores would be silently dropped otherwise)."""
+    out = unknown_keys({k: v for k, v in given.items() if k not in allowed}, sorted(allowed), source=source,
+                       where=f"step '{step}'", text=text, loc=loc)
+    method = given.get("method")
+    registry = {"impute": imp.METHODS, "normalize": norm.METHODS, "aggregate": agg.METHODS}.get(step)
+    if registry is None or method not in registry:
+        return out
+    reads = set(COMMON_PARAMS.get(step, ())) | set(registry[method].params) | ({"group"} if step == "impute" else set())
+    for name, value in given.items():
+        if name in allowed and name not in reads and value != STEPS[step].get(name):
+            line = line_of(text, (*loc, name))
+            at = f" (line {line})" if line else ""
+            takes = ", ".join(sorted(registry[method].params)) or "no parameters of its own"
+            out.append(Problem(source, f"step '{step}': method '{method}' does not use '{name}'{at} (it takes {takes})"))
+    return out
+
+
+def parse_pipeline(raw: Any, source: str = "<pipeline>", text: str = "", at: tuple[Any, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+    """Validate a `pipeline:` mapping into ordered (step, params) with defaults filled.
+    Unknown steps and parameters are errors naming the nearest known one (and the line, when
+    the file's `text` is given, `at` being where the mapping sits in it); `meta:` holds free
+    notes."""
     problems: list[Problem] = []
     if raw is None:
         raw = {}
@@ -67,37 +119,68 @@ def parse_pipeline(raw: Any, source: str = "<pipeline>") -> list[tuple[str, dict
         raise InputError([Problem(source, "the pipeline must be a mapping of step: parameters")])
     steps: list[tuple[str, dict[str, Any]]] = []
     for key, value in raw.items():
+        if key == "meta":
+            continue
         step = ALIASES.get(str(key), str(key))
         if step not in STEPS:
-            problems.append(Problem(source, f"unknown step '{key}'; steps are {', '.join(STEPS)}"))
+            problems += unknown_keys({key: value}, list(STEPS), source=source, where="the pipeline", text=text, loc=at, noun="step")
             continue
         try:
             params = _shorthand(step, value)
         except TypeError as exc:
             problems.append(Problem(source, f"step '{key}': {exc}"))
             continue
+        params.pop("meta", None)
         allowed = set(STEPS[step]) | ({"values"} if step == "weights" else set())
-        for name in params:
-            if name not in allowed:
-                problems.append(
-                    Problem(source, f"step '{step}' has no parameter '{name}' (it takes {', '.join(sorted(allowed))})")
-                )
+        problems += _unknown_params(step, params, allowed, source, text, (*at, key))
         method = params.get("method")
         if step in METHOD_CHOICES and method is not None and method not in METHOD_CHOICES[step]:
+            near = nearest(str(method), METHOD_CHOICES[step])
+            hint = f"; did you mean '{near}'?" if near else ""
             problems.append(
-                Problem(source, f"step '{step}': unknown method '{method}'; choose from {', '.join(METHOD_CHOICES[step])}")
+                Problem(source, f"step '{step}': unknown method '{method}'; choose from {', '.join(METHOD_CHOICES[step])}{hint}")
             )
         merged = copy.deepcopy(STEPS[step])
-        merged.update(params)
+        merged.update({k: v for k, v in params.items() if k in allowed})
+        if step == "aggregate" and merged.get("levels") is not None:
+            merged["levels"], found = _parse_levels(merged["levels"], source)
+            problems += found
         steps.append((step, merged))
     names = [s for s, _ in steps]
-    if "aggregate" in names and names[-1] != "aggregate" and not (names[-1] == "weights" and names[-2] == "aggregate"):
-        problems.append(Problem(source, "'aggregate' must be the last step"))
+    if "aggregate" in names:
+        after = names[names.index("aggregate") + 1:]
+        if any(s not in ("weights", "rank") for s in after):
+            problems.append(Problem(source, "'aggregate' must be the last step (only 'weights' and 'rank' may follow it)"))
+    if "rank" in names and "aggregate" in names and names.index("rank") < names.index("aggregate"):
+        problems.append(Problem(source, "'rank' must come after 'aggregate'"))
     for step, params in steps:
         problems.extend(_check_values(step, params, source))
     if problems:
         raise InputError(problems)
     return steps
+
+
+def _parse_levels(raw: Any, source: str) -> tuple[dict[str, dict[str, Any]] | None, list[Problem]]:
+    """The per-level form, `aggregate: {levels: {2: arithmetic, 3: {method: geometric}}}`:
+    level number -> that level's aggregation (a group's own `aggregate:` still wins)."""
+    if not isinstance(raw, dict):
+        return None, [Problem(source, "step 'aggregate': 'levels' must map level numbers (2 = groups of indicators) to methods")]
+    out: dict[str, dict[str, Any]] = {}  # text keys: the spec is recorded as JSON
+    problems: list[Problem] = []
+    for key, value in raw.items():
+        try:
+            level = int(key)
+        except (TypeError, ValueError):
+            problems.append(Problem(source, f"step 'aggregate': level '{key}' is not a number (2 = groups of indicators, 3 = the level above...)"))
+            continue
+        if level < 2:
+            problems.append(Problem(source, f"step 'aggregate': level {level} has nothing to aggregate (indicators are level 1)"))
+            continue
+        parsed, found = parse_aggregate(value, f"level {level}", source)
+        problems += found
+        if parsed is not None:
+            out[str(level)] = parsed
+    return out, problems
 
 
 def _check_values(step: str, params: dict[str, Any], source: str) -> list[Problem]:
@@ -126,6 +209,8 @@ def _check_values(step: str, params: dict[str, Any], source: str) -> list[Proble
                 bad(f"range must be [lo, hi] with lo < hi, got {r}")
             if float(params["sd"]) <= 0:
                 bad("sd must be positive")
+            if params["direction_rule"] not in norm.DIRECTION_RULES:
+                bad(f"direction_rule must be one of {', '.join(norm.DIRECTION_RULES)}, got {params['direction_rule']!r}")
         if step == "aggregate":
             float(params["p"])
             if not 0 <= float(params["min_share"]) <= 1:
@@ -133,6 +218,24 @@ def _check_values(step: str, params: dict[str, Any], source: str) -> list[Proble
             r = params["rescale"]
             if r is not None and (not isinstance(r, list | tuple) or len(r) != 2 or not float(r[0]) < float(r[1])):
                 bad(f"rescale must be [lo, hi] with lo < hi, got {r}")
+            if params["on_nonpositive"] not in agg.NONPOSITIVE:
+                bad(f"on_nonpositive must be one of {', '.join(agg.NONPOSITIVE)}, got {params['on_nonpositive']!r}")
+            ratio = params["max_weight_ratio"]
+            if ratio is not None and not float(ratio) >= 1:
+                bad(f"max_weight_ratio must be a number >= 1 (w_i <= R w_k for every pair), got {ratio!r}")
+            b = params["bounds"]
+            if b is not None and (
+                not isinstance(b, list | tuple) or len(b) != 2
+                or (b[0] is not None and float(b[0]) < 0)
+                or (b[0] is not None and b[1] is not None and not float(b[0]) <= float(b[1]))
+            ):
+                bad(f"bounds must be [lo, hi] with 0 <= lo <= hi (either may be null), got {b!r}")
+            if params["method"] == "generalised_mean" and not math.isfinite(float(params["p"])):
+                bad(f"p must be a finite number, got {params['p']!r}")
+        if step == "rank":
+            d = params["digits"]
+            if d is not None and (isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 12):
+                bad(f"digits must be a whole number from 0 to 12 (or null: full precision), got {d!r}")
         if step == "impute":
             if params["method"] in ("group_mean", "group_median") and not params.get("group"):
                 bad(f"method '{params['method']}' needs 'group' (a unit column)")
@@ -143,15 +246,30 @@ def _check_values(step: str, params: dict[str, Any], source: str) -> list[Proble
     return out
 
 
+PIPELINE_FILE_KEYS = ("pipeline", "uncertainty")
+
+
+def read_pipeline_file(path: str | Path) -> tuple[dict[str, Any], str, tuple[str, ...]]:
+    """A pipeline file's `pipeline:` mapping, the file's text and where the mapping sits in it.
+    The file is either the mapping of steps itself or holds `pipeline:` and/or `uncertainty:`
+    (and `meta:`); any other top-level key is then an error."""
+    raw, text = read_yaml(path, "pipeline file")
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise InputError([Problem(str(path), "expected a mapping")])
+    if any(k in raw for k in PIPELINE_FILE_KEYS):
+        found = unknown_keys(raw, PIPELINE_FILE_KEYS, source=str(path), where="the pipeline file", text=text)
+        if found:
+            raise InputError(found)
+        return raw.get("pipeline") or {}, text, ("pipeline",)
+    return raw, text, ()
+
+
 def load_pipeline(source: str | Path | dict | None) -> dict[str, Any] | None:
     """The raw `pipeline:` mapping from a file (with or without the `pipeline:` key) or a dict."""
     if source is None or isinstance(source, dict):
         return source
-    path = Path(source)
-    raw = read_yaml(path, "pipeline file")[0] or {}
-    if not isinstance(raw, dict):
-        raise InputError([Problem(str(path), "expected a mapping")])
-    return raw.get("pipeline", raw) if "pipeline" in raw or "uncertainty" in raw else raw
+    return read_pipeline_file(source)[0]
 
 
 def apply_overrides(steps: list[tuple[str, dict[str, Any]]], overrides: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

@@ -6,22 +6,24 @@ the file, the key's path and the nearest known key, never a silently ignored set
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aicity.errors import InputError, Problem
+from aicity.keys import line_of, nearest
 from aicity.yamlfile import read_yaml
 
 _CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class _Strict(BaseModel):
+    """Every key known; free notes go under `meta:` on any mapping."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+    meta: dict[str, Any] | None = None
 
 
 class Source(_Strict):
@@ -293,41 +295,18 @@ def _where(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The line of the last mapping key in `loc`, found by walking the YAML node tree."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if node is None:
-            break
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            nxt = None
-            for k, v in node.value:
-                if k.value == part:
-                    line, nxt = k.start_mark.line + 1, v
-                    break
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-    return line
-
-
 def _problems(exc: ValidationError, shown: str, text: str) -> list[Problem]:
     out: list[Problem] = []
     for e in exc.errors():
         loc = tuple(p for p in e["loc"] if p not in ("RecordsCrosswalk", "str"))
-        line = _line_of(text, loc) if text else None
+        line = line_of(text, loc)
         where = _where(loc)
         if e["type"] == "extra_forbidden":
             key = str(loc[-1])
             model = _model_at(loc)
             known = _known_keys(model) if model else []
-            near = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean '{near[0]}'?" if near else (f" (known: {', '.join(known)})" if known else "")
+            near = nearest(key, known)
+            hint = f"; did you mean '{near}'?" if near else (f" (known: {', '.join(known)})" if known else "")
             reason = f"unknown key '{key}' at {where}{hint}"
         elif e["type"] == "missing":
             reason = f"missing key '{loc[-1]}' at {_where(loc[:-1])}"

@@ -1,8 +1,10 @@
 """Normalisation: bring indicators onto a common scale, with directions applied.
 
-Directions follow COINr: a negative-direction indicator is multiplied by -1 before it is
-normalised, so "higher is better" holds for every method (including ranks and fractions of the
-maximum, where the sign flip is what COINr computes too).
+For a lower-is-better indicator (direction -1) each method means what the literature means;
+`DIRECTIONS` says it per method and docs/methods.md shows that table. For all but one it is
+what COINr computes by multiplying the indicator by -1 first. The exception is `fracmax`:
+the MCDA literature scores a cost criterion as min(x) / x, while COINr's flip gives x / min(x),
+which rewards the worse unit; COINr's variant stays available as `direction_rule: coinr`.
 """
 
 from __future__ import annotations
@@ -85,6 +87,18 @@ def fracmax(x: np.ndarray) -> np.ndarray:
         return x / _nanmax(x)
 
 
+def fracmin(x: np.ndarray) -> np.ndarray:
+    """min(x) / x: a lower-is-better indicator as a fraction of the best (lowest) value."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _nanmin(x) / x
+
+
+def vector(x: np.ndarray) -> np.ndarray:
+    """x / sqrt(sum x^2) over the units with data: TOPSIS's vector normalisation."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return x / np.sqrt(np.nansum(x * x, axis=AXIS, keepdims=True))
+
+
 def dist2max(x: np.ndarray) -> np.ndarray:
     """1 - (max - x) / (max - min): the distance to the best unit, in [0, 1]."""
     mn, mx = _nanmin(x), _nanmax(x)
@@ -125,13 +139,29 @@ METHODS: dict[str, NormalizeMethod] = {
         NormalizeMethod("rank", (), "ascending rank, worst = 1"),
         NormalizeMethod("percentile", (), "percentile rank in [0, 1]"),
         NormalizeMethod("borda", (), "Borda count (units beaten)"),
-        NormalizeMethod("fracmax", (), "fraction of the maximum"),
+        NormalizeMethod("fracmax", ("direction_rule",), "fraction of the maximum (lower is better: min(x) / x)"),
         NormalizeMethod("dist2max", (), "1 - distance to the maximum, in [0, 1]"),
         NormalizeMethod("dist2target", ("cap",), "distance to each indicator's `target`"),
         NormalizeMethod("goalposts", ("range",), "capped to each indicator's goalposts, scaled to `range`"),
+        NormalizeMethod("vector", (), "x / sqrt(sum of x^2) (TOPSIS's vector normalisation)"),
         NormalizeMethod("none", (), "no normalisation (directions still applied)"),
     )
 }
+# What each method gives a lower-is-better indicator (direction -1): one table, shown in the docs.
+DIRECTIONS: dict[str, str] = {
+    "minmax": "(max - x) / (max - min), scaled to `range`",
+    "zscore": "-(x - mean) / sd, then x sd + mean",
+    "rank": "rank of -x: the highest value ranks 1 (worst)",
+    "percentile": "percentile rank of -x",
+    "borda": "units with a higher value it beats",
+    "fracmax": "min(x) / x (literature); `direction_rule: coinr` gives COINr's -x / max(-x) = x / min(x)",
+    "dist2max": "1 - (x - min) / (max - min)",
+    "dist2target": "1 - (x - target) / (max - target), capped at 1 with `cap`",
+    "goalposts": "(hi - x) / (hi - lo), capped to [0, 1], scaled to `range`",
+    "vector": "-x / sqrt(sum x^2): in TOPSIS the same distances as taking the cost criterion's minimum as ideal",
+    "none": "-x",
+}
+DIRECTION_RULES = ("literature", "coinr")
 
 
 def normalize(
@@ -154,19 +184,30 @@ def normalize(
     d = np.asarray(directions, dtype=float)
     xd = x * d
     names = codes or [str(i) for i in range(x.shape[-1])]
+    rule = params.get("direction_rule", "literature")
+    if rule not in DIRECTION_RULES:
+        raise PipelineError(f"direction_rule must be one of {', '.join(DIRECTION_RULES)}, got '{rule}'")
     table: dict[str, Callable[[], np.ndarray]] = {
         "minmax": lambda: minmax(xd, *_range(params)),
         "zscore": lambda: zscore(xd, float(params.get("mean", 0.0)), float(params.get("sd", 1.0))),
         "rank": lambda: rank(xd),
         "percentile": lambda: percentile(xd),
         "borda": lambda: borda(xd),
-        "fracmax": lambda: fracmax(xd),
+        "fracmax": lambda: fracmax(xd) if rule == "coinr" else _fracmax(x, d),
+        "vector": lambda: vector(xd),
         "dist2max": lambda: dist2max(xd),
         "dist2target": lambda: dist2target(xd, _need(targets, "target", names) * d, bool(params.get("cap", True))),
         "goalposts": lambda: _goalposts(xd, d, goalposts_lo, goalposts_hi, names, params),
         "none": lambda: xd,
     }
     return table[method]()
+
+
+def _fracmax(x: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """x / max(x) for higher-is-better indicators, min(x) / x for lower-is-better ones."""
+    if (d > 0).all():
+        return fracmax(x)
+    return np.where(d > 0, fracmax(x), fracmin(x))
 
 
 def _range(params: dict[str, Any]) -> tuple[float, float]:

@@ -118,3 +118,10 @@ def rank_with_order(values: np.ndarray, rel_tol: float = REL_TOL) -> tuple[np.nd
     ranks[order] = np.searchsorted(neg_sorted, thresholds, side="left") + 1.0
     ranks[np.isnan(values)] = np.nan
     return ranks, order
+
+
+def at_precision(scores: np.ndarray, digits: int | None) -> np.ndarray:
+    """The scores as they are ranked: rounded half to even to `digits` decimals when given
+    (the pipeline's `rank: {digits: 3}`, as UNDP publishes HDI ranks from 3-decimal values;
+    equal rounded scores then share the best rank), else the scores themselves."""
+    return scores if digits is None else np.round(scores, int(digits))
