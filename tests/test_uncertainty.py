@@ -110,9 +110,11 @@ def test_option_mapping_gives_equal_shares():
 def test_bad_uncertainty_spec_is_reported():
     fw = aicity.load_framework(SMALL_FW)
     with pytest.raises(InputError) as info:
-        parse_uncertainty({"inputs": {"winmax": {"values": [-1]}, "bogus": {}, "weights": {"noise": 2}}, "target": "a"}, fw)
+        parse_uncertainty({"inputs": {"winmax": {"values": [-1]}, "bogus": {}, "weights": {"noise": 2, "nois": 1}}, "target": "a", "sampels": 5}, fw)
     text = str(info.value)
-    assert "winmax" in text and "unknown uncertain input 'bogus'" in text and "noise" in text and "target 'a'" in text
+    assert "winmax" in text and "unknown input 'bogus' in the uncertain inputs" in text and "noise" in text and "target 'a'" in text
+    assert "unknown key 'nois' in uncertain input 'weights'; did you mean 'noise'?" in text
+    assert "unknown key 'sampels' in the uncertainty section; did you mean 'samples'?" in text
 
 
 def test_asem_rank_intervals_agree_with_coinr():

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from aicity.build import aggregation_plan
 from aicity.export import atomic_write
+from aicity.pipeline.aggregate import METHODS as AGG_METHODS
 from aicity.pipeline.aggregate import aggregate, aggregate_level, rescale_minmax
 from aicity.pipeline.rank import rank_desc
 from aicity.pipeline.treat import kurtosis, passes, skewness
@@ -464,15 +464,16 @@ def optimise_weights(result: IndexResult, *, reltol: float = 0.1, maxit: int = 5
     n = len(kids)
     if n < 2:
         return {k: 1.0 for k in kids}
-    plan = aggregation_plan(fw)
+    plan = result.plan
     top = plan.levels[-1]
     pos = {c: i for i, c in enumerate(result.codes)}
     child_cols = [pos[c] for c in kids]
     # the top level's children in plan order, and where each of `kids` sits among them
     order = [list(top.child_cols).index(c) for c in child_cols]
     xc = result.scores_array[:, top.child_cols]
-    params = dict(result.spec)["aggregate"]
-    method, p, min_share, rescale = _aggregate_params(params)
+    default_method, default_params = result.aggregation
+    rescale = default_params.pop("rescale")
+    own = plan.method_of(fw.index_code, {"method": default_method, **default_params})  # the index's own method
     target = np.full(n, 1.0 / n)
     children = result.scores_array[:, child_cols]
 
@@ -480,7 +481,7 @@ def optimise_weights(result: IndexResult, *, reltol: float = 0.1, maxit: int = 5
         w = np.asarray(w, dtype=float) / np.sum(w)
         wl = np.zeros(len(top.child_cols))
         wl[order] = w
-        index = aggregate_level(xc, top.membership, wl, method, p=p, min_share=min_share)
+        index = aggregate_level(xc, top.membership, wl, **own)
         if rescale is not None:
             index = rescale_minmax(index, *rescale)
         r = _corr_with(children, index[:, 0])
@@ -654,16 +655,6 @@ def nelder_mead(
 # -- leave one out ----------------------------------------------------------------------------
 
 
-def _aggregate_params(params: dict) -> tuple[str, float, float, tuple[float, float] | None]:
-    rescale = params.get("rescale")
-    return (
-        str(params.get("method", "arithmetic")),
-        float(params.get("p", 1.0)),
-        float(params.get("min_share", 0.0)),
-        None if rescale is None else (float(rescale[0]), float(rescale[1])),
-    )
-
-
 def leave_one_out(result: IndexResult) -> pd.DataFrame:
     """`code, level, mean_abs_rank_shift, max_abs_rank_shift` per component below the index.
 
@@ -671,12 +662,12 @@ def leave_one_out(result: IndexResult) -> pd.DataFrame:
     aggregation) and the normalised data re-aggregated with the build's own aggregation
     parameters; the index ranks are compared with the nominal ones over the units ranked in
     both. A component whose removal moves nothing adds nothing to the ranking. All variants
-    are aggregated in batches along a leading axis; Copeland, which takes no batch, in a loop.
+    are aggregated in batches along a leading axis; Copeland and benefit of the doubt, which take no batch, in a loop.
     """
     fw = result.framework
     codes = result.codes
-    plan = aggregation_plan(fw)
-    method, p, min_share, rescale = _aggregate_params(dict(result.spec)["aggregate"])
+    plan = result.plan
+    method, params = result.aggregation
     normalised = result.stages["normalised"].loc[result.units, fw.indicators].to_numpy(dtype=float)
     idx = codes.index(fw.index_code)
     nominal = result.ranks_array[:, idx]
@@ -684,9 +675,12 @@ def leave_one_out(result: IndexResult) -> pd.DataFrame:
     base = np.asarray(result.weights, dtype=float)
     weights = np.tile(base, (len(components), 1))
     weights[np.arange(len(components)), [codes.index(c) for c in components]] = 0.0
-    kw = {"weights": None, "p": p, "min_share": min_share, "rescale": rescale}
+    kw = {"weights": None, **params}
     index_scores = np.empty((len(components), len(result.units)))
-    if method == "copeland":
+    # Copeland and benefit of the doubt take no batch: one variant at a time
+    one_at_a_time = {method, *(m["method"] for lv in plan.levels for m in lv.methods if m)} & {
+        name for name, m in AGG_METHODS.items() if not m.batched}
+    if one_at_a_time:
         for k in range(len(components)):
             index_scores[k] = aggregate(normalised, plan, method, **{**kw, "weights": weights[k]})[:, idx]
     else:

@@ -17,7 +17,7 @@ from aicity.compare import Comparison, compare
 from aicity.errors import InputError, Problem
 from aicity.framework import Framework
 from aicity.pipeline.aggregate import AggregationPlan, reaggregate
-from aicity.pipeline.rank import rank_desc, rank_with_order
+from aicity.pipeline.rank import at_precision, rank_desc, rank_with_order
 from aicity.result import IndexResult
 from aicity.spec import Spec
 
@@ -34,38 +34,35 @@ def reweighted_scores(result: IndexResult, weights: dict[str, float], plan: Aggr
     and the weight vector used. Only the levels whose weights changed are re-aggregated, from
     the normalised indicators: the same numbers as a full rebuild with those weights (tested).
     `plan` may be passed in when it is reused (the web keeps one)."""
-    plan = plan or aggregation_plan(result.framework)
+    plan = plan or result.plan
     w = result.weights.copy()
     for code, value in weights.items():
         w[plan.codes.index(code)] = float(value)
-    agg = dict(result.spec)["aggregate"]
-    scores = reaggregate(
-        result.scores_array, plan, result.weights, w, agg["method"], p=float(agg["p"]),
-        min_share=float(agg["min_share"]), rescale=None if agg["rescale"] is None else tuple(agg["rescale"]),
-    )
+    method, params = result.aggregation
+    scores = reaggregate(result.scores_array, plan, result.weights, w, method, **params)
     return scores, w
 
 
 def reweighted_ranking(result: IndexResult, weights: dict[str, float], plan: AggregationPlan | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(every score, the index's ranks, the unit positions best first) under some weights:
     what POST /api/rank answers, computed on arrays."""
-    plan = plan or aggregation_plan(result.framework)
+    plan = plan or result.plan
     scores, _ = reweighted_scores(result, weights, plan)
-    ranks, order = rank_with_order(scores[:, plan.codes.index(result.framework.index_code)])
+    ranks, order = rank_with_order(at_precision(scores[:, plan.codes.index(result.framework.index_code)], result.rank_digits))
     return scores, ranks, order
 
 
 def reweight(result: IndexResult, weights: dict[str, float]) -> IndexResult:
     """The same build with some weights replaced."""
     fw = result.framework.with_weights(weights)  # validates: known codes, no all-zero siblings
-    plan = aggregation_plan(fw)
+    plan = aggregation_plan(fw, result.spec["aggregate"])
     scores, w = reweighted_scores(result, weights, plan)
     spec = Spec((s, dict(p)) for s, p in result.spec)
     for step, params in spec:
         if step == "weights":
             params.clear()
             params.update({"set": "custom", "values": dict(zip(plan.codes, w.tolist(), strict=True))})
-    return dataclasses.replace(result, framework=fw, spec=spec, scores_array=scores, ranks_array=rank_desc(scores), weights=w)
+    return dataclasses.replace(result, framework=fw, spec=spec, scores_array=scores, ranks_array=rank_desc(at_precision(scores, result.rank_digits)), weights=w)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pandas as pd
 from aicity.data import Dataset, find_unit
 from aicity.errors import Problem, UnitNotRanked
 from aicity.framework import Framework
+from aicity.pipeline.aggregate import AggregationPlan
 from aicity.pipeline.rank import rank_within_groups
 from aicity.spec import Spec
 
@@ -62,6 +63,29 @@ class IndexResult:
             steps = Spec(with_defaults(parse_pipeline(raw, "rebuild(spec=...)")))
         return run_pipeline(self.framework if framework is None else framework,
                             self.dataset if dataset is None else dataset, steps)
+
+    # -- how it was aggregated and ranked ----------------------------------------------
+    @property
+    def plan(self) -> AggregationPlan:
+        """The aggregation levels with each group's own method (framework `aggregate:` on a
+        group, else the spec's per-level form): what every re-aggregation of this build uses."""
+        from aicity.build import aggregation_plan
+
+        return aggregation_plan(self.framework, self.spec["aggregate"])
+
+    @property
+    def aggregation(self) -> tuple[str, dict[str, Any]]:
+        """The `aggregate` step's method and parameters as `pipeline.aggregate.aggregate` takes
+        them (the method of every group without one of its own)."""
+        from aicity.build import aggregate_params
+
+        params = self.spec["aggregate"]
+        return params["method"], aggregate_params(params)
+
+    @property
+    def rank_digits(self) -> int | None:
+        """The precision scores are ranked at (`rank: {digits: n}`), None for full precision."""
+        return next((p.get("digits") for s, p in self.spec if s == "rank"), None)
 
     # -- tables ------------------------------------------------------------------------
     @property

@@ -24,16 +24,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aicity.build import Steps, aggregation_plan, resolve_spec, run_pipeline
+from aicity.build import Steps, aggregate_params, resolve_spec, run_pipeline
 from aicity.data import Dataset
 from aicity.errors import InputError, PipelineError, Problem
 from aicity.framework import Framework
 from aicity.inputs import resolve_inputs
+from aicity.keys import unknown_keys
 from aicity.pipeline.aggregate import METHODS as AGGREGATIONS
 from aicity.pipeline.aggregate import AggregationPlan, aggregate
 from aicity.pipeline.impute import METHODS as IMPUTATIONS
 from aicity.pipeline.normalize import METHODS as NORMALISATIONS
-from aicity.pipeline.rank import rank_desc
+from aicity.pipeline.rank import at_precision, rank_desc
 from aicity.yamlfile import read_yaml
 
 INPUTS = ("impute", "winmax", "normalize", "weights", "aggregate", "exclude_indicator")
@@ -80,16 +81,22 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
     raw = raw or {}
     if not isinstance(raw, dict):
         raise InputError([Problem(source, "the uncertainty section must be a mapping")])
-    for key in raw:
-        if key not in ("samples", "seed", "target", "inputs", "sobol_samples"):
-            problems.append(Problem(source, f"unknown key '{key}' (samples, seed, target, inputs, sobol_samples)"))
+    problems += unknown_keys(raw, ("samples", "seed", "target", "inputs", "sobol_samples"), source=source,
+                             where="the uncertainty section")
     inputs_raw = raw.get("inputs") or {}
     inputs: dict[str, dict[str, Any]] = {}
     for name, spec in inputs_raw.items():
+        if name == "meta":
+            continue
         if name not in INPUTS:
-            problems.append(Problem(source, f"unknown uncertain input '{name}'; inputs are {', '.join(INPUTS)}"))
+            problems += unknown_keys({name: spec}, INPUTS, source=source, where="the uncertain inputs", noun="input")
+            continue
+        if spec is not None and not isinstance(spec, dict):
+            problems.append(Problem(source, f"{name}: expected a mapping ({'noise, levels' if name == 'weights' else 'values'})"))
             continue
         spec = dict(spec or {})
+        problems += unknown_keys(spec, ("noise", "levels") if name == "weights" else ("values",), source=source,
+                                 where=f"uncertain input '{name}'")
         if name == "weights":
             noise = spec.get("noise")
             if not isinstance(noise, int | float) or not 0 < noise < 1:
@@ -134,8 +141,14 @@ def _check_values(name: str, values: list, source: str) -> list[Problem]:
             out.append(Problem(source, f"normalize: unknown method in {v!r}"))
         if name == "aggregate" and (v if isinstance(v, str) else (v or {}).get("method")) not in AGGREGATIONS:
             out.append(Problem(source, f"aggregate: unknown method in {v!r}"))
-        if name == "aggregate" and (v if isinstance(v, str) else (v or {}).get("method")) == "copeland":
-            out.append(Problem(source, "aggregate: copeland cannot be sampled (it is not a weighted mean)"))
+        method = v if isinstance(v, str) else (v or {}).get("method") if isinstance(v, dict) else None
+        if name == "aggregate" and method in AGGREGATIONS and not AGGREGATIONS[method].batched:
+            out.append(Problem(source, f"aggregate: {method} cannot be sampled (it takes no batch of weights)"))
+        if name in ("normalize", "aggregate") and isinstance(v, dict):
+            from aicity.spec import STEPS
+
+            known = [k for k in STEPS[name] if k != "levels"]
+            out += unknown_keys(v, known, source=source, where=f"an option of uncertain input '{name}'")
         if name == "exclude_indicator" and v not in ("none", "each") and not isinstance(v, str):
             out.append(Problem(source, f"exclude_indicator: {v!r} must be 'none', 'each' or an indicator code"))
     return out
@@ -164,6 +177,7 @@ class Engine:
     nominal_scores: np.ndarray
     nominal_ranks: np.ndarray
     data_options: tuple[list, list, list]  # raw impute, winmax and normalize options
+    rank_digits: int | None = None  # the build's rank precision (`rank: {digits: n}`)
 
     @property
     def n_options(self) -> list[int]:
@@ -193,12 +207,12 @@ class Engine:
                     col = self.exclude_cols[opt]
                     if col is not None:
                         weights[r, col] = 0.0
-                out = aggregate(data, self.plan, agg["method"], weights=weights, p=agg["p"], min_share=agg["min_share"], rescale=agg["rescale"], aggregates_only=True)
+                out = aggregate(data, self.plan, weights=weights, aggregates_only=True, **agg)
                 scores[rows] = out[..., self.target_pos]
             else:
-                out = aggregate(data, self.plan, agg["method"], weights=self.base_weights, p=agg["p"], min_share=agg["min_share"], rescale=agg["rescale"], aggregates_only=True)
+                out = aggregate(data, self.plan, weights=self.base_weights, aggregates_only=True, **agg)
                 scores[rows] = out[:, self.target_pos]
-        ranks = rank_desc(scores[:, :, None])[:, :, 0]
+        ranks = rank_desc(at_precision(scores, self.rank_digits)[:, :, None])[:, :, 0]
         return scores, ranks
 
 
@@ -225,7 +239,7 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
     """Nominal build, data variants and noisy weight sets: the fixed part of an analysis."""
     say = progress or (lambda _m: None)
     nominal = run_pipeline(fw, ds, steps)
-    plan = aggregation_plan(fw)
+    plan = nominal.plan  # each group's own aggregation, as in the build
     target = uspec.target or fw.index_code
     target_pos = plan.codes.index(target) - plan.n_indicators
     params = dict(steps)
@@ -249,12 +263,7 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
     aggregations = []
     for v in inputs.get("aggregate", {}).get("values", [agg_nominal["method"]]):
         spec = {"method": v} if isinstance(v, str) else dict(v)
-        aggregations.append({
-            "method": spec["method"],
-            "p": float(spec.get("p", agg_nominal["p"])),
-            "min_share": float(spec.get("min_share", agg_nominal["min_share"])),
-            "rescale": spec.get("rescale", agg_nominal["rescale"]),
-        })
+        aggregations.append({"method": spec["method"], **aggregate_params({**agg_nominal, **spec})})
     base = nominal.weights.copy()
     weight_sets = None
     if "weights" in inputs:
@@ -302,6 +311,7 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
         nominal_scores=nominal.scores_array[:, target_col],
         nominal_ranks=nominal.ranks_array[:, target_col],
         data_options=(impute_opts, winmax_opts, norm_opts),
+        rank_digits=nominal.rank_digits,
     )
 
 
