@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 _WHERE = {
     "audit": "aicity.audit",
     "build": "aicity.build",
+    "check": "aicity.build",
     "Dataset": "aicity.data",
     "load_data": "aicity.data",
     "InputError": "aicity.errors",
@@ -32,12 +33,12 @@ _WHERE = {
 }
 __all__ = [
     "Dataset", "Framework", "IndexResult", "InputError", "PipelineError", "Problem", "audit", "build",
-    "load_data", "load_framework", "run_uncertainty",
+    "check", "load_data", "load_framework", "run_uncertainty",
 ]
 
 if TYPE_CHECKING:
     from aicity.audit import audit
-    from aicity.build import build
+    from aicity.build import build, check
     from aicity.data import Dataset, load_data
     from aicity.errors import InputError, PipelineError, Problem
     from aicity.framework import Framework, load_framework

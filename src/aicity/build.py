@@ -410,3 +410,61 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `check` found valid: the inputs and the resolved spec, ready to build."""
+
+    framework: Framework
+    dataset: Dataset
+    spec: Spec
+    uncertainty: dict[str, Any] | None
+
+
+def check(
+    framework: str | Path | dict | Framework | None = None,
+    data: str | Path | Dataset | pd.DataFrame | None = None,
+    pipeline: str | Path | dict | None = None,
+    *,
+    units: str | Path | pd.DataFrame | None = None,
+) -> Checked:
+    """Every check a build makes before it computes, without computing: the framework, data,
+    pipeline and uncertainty files (every key known), and each indicator's `transform:` against
+    its values, goalposts and target. What `aicity validate` runs. Problems of the pipeline and
+    uncertainty sections are reported together; an unreadable framework or data file first.
+
+        >>> import aicity
+        >>> aicity.check().spec.steps[-1]
+        'rank'
+    """
+    from aicity.uncertainty import load_uncertainty, parse_uncertainty
+
+    fw, ds = resolve_inputs(framework, data, units)
+    problems: list[Problem] = []
+    spec = None
+    try:
+        spec = resolve_spec(fw, pipeline)
+    except InputError as exc:
+        problems += exc.problems
+    raw_u = load_uncertainty(pipeline) if pipeline is not None else fw.uncertainty
+    if raw_u is not None:
+        try:
+            parse_uncertainty(raw_u, fw, str(pipeline or fw.source))
+        except InputError as exc:
+            problems += exc.problems
+    names = [fw.node(c).transform for c in fw.indicators]
+    if any(n != "none" for n in names):
+        gp = [fw.node(c).goalposts for c in fw.indicators]
+        lo = np.array([np.nan if g is None else g[0] for g in gp])
+        hi = np.array([np.nan if g is None else g[1] for g in gp])
+        targets = np.array([np.nan if fw.node(c).target is None else fw.node(c).target for c in fw.indicators])
+        try:
+            transform_indicators(ds.matrix(fw.indicators), names, np.array(ds.unit_codes, dtype=object), fw.indicators,
+                                 lo, hi, targets, fw.directions())
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    assert spec is not None
+    return Checked(fw, ds, spec, raw_u)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from aicity.errors import InputError, Problem
+from aicity.keys import unknown_keys
 from aicity.result import IndexResult
 from aicity.yamlfile import read_yaml
 
@@ -53,17 +54,27 @@ class Verdict:
     evidence: list[Evidence]
 
 
+CLAIM_KEYS = ("id", "theme", "text", "subject", "other", "indicators", "expected", "note")
+
+
 def load_claims(path: str | Path | None = None) -> list[Claim]:
     if path is None:
         from aicity.bundled import claims_path
 
         path = claims_path()
     path = Path(path)
-    raw = read_yaml(path, "claims file")[0] or {}
+    raw, text = read_yaml(path, "claims file")
+    raw = raw or {}
     if not isinstance(raw, dict) or not isinstance(raw.get("claims") or [], list):
         raise InputError([Problem(str(path), "a claims file is a mapping with a list under 'claims'")])
-    problems, claims = [], []
+    problems = unknown_keys(raw, ("claims",), source=str(path), where="the claims file", text=text)
+    claims = []
     for i, entry in enumerate(raw.get("claims") or []):
+        if not isinstance(entry, dict):
+            problems.append(Problem(str(path), f"claim {i + 1} must be a mapping (id, text, subject, other, expected...)"))
+            continue
+        problems += unknown_keys(entry, CLAIM_KEYS, source=str(path), where=f"claim '{entry.get('id', i + 1)}'",
+                                 text=text, loc=("claims", i))
         missing = [k for k in ("id", "text", "subject", "other", "expected") if k not in entry]
         if missing:
             problems.append(Problem(str(path), f"claim {i + 1} lacks {', '.join(missing)}"))
