@@ -10,7 +10,15 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "aicity"
 
 
-@pytest.mark.parametrize("door", ["cli.py", "web.py"])
+DOORS = sorted(str(p.relative_to(SRC)) for door in ("cli", "web") for p in (SRC / door).rglob("*.py"))
+
+
+def test_the_doors_are_packages():
+    assert not (SRC / "cli.py").exists() and not (SRC / "web.py").exists()
+    assert {"cli/__init__.py", "web/__init__.py", "web/routers/pages.py"} <= set(DOORS)
+
+
+@pytest.mark.parametrize("door", DOORS)
 def test_doors_import_no_pipeline_internals(door):
     tree = ast.parse((SRC / door).read_text(encoding="utf-8"))
     imported = set()
@@ -28,10 +36,24 @@ def test_import_aicity_loads_no_heavy_module():
     import subprocess
     import sys
 
-    code = ("import sys, aicity, aicity.cli; heavy = [m for m in ('pandas', 'scipy', 'sklearn', 'duckdb', 'aicity.build') "
-            "if m in sys.modules]; print(','.join(heavy))")
+    modules = ["aicity", "aicity.cli", *(f"aicity.cli.{p.stem}" for p in sorted((SRC / "cli").glob("*.py")) if p.stem != "__init__")]
+    code = (f"import sys, {', '.join(modules)}; heavy = [m for m in ('pandas', 'scipy', 'sklearn', 'duckdb', 'aicity.build', "
+            "'fastapi', 'aicity.web') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"imported at start: {out}"
+
+
+def test_help_loads_no_heavy_module():
+    """`aicity --help` and a command's --help load none of the heavy modules either."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom aicity.cli import app\nfor args in (['--help'], ['build', '--help'], ['serve', '--help']):\n"
+            "    try:\n        app(args, prog_name='aicity')\n    except SystemExit:\n        pass\n"
+            "heavy = [m for m in ('pandas', 'scipy', 'sklearn', 'duckdb', 'aicity.build', 'fastapi', 'aicity.web') if m in sys.modules]\n"
+            "print('HEAVY:' + ','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("HEAVY:"), out[-300:]
 
 
 def test_every_string_exists_in_every_language():

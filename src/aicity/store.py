@@ -6,6 +6,7 @@ earlier run intact (DuckDB discards uncommitted work when it reopens the file).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -59,6 +60,20 @@ CREATE TABLE IF NOT EXISTS results (
     score DOUBLE,
     rank DOUBLE,
     n_imputed INTEGER
+);
+"""
+
+# Uploaded data sets (the web's POST /api/datasets): every upload a new version, never
+# overwritten. Created on first use, so a store that never took an upload has no such table.
+DATASETS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    name VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    uploaded_at TIMESTAMP NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    n_bytes INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (name, version)
 );
 """
 
@@ -170,6 +185,32 @@ class Store:
         if row is None:
             return None
         return row[0], int(row[1]), pd.read_json(io.StringIO(row[2]), orient="records")
+
+    def add_dataset(self, name: str, content: bytes) -> tuple[int, str]:
+        """Store an uploaded data set as the next version of `name` (one transaction); its
+        version and SHA-256."""
+        digest = hashlib.sha256(content).hexdigest()
+        self.con.execute(DATASETS_SCHEMA)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            version = self.con.execute("SELECT coalesce(max(version), 0) + 1 FROM datasets WHERE name = ?", [name]).fetchone()[0]
+            self.con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?)",
+                             [name, version, datetime.now(UTC).replace(tzinfo=None), digest, len(content), content])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return int(version), digest
+
+    def dataset(self, name: str, version: int | None = None) -> tuple[int, bytes] | None:
+        """An uploaded data set's version and content: the given version, else the newest;
+        None if there is no such data set or version."""
+        self.con.execute(DATASETS_SCHEMA)
+        if version is None:
+            row = self.con.execute("SELECT version, content FROM datasets WHERE name = ? ORDER BY version DESC LIMIT 1", [name]).fetchone()
+        else:
+            row = self.con.execute("SELECT version, content FROM datasets WHERE name = ? AND version = ?", [name, version]).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
     def _insert_results(self, frame: pd.DataFrame) -> None:
         self.con.register("incoming_results", frame)

@@ -1,0 +1,165 @@
+"""`aicity serve`, `sources`, `runs`, `show` and `diff`: the explorer, the values' sources and
+the run store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from aicity.cli._app import (
+    DataOpt,
+    FrameworkOpt,
+    PipelineOpt,
+    StoreOpt,
+    UnitsOpt,
+    app,
+    console,
+    fail,
+    read_inputs,
+)
+from aicity.cli.output import fmt
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    store: Path = StoreOpt,
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    pipeline: Path = PipelineOpt,
+    workers: int = typer.Option(1, "--workers", help="Worker processes (each builds the index at start)."),
+) -> None:
+    """The web explorer and REST API (OpenAPI at /openapi.json and /docs). Writes need the
+    bearer token in $AICITY_TOKEN; CORS stays closed unless $AICITY_CORS_ORIGINS lists origins."""
+    import os
+
+    import uvicorn
+
+    os.environ["AICITY_SERVE_ARGS"] = json.dumps({k: str(v) if v else None for k, v in
+                                                  {"framework": framework, "data": data, "units": units, "pipeline": pipeline, "store": store}.items()})
+    console.print(f"AI City Index explorer on http://{host}:{port}/ (API docs: /docs)")
+    uvicorn.run("aicity.web:app_from_env", host=host, port=port, workers=workers, factory=True, log_level="warning")
+
+
+SOURCE_COLUMNS = ["unit", "unit_name", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure",
+                  "publisher", "source", "url", "quote", "note"]
+
+
+@app.command()
+def sources(
+    framework: Path = FrameworkOpt,
+    data: Path = DataOpt,
+    units: Path = UnitsOpt,
+    format_: str = typer.Option("table", "--format", help="table (for people) or csv."),
+    unit: str = typer.Option(None, "--unit", help="Only this unit (code or name)."),
+    indicator: str = typer.Option(None, "--indicator", help="Only this indicator code."),
+    lang: str = typer.Option("en", "--lang"),
+) -> None:
+    """Every value with its source: unit, indicator, value, year, geographic unit, publisher, URL."""
+    from aicity.data import find_unit
+    fw, ds = read_inputs(framework, data, units)
+    rows = ds.sources(find_unit(ds, unit) if unit else None, indicator or None).copy()
+    rows.insert(1, "unit_name", [ds.unit_name(u, lang) for u in rows.unit])
+    for col in SOURCE_COLUMNS:
+        if col not in rows.columns:
+            rows[col] = None
+    rows = rows[SOURCE_COLUMNS]
+    if "year" in rows:
+        rows["year"] = rows["year"].astype("Int64")
+    if format_ == "csv":
+        sys.stdout.write(rows.to_csv(index=False))
+        return
+    if format_ != "table":
+        fail(ValueError("--format must be table or csv"))
+    table = Table(title=f"{len(rows)} values with their sources")
+    for col in ("Unit", "Indicator", "Value", "Year", "Geo", "Publisher", "URL"):
+        table.add_column(col, overflow="fold")
+    for _, r in rows.iterrows():
+        geo = r.geo if r.geo != "country" else f"country proxy ({r.geo_name})"
+        table.add_row(f"{r.unit_name} ({r.unit})", r.indicator, f"{r.value:g}", str(r.year), str(geo), str(r.publisher), str(r.url))
+    console.print(table)
+
+
+@app.command()
+def runs(store: Path = StoreOpt) -> None:
+    """List the runs in the store."""
+    from aicity.store import Store, default_store_path
+
+    with Store(store) as st:
+        frame = st.runs()
+    if frame.empty:
+        console.print(f"No runs yet in {store or default_store_path()}.")
+        return
+    table = Table(title="Runs")
+    for col in ("run_id", "created_at", "index_code", "n_units", "label", "data"):
+        table.add_column(col)
+    for _, row in frame.iterrows():
+        table.add_row(row.run_id, str(row.created_at)[:19], row.index_code, str(row.n_units), row.label or "", row.data or "")
+    console.print(table)
+
+
+@app.command()
+def show(
+    run: str = typer.Argument("latest", help="Run id, unique prefix, 'latest' or 'previous'."),
+    store: Path = StoreOpt,
+    top: int = typer.Option(10, "--top"),
+    code: str = typer.Option(None, "--code", help="Code to rank by (default: the index)."),
+) -> None:
+    """A stored run: its spec and its ranking."""
+    from aicity.store import RunNotFound, Store
+
+    try:
+        with Store(store) as st:
+            meta = st.run_info(run)
+            frame = st.results(run, code=code or meta["index_code"])
+    except RunNotFound as exc:
+        fail(exc)
+        return
+    console.print(f"[bold]{meta['run_id']}[/] {str(meta['created_at'])[:19]} UTC  {meta['index_code']}  {meta['n_units']} units")
+    console.print("spec: " + ", ".join(f"{k}={v}" for k, v in meta["spec"]["pipeline"].items()), highlight=False)
+    table = Table()
+    for col in ("Rank", "Unit", "Score"):
+        table.add_column(col)
+    for _, row in frame.sort_values("rank").head(top).iterrows():
+        table.add_row(fmt(row["rank"], 0), f"{row.unit_name} ({row.unit})", fmt(row.score))
+    console.print(table)
+
+
+@app.command()
+def diff(
+    run_a: str = typer.Argument(..., help="Earlier run."),
+    run_b: str = typer.Argument(..., help="Later run."),
+    store: Path = StoreOpt,
+    code: str = typer.Option(None, "--code"),
+    all_units: bool = typer.Option(False, "--all", help="Show units whose rank did not change too."),
+) -> None:
+    """Rank changes between two runs (positive change = moved up)."""
+    import pandas as pd
+
+    from aicity.store import RunNotFound, Store
+
+    try:
+        with Store(store) as st:
+            frame = st.diff(run_a, run_b, code)
+    except RunNotFound as exc:
+        fail(exc)
+        return
+    if not all_units:
+        frame = frame[(frame.rank_change != 0) | frame.rank_change.isna()]
+    table = Table(title=f"{run_a} -> {run_b}: {len(frame)} unit(s) changed")
+    for col in ("Unit", "Rank A", "Rank B", "Change", "Score A", "Score B"):
+        table.add_column(col, justify="right")
+    for _, row in frame.iterrows():
+        change = row.rank_change
+        arrow = "" if pd.isna(change) else ("▲" if change > 0 else "▼" if change < 0 else "=")
+        table.add_row(
+            f"{row.unit_name} ({row.unit})", fmt(row.rank_a, 0), fmt(row.rank_b, 0),
+            f"{arrow}{fmt(abs(change), 0) if not pd.isna(change) else 'new/gone'}", fmt(row.score_a), fmt(row.score_b),
+        )
+    console.print(table)

@@ -1,0 +1,104 @@
+"""The checks routes share, as `Annotated` dependencies: the served explorer, the language,
+a ranked unit (404 otherwise), and the bearer token writes need.
+
+A dependency that raises (404, 401) declares the route's other parameters too, so a request
+that fails validation is answered 422 first, as for everyone: a dependency runs as soon as its
+own parameters are valid, before the route's are checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Body, Depends, Header, Query, Request
+
+from aicity.web.explorer import Explorer
+from aicity.web.models import BuildRequest
+from aicity.web.settings import LANG_PATTERN, LANGS
+
+
+async def explorer(request: Request) -> Explorer:
+    """The explorer the app was made with (`app.state.explorer`)."""
+    return request.app.state.explorer
+
+
+ExplorerDep = Annotated[Explorer, Depends(explorer)]
+
+# The API's language: en, ko or ja (anything else is a 422).
+Lang = Annotated[str, Query(pattern=LANG_PATTERN)]
+
+
+async def page_lang(lang: str = "en") -> str:
+    """A page's language: en, ko or ja; anything else shows the page in English."""
+    return lang if lang in LANGS else "en"
+
+
+PageLang = Annotated[str, Depends(page_lang)]
+
+
+@dataclass(frozen=True)
+class UnitQuery:
+    """A ranked unit of the served build (its code) and the language to answer in."""
+
+    code: str
+    lang: str
+
+
+def ranked_unit(unit: str, ex: ExplorerDep, lang: Lang = "en") -> UnitQuery:
+    """The path's unit (code or name in en/ko/ja) as a ranked unit of the served build;
+    `UnitNotFound` or `UnitNotRanked` otherwise, which the app answers with 404."""
+    return UnitQuery(ex.unit(unit), lang)
+
+
+RankedUnit = Annotated[UnitQuery, Depends(ranked_unit)]
+
+
+@dataclass(frozen=True)
+class PairQuery:
+    """Two ranked units (codes) and the language to answer in."""
+
+    a: str
+    b: str
+    lang: str
+
+
+def ranked_pair(ex: ExplorerDep, a: Annotated[str, Query(max_length=200)], b: Annotated[str, Query(max_length=200)],
+                lang: Lang = "en") -> PairQuery:
+    """The query's units `a` and `b` as ranked units (404 otherwise)."""
+    return PairQuery(ex.unit(a), ex.unit(b), lang)
+
+
+RankedPair = Annotated[PairQuery, Depends(ranked_pair)]
+
+
+def page_unit(unit: str, ex: ExplorerDep) -> str:
+    """A page's unit, as `ranked_unit` (404 otherwise); pages take any language."""
+    return ex.unit(unit)
+
+
+PageUnit = Annotated[str, Depends(page_unit)]
+
+# -- writes: the bearer token ------------------------------------------------------------------
+
+Authorization = Annotated[str | None, Header()]
+DatasetName = Annotated[str, Query(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+def upload_name(ex: ExplorerDep, name: DatasetName, authorization: Authorization = None) -> str:
+    """POST /api/datasets' `name`, once the bearer token checks out (403 when the server has
+    none, 401 when the request's is missing or wrong)."""
+    ex.check_token(authorization)
+    return name
+
+
+AuthorizedUpload = Annotated[str, Depends(upload_name)]
+
+
+def build_request(ex: ExplorerDep, req: Annotated[BuildRequest, Body()], authorization: Authorization = None) -> BuildRequest:
+    """POST /api/builds' body, once the bearer token checks out (as `upload_name`)."""
+    ex.check_token(authorization)
+    return req
+
+
+AuthorizedBuild = Annotated[BuildRequest, Depends(build_request)]

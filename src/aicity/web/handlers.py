@@ -1,0 +1,42 @@
+"""The app's exception handlers: every error answers JSON, never a stack trace."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from aicity.errors import InputError, PipelineError, UnitNotFound, UnitNotRanked
+
+
+async def no_such_unit(_: Request, exc: InputError) -> JSONResponse:
+    return JSONResponse({"detail": exc.problems[0].reason}, status_code=404)
+
+
+async def input_error(_: Request, exc: InputError) -> JSONResponse:
+    problems = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason} for p in exc.problems]
+    return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
+
+
+async def pipeline_error(_: Request, exc: PipelineError) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"loc": [str(x) for x in e.get("loc", [])], "msg": str(e.get("msg", ""))} for e in exc.errors()]
+    return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+
+
+async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # No stack trace leaves the server; the log has it.
+    return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Unknown or unranked unit: 404; bad input: 422 with every problem; anything else: 500."""
+    app.add_exception_handler(UnitNotFound, no_such_unit)
+    app.add_exception_handler(UnitNotRanked, no_such_unit)
+    app.add_exception_handler(InputError, input_error)
+    app.add_exception_handler(PipelineError, pipeline_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,1 @@
+"""The app's routes, one router per resource; `aicity.web.app.create_app` includes them all."""

@@ -1,0 +1,128 @@
+"""The explorer's HTML pages (ranking, city, compare, build, map, data) and static files.
+None is in the OpenAPI schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from aicity.compare import compare, profile, radar_series, waterfall_series
+from aicity.web.deps import ExplorerDep, PageLang, PageUnit
+from aicity.web.explorer import Explorer
+from aicity.web.render import FAVICON, page
+from aicity.web.serialize import clean, records
+
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).resolve().parents[2] / "static"
+
+
+def ranking_rows(ex: Explorer, lang: str) -> list[dict[str, Any]]:
+    """The ranking with each unit's 90 % rank interval (p05, p95)."""
+    rows = ex.ranking(ex.result, lang)
+    ri = ex.rank_intervals()
+    if ri is not None:
+        lookup = ri.set_index("unit")
+        for row in rows:
+            if row["unit"] in lookup.index:
+                row["p05"], row["p95"] = clean(lookup.at[row["unit"], "p05"]), clean(lookup.at[row["unit"], "p95"])
+    return rows
+
+
+@router.get("/", response_class=HTMLResponse)
+def ranking_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
+    rows = ranking_rows(ex, lang)
+    regions = sorted({r["region"] for r in rows if r["region"]})
+    pillars = [{"code": p, "name": ex.fw.node(p).name(lang)} for p in ex.fw.pillars()]
+    n_ranked = sum(1 for r in rows if r["rank"] is not None)
+    return page(ex, "ranking.html.j2", lang, rows=rows, regions=regions, pillars=pillars, n_ranked=n_ranked)
+
+
+@router.get("/city/{unit}", response_class=HTMLResponse)
+def city_page(ex: ExplorerDep, code: PageUnit, lang: PageLang) -> HTMLResponse:
+    p = profile(ex.result, code, lang, rank_intervals=ex.rank_intervals())
+    sources = p.sources.to_dict(orient="records")
+    fw = ex.fw
+    # The tree as the framework draws it: each pillar followed by its own sub-pillars.
+    by_code = {r["code"]: r for r in records(p.scores) if r["level"] > 1}
+    tree: list[str] = []
+
+    def walk(code: str) -> None:
+        if code in by_code:
+            tree.append(code)
+        for child in fw.children.get(code, []):
+            walk(child)
+
+    walk(fw.index_code)
+    levels = [dict(by_code[c], indent=fw.n_levels - by_code[c]["level"]) for c in tree]
+    return page(ex, "city.html.j2", lang, p=p, levels=levels, strengths=records(p.strengths), weaknesses=records(p.weaknesses),
+                peers=records(p.peers), sources=clean(sources),
+                names={c: fw.node(c).name(lang) for c in fw.codes} | {c.code: c.name(lang) for c in fw.context})
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(ex: ExplorerDep, lang: PageLang, a: str = "SEL", b: str = "TYO") -> HTMLResponse:
+    ua, ub = ex.unit(a), ex.unit(b)
+    c = compare(ex.result, ua, ub, lang)
+    fw = ex.fw
+    water = waterfall_series(ex.result, c, lang)
+    figure = {"radar": radar_series(ex.result, ua, ub, lang), "waterfall": {"x": water["x"], "y": water["y"]}}
+    top = c.levels[c.levels.level >= fw.n_levels - 1]
+    fav_a, fav_b = c.drivers(5)
+    cities = [(u, ex.name(u, lang)) for u in ex.result.units]
+    return page(ex, "compare.html.j2", lang, a=ua, b=ub, name_a=ex.name(ua, lang), name_b=ex.name(ub, lang), rows=records(top),
+                fav_a=records(fav_a), fav_b=records(fav_b), figure=clean(figure), cities=sorted(cities, key=lambda x: x[1]),
+                names={k: fw.node(k).name(lang) for k in fw.codes})
+
+
+@router.get("/build", response_class=HTMLResponse)
+def build_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
+    fw = ex.fw
+    pillars = [{"code": p, "name": fw.node(p).name(lang), "weight": fw.node(p).weight} for p in fw.pillars()]
+    personas = [{"code": k, "name": p.name(lang), "weights": {c: w for c, w in p.weights.items() if c in fw.pillars()}, "why": p.why(lang)}
+                for k, p in fw.personas.items()]
+    return page(ex, "build.html.j2", lang, pillars=pillars, personas=personas, rows=ex.ranking(ex.result, lang),
+                pillar_defaults={p["code"]: p["weight"] for p in pillars})
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
+    units = ex.result.dataset.units
+    rows = [r for r in ex.ranking(ex.result, lang) if r["rank"] is not None]
+    points = [{"name": r["name"], "rank": r["rank"], "score": r["score"], "unit": r["unit"],
+               "lat": clean(units.at[r["unit"], "lat"]) if "lat" in units else None, "lon": clean(units.at[r["unit"], "lon"]) if "lon" in units else None}
+              for r in rows]
+    return page(ex, "map.html.j2", lang, points=[p for p in points if p["lat"] is not None])
+
+
+@router.get("/data", response_class=HTMLResponse)
+def data_page(ex: ExplorerDep, lang: PageLang, indicator: str | None = None) -> HTMLResponse:
+    obs = ex.result.dataset.sources(indicator=indicator or None)
+    fw = ex.fw
+    rows = clean(obs.to_dict(orient="records"))
+    for r in rows:
+        r["unit_name"] = ex.name(r["unit"], lang)
+        r["indicator_name"] = fw.node(r["indicator"]).name(lang) if r["indicator"] in fw.nodes else r["indicator"]
+    return page(ex, "data.html.j2", lang, rows=rows, indicators=[(c, fw.node(c).name(lang)) for c in fw.indicators], selected=indicator)
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(FAVICON, media_type="image/svg+xml")
+
+
+@router.get("/static/plotly.min.js")
+def plotly_js() -> FileResponse:
+    import plotly
+
+    return FileResponse(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", media_type="text/javascript")
+
+
+@router.get("/static/{name:path}")
+def static_file(name: str) -> Response:
+    path = (STATIC / name).resolve()
+    if STATIC.resolve() not in path.parents or not path.is_file():
+        raise HTTPException(404, detail="not found")
+    return FileResponse(path)

@@ -1,0 +1,37 @@
+"""GET /api/personas and POST /api/rank: the ranking under a persona's or a reader's weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
+
+from aicity.personas import persona_weights
+from aicity.web.deps import ExplorerDep
+from aicity.web.models import RANK_RESPONSES, PersonaOut, RankRequest
+from aicity.weights import check_weights
+
+router = APIRouter(prefix="/api", tags=["personas"])
+
+
+@router.get("/personas", response_model=list[PersonaOut])
+def api_personas(ex: ExplorerDep) -> list[dict[str, Any]]:
+    return [{"code": k, "names": p.names, "weights": p.weights, "rationale": p.rationale} for k, p in ex.fw.personas.items()]
+
+
+@router.post("/rank", response_class=Response, responses=RANK_RESPONSES)
+async def api_rank(ex: ExplorerDep, req: RankRequest) -> Response:
+    """The ranking under a persona's or custom weights (only the levels whose weights
+    changed are recomputed; repeated weights come from a cache). Async on purpose: the
+    work takes about a millisecond, less than handing it to a thread would cost."""
+    if req.persona and req.weights:
+        raise HTTPException(422, detail="give a persona or weights, not both")
+    if req.persona:
+        weights = check_weights(ex.fw, persona_weights(ex.fw, req.persona))
+    else:
+        if len(req.weights or {}) > len(ex.fw.codes):
+            raise HTTPException(422, detail="too many weights")
+        weights = check_weights(ex.fw, req.weights or {})
+    # Pre-serialised bytes (the answer is built from arrays): the schema is in RANK_RESPONSES.
+    return Response(ex.ranked_payload(weights, req.lang, req.pillars), media_type="application/json")
