@@ -24,7 +24,7 @@ def fw(transform: str, direction: int = 1, goalposts=None, target=None) -> dict:
     return {"index": {"code": "IDX"}, "indicators": [ind, other]}
 
 
-def data(values) -> "aicity.Dataset":
+def data(values) -> aicity.Dataset:
     import pandas as pd
 
     return pd.DataFrame({"unit": [f"U{i}" for i in range(len(values))], "a": values, "b": [float(i) for i in range(len(values))]})

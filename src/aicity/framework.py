@@ -371,7 +371,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
             description=index.get("description"),
             aggregate=aggregate_of(index, index_code),
             aliases=aliases_of(index, index_code),
-            meta=dict(index.get("meta") or {}),
+            meta=_meta(index),
         )
     )
     for section, kind in (("groups", "group"), ("indicators", "indicator")):
@@ -425,7 +425,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                     transform=transform,
                     aggregate=aggregate_of(entry, code) if kind == "group" else None,
                     aliases=aliases_of(entry, code),
-                    meta=dict(entry.get("meta") or {}),
+                    meta=_meta(entry),
                 )
             )
     context = []
@@ -480,6 +480,12 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
         source=source,
         text=text,
     )
+
+
+def _meta(entry: dict[str, Any]) -> dict[str, Any]:
+    """A node's free notes (a `meta:` that is not a mapping is reported by `meta_problems`)."""
+    value = entry.get("meta")
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _is_blank(value: Any) -> bool:

@@ -109,11 +109,13 @@ def validate(
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
 ) -> None:
-    """Check a framework, data and pipeline without building; report every problem found."""
-    from aicity.build import resolve_spec
+    """Check a framework, data and pipeline without building; report every problem found
+    (unknown keys in any file, with the nearest known one; transforms against the values)."""
+    from aicity.build import check
     from aicity.data import describe_coverage
     fw, ds = read_inputs(framework, data, units)
-    steps = resolve_spec(fw, pipeline)
+    checked = check(fw, ds, pipeline)
+    steps = checked.spec
     cov = describe_coverage(ds, fw.indicators)
     console.print(
         f"[green]OK[/]: {len(fw.indicators)} indicators, {len(fw.aggregates)} aggregates, "

@@ -42,12 +42,13 @@ def print_ranking(result: IndexResult, top: int, lang: str = "en") -> None:
     table.add_column("Missing", justify="right")
     table.add_column("Imputed", justify="right")
     table.caption = " · ".join(f"{p}: {fw.node(p).name(lang)}" for p in fw.pillars())
+    digits = max(2, result.rank_digits or 0)  # ranked at 3 decimals: show the 3 decimals ranked on
     for unit, row in ranking.iterrows():
         table.add_row(
             fmt(row["rank"], 0),
             f"{row['name']} ({unit})",
-            fmt(row[fw.index_code]),
-            *[fmt(row[p]) for p in fw.pillars()],
+            fmt(row[fw.index_code], digits),
+            *[fmt(row[p], digits) for p in fw.pillars()],
             str(int(row["missing"])),
             str(int(row["imputed"])),
         )

@@ -345,6 +345,11 @@ def _bod(
                 f"bod (benefit of the doubt) needs values >= 0 in '{group_codes[g]}', but {_names(unit_codes, np.flatnonzero(negative))} "
                 "have negative ones; normalise to a non-negative range (e.g. minmax)"
             )
+        # One scale for the group (its largest value becomes 1): scores do not change, weights
+        # scale back, and the solver's tolerances meet numbers of a sensible size.
+        scale = float(np.max(y[complete])) if complete.any() else 0.0
+        scale = scale if scale > 0 else 1.0
+        y = y / scale
         a_ub = [y[complete]]
         k = len(kids)
         if max_weight_ratio is not None and k > 1:
@@ -358,14 +363,15 @@ def _bod(
             a_ub.append(np.array(rows))
         a = np.vstack(a_ub)
         b = np.concatenate([np.ones(int(complete.sum())), np.zeros(len(a) - int(complete.sum()))])
+        scaled_bounds = [(lo * scale, None if hi is None else float(hi) * scale)] * k
         for u in np.flatnonzero(complete):
-            res = linprog(-y[u], A_ub=a, b_ub=b, bounds=[(lo, hi)] * k, method="highs")
+            res = linprog(-y[u], A_ub=a, b_ub=b, bounds=scaled_bounds, method="highs")
             if res.status != 0:
                 raise PipelineError(f"bod: the linear programme for unit {unit_codes[u] if unit_codes else u} in '{group_codes[g]}' has no solution ({res.message}); loosen the bounds")
             out[u, g] = -res.fun
             if notes is not None:
                 notes.append({"kind": "bod_weights", "group": group_codes[g], "unit": int(u),
-                              "weights": {child_codes[c]: float(x) for c, x in zip(kids, res.x, strict=True)},
+                              "weights": {child_codes[c]: float(x / scale) for c, x in zip(kids, res.x, strict=True)},
                               "shares": {child_codes[c]: float(x * y[u, i] / -res.fun) if res.fun else 0.0
                                          for i, (c, x) in enumerate(zip(kids, res.x, strict=True))}})
     return out

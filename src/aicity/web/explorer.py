@@ -65,11 +65,10 @@ class Explorer:
         """POST /api/rank's answer, computed on arrays: re-aggregate only the levels whose
         weights changed, rank the index, serialise once (the same numbers as
         `personas.reweight`, which a test checks)."""
-        from aicity.build import aggregation_plan
         from aicity.personas import reweighted_ranking
 
         r = self.result
-        plan = self._plan or aggregation_plan(r.framework)
+        plan = self._plan or r.plan  # each group's own aggregation, as in the build
         self._plan = plan
         scores, ranks, order = reweighted_ranking(r, weights, plan)
         fw = r.framework

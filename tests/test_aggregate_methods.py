@@ -1,0 +1,229 @@
+"""Aggregations beyond the means (product, TOPSIS, benefit of the doubt), non-positive children,
+per-group and per-level methods, directions for every normalisation and ranks at a precision;
+each against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import aicity
+from aicity.errors import InputError, PipelineError
+from aicity.pipeline.aggregate import aggregate_level
+from aicity.pipeline.normalize import DIRECTIONS, METHODS, normalize
+from aicity.pipeline.rank import at_precision, rank_desc
+
+ONE = np.ones((2, 1))
+X = np.array([[1.0], [2.0], [3.0], [5.0]])
+DOWN = np.array([-1.0])
+
+
+# -- product (WASPAS's weighted product model) ------------------------------------------
+
+def test_product_uses_the_weights_as_given():
+    x = np.array([[2.0, 3.0], [1.0, 4.0], [np.nan, 2.0], [0.0, 5.0]])
+    out = aggregate_level(x, ONE, np.array([1.0, 2.0]), "product")[:, 0]
+    # 2 * 3^2 = 18; 1 * 4^2 = 16; a missing weighted child: missing; a zero child: 0
+    np.testing.assert_allclose(out[:2], [18.0, 16.0])
+    assert np.isnan(out[2]) and out[3] == 0
+
+
+# -- TOPSIS ------------------------------------------------------------------------------
+
+def test_topsis_by_hand():
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    w = np.array([1.0, 1.0])
+    out = aggregate_level(x, ONE, w, "topsis")[:, 0]
+    # ideal (1, 1), anti-ideal (0, 0): every unit is 1 from one and 1 from the other, but C is
+    # sqrt(0.5) from both
+    np.testing.assert_allclose(out, [0.5, 0.5, 0.5])
+    w2 = np.array([3.0, 1.0])
+    out = aggregate_level(x, ONE, w2, "topsis")[:, 0]
+    # weighted: A (3, 0), B (0, 1), C (1.5, 0.5); ideal (3, 1), anti (0, 0)
+    d_plus = np.array([1.0, 3.0, math.hypot(1.5, 0.5)])
+    d_minus = np.array([3.0, 1.0, math.hypot(1.5, 0.5)])
+    np.testing.assert_allclose(out, d_minus / (d_plus + d_minus))
+
+
+# -- benefit of the doubt ----------------------------------------------------------------
+
+Y = np.array([[1.0, 0.5], [0.5, 1.0], [0.6, 0.6]])
+
+
+def test_bod_by_hand_with_reported_weights():
+    notes: list = []
+    out = aggregate_level(Y, ONE, np.ones(2), "bod", group_codes=["G"], child_codes=["y1", "y2"], notes=notes)[:, 0]
+    # A and B are on the frontier; C's best weights are (2/3, 2/3): 0.6 * 4/3 = 0.8
+    np.testing.assert_allclose(out, [1.0, 1.0, 0.8], atol=1e-9)
+    c = next(n for n in notes if n["unit"] == 2)
+    np.testing.assert_allclose([c["weights"]["y1"], c["weights"]["y2"]], [2 / 3, 2 / 3], atol=1e-9)
+    np.testing.assert_allclose(sum(c["shares"].values()), 1.0)
+
+
+def test_bod_weight_ratio_and_bounds():
+    # w1 <= 1.0 w2 and w2 <= 1.0 w1: equal weights, so A scores 1.5 w with 1.5 w <= 1
+    out = aggregate_level(Y, ONE, np.ones(2), "bod", max_weight_ratio=1.0)[:, 0]
+    np.testing.assert_allclose(out, [1.0, 1.0, 0.8], atol=1e-9)
+    # w <= 0.5: A = 0.5 + 0.25
+    out = aggregate_level(Y, ONE, np.ones(2), "bod", bounds=[0, 0.5])[:, 0]
+    np.testing.assert_allclose(out, [0.75, 0.75, 0.6], atol=1e-9)
+
+
+def test_bod_in_a_build_reports_each_units_weights():
+    fw = {"index": {"code": "IDX", "aggregate": "bod"},
+          "indicators": [{"code": "y1", "parent": "IDX"}, {"code": "y2", "parent": "IDX"}]}
+    data = pd.DataFrame({"unit": ["A", "B", "C"], "y1": [10, 5, 6], "y2": [5, 10, 6]})
+    r = aicity.build(fw, data, {"normalize": "fracmax"})
+    np.testing.assert_allclose(r.scores["IDX"], [1.0, 1.0, 0.8], atol=1e-9)
+    assert set(r.bod_weights.columns) == {"unit", "group", "child", "weight", "share"}
+    assert len(r.bod_weights) == 6 and set(r.bod_weights.unit) == {"A", "B", "C"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(float, (6, 3), elements=st.floats(0.0, 100.0)))
+def test_bod_scores_are_in_0_1_and_at_least_the_equal_weight_share_of_the_best(y):
+    out = aggregate_level(y, np.ones((3, 1)), np.ones(3), "bod")[:, 0]
+    assert np.all(out >= -1e-9) and np.all(out <= 1 + 1e-9)
+    mean = y.mean(axis=1)
+    if mean.max() > 0:
+        assert np.all(out >= mean / mean.max() - 1e-7)
+
+
+# -- zeros and negatives -----------------------------------------------------------------
+
+NEG = np.array([[4.0, -1.0], [1.0, 4.0], [4.0, 4.0]])
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("zero", [0.0, 2.0, 4.0]),  # -1 counts as 0
+        ("missing", [4.0, 2.0, 4.0]),  # A's -1 left out: the mean of 4 alone
+        # the second child moves up by 1 - (-1) = 2: A (4, 1), B (1, 6), C (4, 6)
+        ("shift", [2.0, math.sqrt(6.0), math.sqrt(24.0)]),
+    ],
+)
+def test_on_nonpositive_options_by_hand(option, expected):
+    notes: list = []
+    out = aggregate_level(NEG, ONE, np.ones(2), "geometric", on_nonpositive=option, child_codes=["a", "b"], notes=notes)[:, 0]
+    np.testing.assert_allclose(out, expected)
+    assert notes and notes[0]["child"] == "b" and notes[0]["units"] == [0]
+
+
+def test_a_negative_child_is_an_error_by_default_but_only_one_unit_is_named():
+    with pytest.raises(PipelineError, match="b is negative for A"):
+        aggregate_level(NEG, ONE, np.ones(2), "geometric", child_codes=["a", "b"], unit_codes=["A", "B", "C"])
+
+
+# -- per-group and per-level aggregation -------------------------------------------------
+
+TREE = {
+    "index": {"code": "IDX"},
+    "groups": [{"code": "P", "parent": "IDX"}, {"code": "Q", "parent": "IDX"}],
+    "indicators": [{"code": "a", "parent": "P"}, {"code": "b", "parent": "P"},
+                   {"code": "c", "parent": "Q"}, {"code": "d", "parent": "Q", "weight": 2}],
+}
+DATA = pd.DataFrame({"unit": list("VWXYZ"), "a": [1, 2, 3, 4, 5], "b": [5, 3, 4, 1, 2],
+                     "c": [2, 2, 5, 1, 3], "d": [9, 1, 4, 4, 6]})
+PIPE = {"normalize": {"method": "minmax", "range": [1, 100]}}
+
+
+def with_group_method(method: str) -> dict:
+    fw = {**TREE, "groups": [{"code": "P", "parent": "IDX", "aggregate": method}, {"code": "Q", "parent": "IDX"}]}
+    return fw
+
+
+def test_a_group_override_equals_two_separate_builds():
+    mixed = aicity.build(with_group_method("geometric"), DATA, PIPE)
+    geo = aicity.build(TREE, DATA, {**PIPE, "aggregate": "geometric"})
+    ari = aicity.build(TREE, DATA, PIPE)
+    np.testing.assert_allclose(mixed.scores["P"], geo.scores["P"])
+    np.testing.assert_allclose(mixed.scores["Q"], ari.scores["Q"])
+    np.testing.assert_allclose(mixed.scores["IDX"], (mixed.scores["P"] + mixed.scores["Q"]) / 2)
+
+
+def test_the_per_level_form_and_who_wins():
+    by_level = aicity.build(TREE, DATA, {**PIPE, "aggregate": {"method": "arithmetic", "levels": {3: "geometric"}}})
+    np.testing.assert_allclose(by_level.scores["IDX"], np.sqrt(by_level.scores["P"] * by_level.scores["Q"]))
+    # a group's own wins over its level's
+    both = aicity.build(with_group_method("harmonic"), DATA, {**PIPE, "aggregate": {"levels": {2: "geometric"}}})
+    geo = aicity.build(TREE, DATA, {**PIPE, "aggregate": "geometric"})
+    harm = aicity.build(TREE, DATA, {**PIPE, "aggregate": "harmonic"})
+    np.testing.assert_allclose(both.scores["P"], harm.scores["P"])
+    np.testing.assert_allclose(both.scores["Q"], geo.scores["Q"])
+    with pytest.raises(InputError, match="level 1 has nothing to aggregate"):
+        aicity.build(TREE, DATA, {"aggregate": {"levels": {1: "geometric"}}})
+
+
+def test_reweighting_and_rebuilds_follow_each_groups_method():
+    from aicity.personas import reweight
+
+    r = aicity.build(with_group_method("geometric"), DATA, PIPE)
+    fast = reweight(r, {"c": 3.0, "P": 2.0})
+    full = aicity.build({**with_group_method("geometric"), "indicators": [
+        *TREE["indicators"][:2], {"code": "c", "parent": "Q", "weight": 3}, TREE["indicators"][3]],
+        "groups": [{"code": "P", "parent": "IDX", "aggregate": "geometric", "weight": 2}, {"code": "Q", "parent": "IDX"}]}, DATA, PIPE)
+    np.testing.assert_allclose(fast.scores.to_numpy(), full.scores.to_numpy())
+    np.testing.assert_allclose(r.rebuild().scores.to_numpy(), r.scores.to_numpy())
+
+
+# -- directions, for every normalisation -------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("method", "params", "expected"),
+    [
+        ("minmax", {}, [100, 75, 50, 0]),
+        ("zscore", {}, [1.75 / math.sqrt(8.75 / 3), 0.75 / math.sqrt(8.75 / 3), -0.25 / math.sqrt(8.75 / 3), -2.25 / math.sqrt(8.75 / 3)]),
+        ("rank", {}, [4, 3, 2, 1]),
+        ("percentile", {}, [1, 2 / 3, 1 / 3, 0]),
+        ("borda", {}, [3, 2, 1, 0]),
+        ("fracmax", {}, [1, 1 / 2, 1 / 3, 1 / 5]),  # min(x) / x
+        ("fracmax", {"direction_rule": "coinr"}, [1, 2, 3, 5]),  # COINr's -x / max(-x)
+        ("dist2max", {}, [1, 0.75, 0.5, 0]),
+        ("vector", {}, [-1 / math.sqrt(39), -2 / math.sqrt(39), -3 / math.sqrt(39), -5 / math.sqrt(39)]),
+        ("none", {}, [-1, -2, -3, -5]),
+    ],
+)
+def test_lower_is_better_means_what_the_literature_means(method, params, expected):
+    np.testing.assert_allclose(normalize(X, method, DOWN, **params)[:, 0], expected, atol=1e-12)
+
+
+def test_targets_and_goalposts_for_lower_is_better_by_hand():
+    # target 2: 1 - (x - 2) / (max - 2), capped at 1
+    np.testing.assert_allclose(normalize(X, "dist2target", DOWN, targets=np.array([2.0]))[:, 0], [1, 1, 2 / 3, 0])
+    # goalposts [0, 5]: (5 - x) / 5 scaled to [0, 100]
+    np.testing.assert_allclose(normalize(X, "goalposts", DOWN, goalposts_lo=np.array([0.0]), goalposts_hi=np.array([5.0]))[:, 0],
+                               [80, 60, 40, 0])
+
+
+def test_the_directions_table_covers_every_method():
+    assert set(DIRECTIONS) == set(METHODS)
+
+
+# -- ranks at a stated precision ---------------------------------------------------------
+
+def test_ranks_of_rounded_scores_share_the_best_rank():
+    s = np.array([[0.9664], [0.9659], [0.9294], [0.9651]])
+    np.testing.assert_array_equal(rank_desc(s)[:, 0], [1, 2, 4, 3])
+    # 0.966, 0.966, 0.929, 0.965
+    np.testing.assert_array_equal(rank_desc(at_precision(s, 3))[:, 0], [1, 1, 4, 3])
+
+
+def test_rank_digits_in_a_build_and_its_reweighting():
+    from aicity.personas import reweighted_ranking
+
+    fw = {"index": {"code": "IDX"}, "indicators": [{"code": "a", "parent": "IDX"}]}
+    data = pd.DataFrame({"unit": ["A", "B", "C"], "a": [0.9664, 0.9659, 0.5]})
+    r = aicity.build(fw, data, {"normalize": "none", "rank": {"digits": 3}})
+    assert r.ranks["IDX"].tolist() == [1, 1, 3] and r.ranks["a"].tolist() == [1, 1, 3]
+    assert r.scores.at["A", "IDX"] == 0.9664  # scores keep full precision; only ranking rounds
+    _, ranks, _ = reweighted_ranking(r, {"a": 2.0})
+    assert ranks.tolist() == [1, 1, 3]
+    with pytest.raises(InputError, match="digits must be a whole number from 0 to 12"):
+        aicity.build(fw, data, {"rank": {"digits": 2.5}})
