@@ -227,3 +227,24 @@ def test_rank_digits_in_a_build_and_its_reweighting():
     assert ranks.tolist() == [1, 1, 3]
     with pytest.raises(InputError, match="digits must be a whole number from 0 to 12"):
         aicity.build(fw, data, {"rank": {"digits": 2.5}})
+
+
+def test_contributions_follow_each_groups_method_and_add_up():
+    from aicity.compare import contributions
+
+    r = aicity.build(with_group_method("geometric"), DATA, PIPE)
+    c = contributions(r, "X", "V")
+    assert c.contribution.sum() == pytest.approx(c.attrs["gap"])
+    # P (geometric) splits its part by the logarithmic-mean Divisia rule, Q (arithmetic) linearly
+    s = r.scores
+    p_part = (s.at["X", "P"] - s.at["V", "P"]) / 2
+    la = np.log(s.loc["X", ["a", "b"]].to_numpy()) / 2
+    lb = np.log(s.loc["V", ["a", "b"]].to_numpy()) / 2
+    expected_ab = p_part * (la - lb) / (la - lb).sum()
+    np.testing.assert_allclose(c.set_index("code").loc[["a", "b"], "contribution"], expected_ab)
+    q_gap = s.at["X", "Q"] - s.at["V", "Q"]
+    d = np.array([(s.at["X", "c"] - s.at["V", "c"]) / 3, 2 * (s.at["X", "d"] - s.at["V", "d"]) / 3])
+    np.testing.assert_allclose(c.set_index("code").loc[["c", "d"], "contribution"], q_gap / 2 * d / d.sum())
+    topsis = aicity.build(with_group_method("topsis"), DATA, PIPE)
+    with pytest.raises(InputError, match=r"P \(topsis\)"):
+        contributions(topsis, "X", "V")

@@ -59,7 +59,9 @@ def test_help_loads_no_heavy_module():
 def test_every_string_exists_in_every_language():
     """The web's UI strings, the report's headings and verdicts, and the method names: each key
     in en, ko and ja."""
-    from aicity.messages import METHOD_NAMES, REPORT_HEADINGS, UI, VERDICTS
+    from aicity.messages import METHOD_NAMES, REPORT_HEADINGS, TRANSFORM_NAMES, UI, VERDICTS
+    from aicity.pipeline import aggregate, impute, normalize
+    from aicity.pipeline.transform import TRANSFORMS
     from aicity.report import WRITERS
 
     for catalogue in (UI, REPORT_HEADINGS, VERDICTS):
@@ -69,6 +71,10 @@ def test_every_string_exists_in_every_language():
     assert {lang: w.headings for lang, w in WRITERS.items()} == REPORT_HEADINGS  # the writers read the catalogue
     for name, langs in METHOD_NAMES.items():
         assert set(langs) == {"en", "ko", "ja"}, name
+    # every method a registry offers has its name in every language; so does every transform
+    assert {*normalize.METHODS, *aggregate.METHODS, *impute.METHODS} <= set(METHOD_NAMES)
+    assert set(TRANSFORM_NAMES) == set(TRANSFORMS) - {"none"}
+    assert all(set(langs) == {"en", "ko", "ja"} for langs in TRANSFORM_NAMES.values())
 
 
 def test_the_cli_has_one_error_handler(capsys, tmp_path):

@@ -49,3 +49,26 @@ def test_examples_build_from_the_command_line(tmp_path):
     assert res.exit_code == 0, res.output
     out = pd.read_csv(tmp_path / "results.csv")
     assert set(out.unit) == {"CHE", "NOR", "KOR", "JPN", "CHN", "IND", "NGA", "NER"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "phrases"),
+    [
+        ("en", ["GNI per capita (natural logarithm)", "Human Development Index by geometric means", "rounded to 3 decimals"]),
+        ("ko", ["1인당 국민총소득(자연로그)", "다만 인간개발지수는 기하평균으로 집계했다.", "소수점 이하 3자리"]),
+        ("ja", ["1人当たり国民総所得（自然対数）", "ただし、人間開発指数は幾何平均で集計した。", "小数第3位"]),
+    ],
+)
+def test_the_hdi_reports_method_says_what_the_run_did(lang, phrases):
+    import datetime as dt
+
+    from aicity.report import make_report
+
+    d = EXAMPLES / "hdi"
+    r = aicity.build(d / "framework.yaml", d / "data.csv", units=d / "units.csv")
+    rep = make_report(r, "KOR", "JPN", lang, today=dt.date(2026, 11, 30))
+    method = " ".join(p for s in rep.sections if s.key == "method" for p in s.paragraphs)
+    for phrase in phrases:
+        assert phrase in method
+    # national figures of a country index are no proxies
+    assert "Country-level figures stand in" not in method and "국가 단위 수치로 대신" not in method

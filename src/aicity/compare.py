@@ -36,8 +36,15 @@ def effective_weights(result: IndexResult) -> np.ndarray:
     return out
 
 
-def _aggregation(result: IndexResult) -> dict:
-    return dict(result.spec)["aggregate"]
+ADDITIVE = ("arithmetic", "geometric")  # aggregations whose gaps split exactly
+
+
+def group_methods(result: IndexResult) -> dict[str, str]:
+    """The aggregation each group actually uses (its own, its level's, or the step's)."""
+    method, params = result.aggregation
+    default = {"method": method, **params}
+    plan = result.plan
+    return {code: plan.method_of(code, default)["method"] for code in result.framework.aggregates}
 
 
 def contributions(result: IndexResult, a: str, b: str) -> pd.DataFrame:
@@ -45,12 +52,17 @@ def contributions(result: IndexResult, a: str, b: str) -> pd.DataFrame:
 
     Arithmetic mean: effective weight x normalised score of a, minus the same for b; the
     contributions add up to the index gap exactly. Geometric mean: the same in logarithms,
-    scaled so they add up to the gap (the logarithmic-mean Divisia decomposition). Other
-    aggregations and rescaled aggregates have no exact additive split: refused.
+    scaled so they add up to the gap (the logarithmic-mean Divisia decomposition). Where
+    groups use different ones of these two (a group's own `aggregate:`), each group's gap is
+    split among its children by its own method and passed down the tree in those proportions,
+    so the indicators' contributions still add up to the index gap. Other aggregations and
+    rescaled aggregates have no exact additive split: refused, naming the group.
     """
-    agg = _aggregation(result)
-    if agg["rescale"] is not None or agg["method"] not in ("arithmetic", "geometric"):
-        raise InputError([Problem("compare", f"contributions need arithmetic or geometric aggregation without rescaling (this build: {agg['method']})")])
+    methods = group_methods(result)
+    other = {c: m for c, m in methods.items() if m not in ADDITIVE}
+    if result.aggregation[1]["rescale"] is not None or other:
+        what = ", ".join(f"{c} ({m})" for c, m in other.items()) or "rescaled aggregates"
+        raise InputError([Problem("compare", f"contributions need arithmetic or geometric aggregation without rescaling (this build: {what})")])
     fw = result.framework
     ew = effective_weights(result)
     ia, ib = result.units.index(a), result.units.index(b)
@@ -59,14 +71,13 @@ def contributions(result: IndexResult, a: str, b: str) -> pd.DataFrame:
     wa, wb = ew[ia, :n], ew[ib, :n]
     index_col = result.codes.index(fw.index_code)
     gap = result.scores_array[ia, index_col] - result.scores_array[ib, index_col]
-    if agg["method"] == "arithmetic":
+    kinds = set(methods.values())
+    if kinds == {"arithmetic"}:
         contrib = np.nan_to_num(wa * xa) - np.nan_to_num(wb * xb)
+    elif kinds == {"geometric"}:
+        contrib = _divisia(xa, xb, wa, wb, gap)
     else:
-        la = np.where(wa > 0, wa * np.log(np.where(xa > 0, xa, 1.0)), 0.0)
-        lb = np.where(wb > 0, wb * np.log(np.where(xb > 0, xb, 1.0)), 0.0)
-        log_gap = la.sum() - lb.sum()
-        scale = gap / log_gap if abs(log_gap) > 1e-15 else 0.0
-        contrib = (la - lb) * scale
+        contrib = _nested(result, ia, ib, methods)
     frame = pd.DataFrame(
         {
             "code": fw.indicators,
@@ -81,6 +92,43 @@ def contributions(result: IndexResult, a: str, b: str) -> pd.DataFrame:
     )
     frame.attrs["gap"] = float(gap)
     return frame
+
+
+def _divisia(xa: np.ndarray, xb: np.ndarray, wa: np.ndarray, wb: np.ndarray, gap: float) -> np.ndarray:
+    """The logarithmic-mean Divisia split of a geometric mean's gap: each child's weighted
+    log difference, scaled so the parts add up to the gap."""
+    la = np.where(wa > 0, wa * np.log(np.where(xa > 0, xa, 1.0)), 0.0)
+    lb = np.where(wb > 0, wb * np.log(np.where(xb > 0, xb, 1.0)), 0.0)
+    log_gap = la.sum() - lb.sum()
+    scale = gap / log_gap if abs(log_gap) > 1e-15 else 0.0
+    return (la - lb) * scale
+
+
+def _nested(result: IndexResult, ia: int, ib: int, methods: dict[str, str]) -> np.ndarray:
+    """Indicator contributions when groups aggregate differently: top down, each group's part
+    of the index gap is split among its children in proportion to their parts of the group's
+    own gap, computed by the group's own method (children's weights renormalised over those
+    each unit has, as the aggregation does)."""
+    fw = result.framework
+    pos = {c: i for i, c in enumerate(result.codes)}
+    scores, w = result.scores_array, result.weights
+    part = {fw.index_code: scores[ia, pos[fw.index_code]] - scores[ib, pos[fw.index_code]]}
+    for code in reversed(fw.aggregates):  # top-down
+        kids = fw.children[code]
+        cols = [pos[k] for k in kids]
+        xa, xb = scores[ia, cols], scores[ib, cols]
+        shares = []
+        for x in (xa, xb):
+            kw = np.where(np.isnan(x), 0.0, w[cols])
+            shares.append(kw / kw.sum() if kw.sum() > 0 else kw)
+        group_gap = scores[ia, pos[code]] - scores[ib, pos[code]]
+        if methods[code] == "arithmetic":
+            d = np.nan_to_num(shares[0] * xa) - np.nan_to_num(shares[1] * xb)
+        else:
+            d = _divisia(xa, xb, shares[0], shares[1], group_gap)
+        for k, dk in zip(kids, d, strict=True):
+            part[k] = part[code] * dk / group_gap if abs(group_gap) > 1e-15 else 0.0
+    return np.array([part[c] for c in fw.indicators])
 
 
 def _pillar(fw, code: str) -> str:

@@ -112,3 +112,12 @@ METHOD_NAMES: dict[str, dict[str, str]] = {
     "knn": {"en": "the k nearest units", "ko": "k-최근접 이웃", "ja": "k近傍法"},
     "iterative": {"en": "chained regressions", "ko": "연쇄 회귀", "ja": "連鎖回帰"},
 }
+
+# How each transform is named in the Method section
+TRANSFORM_NAMES: dict[str, dict[str, str]] = {
+    "log": {"en": "natural logarithm", "ko": "자연로그", "ja": "自然対数"},
+    "log10": {"en": "base-10 logarithm", "ko": "상용로그", "ja": "常用対数"},
+    "log1p": {"en": "ln(1 + x)", "ko": "ln(1 + x)", "ja": "ln(1 + x)"},
+    "sqrt": {"en": "square root", "ko": "제곱근", "ja": "平方根"},
+    "cbrt": {"en": "cube root", "ko": "세제곱근", "ja": "立方根"},
+    "inverse": {"en": "reciprocal, 1/x", "ko": "역수 1/x", "ja": "逆数1/x"},}

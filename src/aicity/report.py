@@ -23,10 +23,10 @@ import pandas as pd
 
 from aicity import i18n
 from aicity.claims import Verdict, check_claims, load_claims
-from aicity.compare import Comparison, compare, radar_series, waterfall_series
+from aicity.compare import Comparison, compare, group_methods, radar_series, waterfall_series
 from aicity.errors import InputError, Problem
 from aicity.i18n import josa, ordinal, points, value_text
-from aicity.messages import REPORT_HEADINGS, VERDICTS
+from aicity.messages import REPORT_HEADINGS, TRANSFORM_NAMES, VERDICTS
 from aicity.personas import persona_weights, suits
 from aicity.result import IndexResult
 
@@ -171,7 +171,9 @@ class English(Writer):
 
     def _aggregate(self, m: dict) -> str:
         name = i18n.method_name(m["aggregate"], "en")
-        return f"{name} means" if m["aggregate"] in MEANS else ("sums" if m["aggregate"] == "sum" else f"{name}'s method")
+        special = {"sum": "sums", "product": "weighted products", "topsis": "TOPSIS (relative closeness to the ideal)",
+                   "bod": "benefit of the doubt (each unit's most favourable weights)"}
+        return f"{name} means" if m["aggregate"] in MEANS else special.get(m["aggregate"], f"{name}'s method")
 
     def claim(self, v: Verdict, first: bool = True) -> str:
         verdict = {
@@ -225,8 +227,16 @@ class English(Writer):
                      f"failing that, the values are log-transformed): {m['n_winsorised']} indicators winsorised, {m['n_log'] or 'none'} log-transformed{excl}.")
         else:
             s.append("Outliers are not treated.")
+        if m.get("transforms"):
+            listed = ", ".join(f"{names.get('en', '')} ({TRANSFORM_NAMES[t]['en']})" for names, t in m["transforms"])
+            s.append(f"Before normalising, these indicators are transformed, their goalposts and targets with them: {listed}.")
         s.append(f"Each indicator is normalised ({self._normalize(m)}) across the {m['n']} ranked {units}, with lower-is-better indicators "
                  f"reversed, and aggregated level by level up to the index by {self._aggregate(m)} with {self._weights(m)}.")
+        if m.get("own_methods"):
+            listed = ", ".join(f"{names.get('en', '')} by {self._aggregate({'aggregate': method})}" for names, method in m["own_methods"])
+            s.append(f"These are aggregated their own way: {listed}.")
+        if m.get("rank_digits") is not None:
+            s.append(f"Ranks are given on scores rounded to {m['rank_digits']} decimals; equal rounded scores share the better rank.")
         if m["proxies"]:
             s.append("Country-level figures stand in for cities where no city figure exists and are marked as such.")
         return " ".join(s)
@@ -383,11 +393,25 @@ class Korean(Writer):
         agg = i18n.method_name(m["aggregate"], "ko")
         verb = f"{agg}평균을 냈다" if m["aggregate"] in MEANS else ("합산했다" if m["aggregate"] == "sum" else f"{agg} 방식으로 집계했다")
         ranked = f"평가 대상 {m['n']}개" if self.generic else f"{m['n']}개 도시"
+        if m.get("transforms"):
+            listed = ", ".join(f"{names.get('ko') or names.get('en', '')}({TRANSFORM_NAMES[t]['ko']})" for names, t in m["transforms"])
+            s.append(f"정규화에 앞서 다음 지표를 변환했고, 골포스트와 목표값에도 같은 변환을 적용했다: {listed}.")
         s.append(f"각 지표를 순위에 오른 {ranked} 안에서 {self._normalize(m)} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
                  f"방향을 뒤집었다. 그다음 {josa(self._weights(m), '으로/로')} 하위 단계부터 지수까지 단계마다 {verb}.")
+        if m.get("own_methods"):
+            listed = ", ".join(f"{josa(names.get('ko') or names.get('en', ''), '은/는')} {josa(self._method_noun(method), '으로/로')}"
+                               for names, method in m["own_methods"])
+            s.append(f"다만 {listed} 집계했다.")
+        if m.get("rank_digits") is not None:
+            s.append(f"순위는 점수를 소수점 이하 {m['rank_digits']}자리로 반올림해 매겼고, 반올림한 점수가 같으면 같은 순위를 주었다.")
         if m["proxies"]:
             s.append("도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다.")
         return " ".join(s)
+
+    @staticmethod
+    def _method_noun(method: str) -> str:
+        name = i18n.method_name(method, "ko")
+        return f"{name}평균" if method in MEANS else ("합산" if method == "sum" else f"{name} 방식")
 
     def _weights(self, m: dict) -> str:
         return {"framework_equal": "프레임워크의 가중치(각 묶음 안에서 동일)", "framework": "프레임워크의 가중치",
@@ -536,12 +560,25 @@ class Japanese(Writer):
                      f"ウィンソライズしたのは{m['n_winsorised']}指標、" + (f"対数変換したのは{m['n_log']}指標である。" if m["n_log"] else "対数変換した指標はない。") + excl)
         else:
             s.append("外れ値の処理は行っていない。")
-        target = f"{m['n']}の評価対象" if self.generic else f"ランキング対象の{m['n']}都市"
+        target = f"{m['n']}件の評価対象" if self.generic else f"ランキング対象の{m['n']}都市"
+        if m.get("transforms"):
+            listed = "、".join(f"{names.get('ja') or names.get('en', '')}（{TRANSFORM_NAMES[t]['ja']}）" for names, t in m["transforms"])
+            s.append(f"正規化の前に次の指標を変換し、ゴールポストと目標値にも同じ変換を施した：{listed}。")
         s.append(f"各指標には、{target}の間で{self._normalize(m)}正規化を施し、低いほど良い指標は向きを反転させた。"
                  f"そのうえで{self._weights(m)}により、下位の段階から指数まで段階ごとに{self._aggregate(m)}を求めた。")
+        if m.get("own_methods"):
+            listed = "、".join(f"{names.get('ja') or names.get('en', '')}は{self._method_noun(method)}" for names, method in m["own_methods"])
+            s.append(f"ただし、{listed}で集計した。")
+        if m.get("rank_digits") is not None:
+            s.append(f"順位は得点を小数第{m['rank_digits']}位に丸めて付け、丸めた得点が等しい場合は同順位とした。")
         if m["proxies"]:
             s.append("都市単位の数値がない場合は国単位の数値で代替し、その旨を示した。")
         return "".join(s)
+
+    @staticmethod
+    def _method_noun(method: str) -> str:
+        name = i18n.method_name(method, "ja")
+        return f"{name}平均" if method in MEANS else ("合計" if method == "sum" else f"{name}法")
 
     def _weights(self, m: dict) -> str:
         return {"framework_equal": "枠組みの重み（各グループ内で均等）", "framework": "枠組みの重み",
@@ -746,6 +783,19 @@ def _year(row: dict) -> int | None:
         return None
 
 
+def _has_national_proxies(result: IndexResult, rows: pd.DataFrame | None) -> bool:
+    """Whether a national figure stands in for a unit that is not that nation: a row measured
+    at country level whose place is named otherwise than the unit (NYC's 'United States'); a
+    country index's own national figures (the HDI's) are no proxies."""
+    if rows is None or "geo" not in rows or not (rows["geo"] == "country").any():
+        return False
+    national = rows[rows["geo"] == "country"]
+    if "geo_name" not in national:
+        return True
+    names = national["unit"].map(lambda u: result.dataset.unit_name(u) if u in result.dataset.units.index else u)
+    return bool((national["geo_name"].astype(str) != names.astype(str)).any())
+
+
 def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
     """What the run really did, from its spec and its outputs: the Method section is written
     from these, never from a description of the bundled pipeline."""
@@ -776,7 +826,13 @@ def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
         "n_excluded": int((status == "excluded").sum()),
         "weights": kind, "weight_set": weights.get("set", ""),
         "denominated": sum(1 for c in fw.indicators if fw.node(c).denominator) if spec.get("denominate", {}).get("enabled") else 0,
-        "proxies": bool(rows is not None and "geo" in rows and (rows["geo"] == "country").any()),
+        "proxies": _has_national_proxies(result, rows),
+        # indicators transformed before normalisation: (names by language, transform)
+        "transforms": [(fw.node(c).names, fw.node(c).transform) for c in fw.indicators if fw.node(c).transform != "none"],
+        # groups aggregated otherwise than the step says (their own `aggregate:` or their level's)
+        "own_methods": [(fw.node(c).names, method) for c, method in group_methods(result).items()
+                        if method != spec.get("aggregate", {}).get("method", "arithmetic")],
+        "rank_digits": result.rank_digits,
     }
 
 

@@ -112,8 +112,12 @@ def cheapest_set(result: IndexResult, unit: str, *, rank: int | None = None, bea
     aggregation): raise first the indicators that carry the most effective weight, each up to
     the best normalised score observed. Greedy is optimal here: the index is linear in the
     normalised scores, so this is a fractional knapsack."""
-    if dict(result.spec)["aggregate"]["method"] != "arithmetic":
-        raise InputError([Problem("what-if", "the cheapest set needs arithmetic aggregation")])
+    from aicity.compare import group_methods
+
+    others = {c: m for c, m in group_methods(result).items() if m != "arithmetic"}
+    if others or result.aggregation[1]["rescale"] is not None:
+        what = ", ".join(f"{c}: {m}" for c, m in others.items()) or "rescaled aggregates"
+        raise InputError([Problem("what-if", f"the cheapest set needs arithmetic aggregation in every group ({what})")])
     fw = result.framework
     unit = result.ranked_unit(unit)
     i = result.units.index(unit)
