@@ -248,3 +248,16 @@ def test_contributions_follow_each_groups_method_and_add_up():
     topsis = aicity.build(with_group_method("topsis"), DATA, PIPE)
     with pytest.raises(InputError, match=r"P \(topsis\)"):
         contributions(topsis, "X", "V")
+
+
+def test_bod_weights_are_written_with_the_results(tmp_path):
+    from aicity.export import write_outputs
+
+    fw = {"index": {"code": "IDX", "aggregate": "bod"},
+          "indicators": [{"code": "y1", "parent": "IDX"}, {"code": "y2", "parent": "IDX"}]}
+    data = pd.DataFrame({"unit": ["A", "B", "C"], "y1": [10, 5, 6], "y2": [5, 10, 6]})
+    written = write_outputs(aicity.build(fw, data, {"normalize": "fracmax"}), tmp_path)
+    table = pd.read_csv(written["bod_weights"])
+    c = table[table.unit == "C"].set_index("child")
+    np.testing.assert_allclose(c.weight, [2 / 3, 2 / 3], atol=1e-9)
+    assert "BoD weights" in pd.ExcelFile(written["xlsx"]).sheet_names

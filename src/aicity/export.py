@@ -69,6 +69,7 @@ def result_json(result: IndexResult, matrices: bool = True) -> dict[str, Any]:
         "imputed": {c: [u for u, flag in zip(result.units, result.imputed_array[:, j], strict=True) if flag] for j, c in enumerate(fw.indicators)},
         "screened_out": result.screened_out.to_dict(orient="records"),
         "warnings": result.warnings,
+        **({"bod_weights": result.bod_weights.to_dict(orient="records")} if len(result.bod_weights) else {}),
     }
 
 
@@ -115,6 +116,8 @@ def write_xlsx(result: IndexResult, path: Path) -> None:
             if len(result.treatment):
                 result.treatment.to_excel(xl, sheet_name="Treatment", index=False)
             result.screened_out.to_excel(xl, sheet_name="Screened out", index=False)
+            if len(result.bod_weights):
+                result.bod_weights.to_excel(xl, sheet_name="BoD weights", index=False)
             spec = pd.DataFrame(
                 [{"step": s, "parameters": json.dumps(p, ensure_ascii=False)} for s, p in result.spec]
             )
@@ -131,6 +134,9 @@ def write_outputs(result: IndexResult, out: Path, *, xlsx: str = "auto", group: 
     written["csv"] = out / "results.csv"
     write_json(result, out / "results.json")
     written["json"] = out / "results.json"
+    if len(result.bod_weights):  # benefit of the doubt: each unit's own weights
+        atomic_write(out / "bod_weights.csv", lambda p: result.bod_weights.to_csv(p, index=False))
+        written["bod_weights"] = out / "bod_weights.csv"
     cells = xlsx_cells(result)
     if xlsx == "always" or (xlsx == "auto" and cells <= XLSX_AUTO_MAX_CELLS):
         write_xlsx(result, out / "results.xlsx")

@@ -204,6 +204,8 @@ class Framework:
                     "direction": n.direction if n.kind == "indicator" else None,
                     "unit": n.unit,
                     "denominator": n.denominator,
+                    "transform": n.transform if n.kind == "indicator" else None,
+                    "aggregate": None if n.aggregate is None else n.aggregate["method"],
                     "name_en": n.names.get("en"),
                     "name_ko": n.names.get("ko"),
                     "name_ja": n.names.get("ja"),
