@@ -261,3 +261,15 @@ def test_bod_weights_are_written_with_the_results(tmp_path):
     c = table[table.unit == "C"].set_index("child")
     np.testing.assert_allclose(c.weight, [2 / 3, 2 / 3], atol=1e-9)
     assert "BoD weights" in pd.ExcelFile(written["xlsx"]).sheet_names
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(float, (5, 4), elements=st.floats(1.0, 1000.0)), st.sampled_from(["geometric", "harmonic", "product", "topsis"]))
+def test_any_group_override_equals_two_separate_builds(values, method):
+    data = pd.DataFrame(values, columns=list("abcd")).assign(unit=list("VWXYZ"))
+    pipe = {"normalize": {"method": "minmax", "range": [1, 100]}}
+    mixed = aicity.build(with_group_method(method), data, pipe)
+    own = aicity.build(TREE, data, {**pipe, "aggregate": method})
+    ari = aicity.build(TREE, data, pipe)
+    np.testing.assert_allclose(mixed.scores["P"], own.scores["P"], equal_nan=True)
+    np.testing.assert_allclose(mixed.scores["Q"], ari.scores["Q"], equal_nan=True)
