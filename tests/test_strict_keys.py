@@ -125,3 +125,13 @@ def test_validate_reports_unknown_keys_and_exits_nonzero(tmp_path):
     res = CliRunner().invoke(app, ["validate", "-f", str(path), "-d", str(data)])
     assert res.exit_code != 0
     assert "did you mean 'direction'?" in res.output and "Traceback" not in res.output
+
+
+def test_a_flag_or_a_rebuild_replacing_the_method_keeps_working():
+    """The rule is for what a person wrote: a resolved spec keeps every parameter, so replacing
+    its method (a command-line flag, `spec.replace`, a rebuild) is not an error."""
+    r = aicity.build(pipeline={"normalize": {"method": "minmax", "range": [1, 100]}}, overrides={"normalize": {"method": "zscore"}})
+    assert r.spec["normalize"]["method"] == "zscore"
+    assert r.rebuild(spec=r.spec.replace("impute", method="knn", k=3)).spec["impute"]["k"] == 3
+    with pytest.raises(InputError, match="unknown key 'methd' in step 'normalize'; did you mean 'method'"):
+        r.rebuild(spec={"normalize": {"methd": "x"}})

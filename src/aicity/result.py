@@ -60,7 +60,7 @@ class IndexResult:
             steps = Spec((s, dict(p)) for s, p in self.spec)
         else:  # checked like any spec: a partial one takes the defaults, a wrong one is an InputError
             raw = dict(spec) if not isinstance(spec, dict) else spec
-            steps = Spec(with_defaults(parse_pipeline(raw, "rebuild(spec=...)")))
+            steps = Spec(with_defaults(parse_pipeline(raw, "rebuild(spec=...)", written=False)))
         return run_pipeline(self.framework if framework is None else framework,
                             self.dataset if dataset is None else dataset, steps)
 

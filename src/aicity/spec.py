@@ -88,11 +88,15 @@ def parse_aggregate(value: Any, where: str, source: str) -> tuple[dict[str, Any]
     return out, problems
 
 
-def _unknown_params(step: str, given: dict[str, Any], allowed: set[str], source: str, text: str, loc: tuple[Any, ...]) -> list[Problem]:
-    """Parameters a step does not take, or that its method does not read (a non-default value
-    for a parameter the chosen method ignores would be silently dropped otherwise)."""
+def _unknown_params(step: str, given: dict[str, Any], allowed: set[str], source: str, text: str, loc: tuple[Any, ...],
+                    written: bool = True) -> list[Problem]:
+    """Parameters a step does not take, or (in a `written` mapping) that its method does not
+    read: a non-default value for a parameter the chosen method ignores would be silently
+    dropped otherwise."""
     out = unknown_keys({k: v for k, v in given.items() if k not in allowed}, sorted(allowed), source=source,
                        where=f"step '{step}'", text=text, loc=loc)
+    if not written:
+        return out
     method = given.get("method")
     registry = {"impute": imp.METHODS, "normalize": norm.METHODS, "aggregate": agg.METHODS}.get(step)
     if registry is None or method not in registry:
@@ -107,11 +111,14 @@ def _unknown_params(step: str, given: dict[str, Any], allowed: set[str], source:
     return out
 
 
-def parse_pipeline(raw: Any, source: str = "<pipeline>", text: str = "", at: tuple[Any, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+def parse_pipeline(raw: Any, source: str = "<pipeline>", text: str = "", at: tuple[Any, ...] = (),
+                   *, written: bool = True) -> list[tuple[str, dict[str, Any]]]:
     """Validate a `pipeline:` mapping into ordered (step, params) with defaults filled.
     Unknown steps and parameters are errors naming the nearest known one (and the line, when
     the file's `text` is given, `at` being where the mapping sits in it); `meta:` holds free
-    notes."""
+    notes. `written`: the mapping is as a person wrote it, so a parameter its method does not
+    read is an error too; a resolved spec (every parameter present, a method then replaced by
+    a flag or a variant) is checked without that rule."""
     problems: list[Problem] = []
     if raw is None:
         raw = {}
@@ -132,7 +139,7 @@ def parse_pipeline(raw: Any, source: str = "<pipeline>", text: str = "", at: tup
             continue
         params.pop("meta", None)
         allowed = set(STEPS[step]) | ({"values"} if step == "weights" else set())
-        problems += _unknown_params(step, params, allowed, source, text, (*at, key))
+        problems += _unknown_params(step, params, allowed, source, text, (*at, key), written)
         method = params.get("method")
         if step in METHOD_CHOICES and method is not None and method not in METHOD_CHOICES[step]:
             near = nearest(str(method), METHOD_CHOICES[step])
@@ -286,7 +293,7 @@ def apply_overrides(steps: list[tuple[str, dict[str, Any]]], overrides: dict[str
             rank = CANONICAL_ORDER.index(step)
             pos = next((i for i, (s, _) in enumerate(out) if CANONICAL_ORDER.index(s) > rank), len(out))
             out.insert(pos, (step, merged))
-    return parse_pipeline({s: p for s, p in out}, "<command-line options>")
+    return parse_pipeline({s: p for s, p in out}, "<command-line options>", written=False)
 
 
 class Spec(list):
