@@ -116,7 +116,7 @@ def test_uploads_are_validated_versioned_and_built(client):
     bad = client.post("/api/datasets?name=cities", content=b"unit,indicator,value\nSEL,nope,abc\n", headers=AUTH)
     assert bad.status_code == 422
     problems = bad.json()["problems"]
-    assert {"file": "upload 'cities'", "row": 2, "column": "value", "reason": "text 'abc' in a number column"} in problems
+    assert {"file": "upload 'cities'", "row": 2, "column": "value", "reason": "text 'abc' in a number column (numbers are written like 1000, -2.5 or 1.2e3)"} in problems
     built = client.post("/api/builds", json={"dataset": "cities", "version": 1, "label": "v1"}, headers=AUTH)
     assert built.status_code == 201 and built.json()["version"] == 1
     runs = client.get("/api/runs").json()

@@ -194,6 +194,10 @@ def _screen(st: _State, params: dict[str, Any]) -> None:
         basis = st.x if params["on"] == "input" else st.raw[st.kept]
         cov = coverage(basis)
         keep = screen(basis, float(params["min_coverage"]), cov)
+        if not keep.any():
+            best = float(np.nanmax(cov)) if len(cov) else 0.0
+            raise InputError([Problem(st.ds.source, f"screening (min_coverage {float(params['min_coverage']):g}) leaves no unit to rank: "
+                                                    f"the best coverage is {best:.0%}; lower min_coverage or add data")])
         if not keep.all():
             out = pd.DataFrame({"unit": st.units[~keep], "coverage": cov[~keep]})
             st.screened_out = pd.concat([st.screened_out, out], ignore_index=True) if len(st.screened_out) else out
@@ -274,6 +278,8 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
     """
     started = time.perf_counter()
     say = progress or (lambda _msg: None)
+    if not len(ds.unit_codes):
+        raise InputError([Problem(ds.source, "no units to rank: the data has no rows")])
     plan = aggregation_plan(fw)
     raw = ds.matrix(fw.indicators)
     st = _State(fw=fw, ds=ds, plan=plan, codes=fw.indicators, raw=raw, x=raw,  # the steps never write into their input

@@ -13,6 +13,7 @@ import hashlib
 import io
 import math
 import os
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -219,6 +220,22 @@ def _fill_column(out: np.ndarray, column: object) -> None:
         start += len(chunk)
 
 
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_INFINITY = re.compile(r"[+-]?(?:inf|infinity)", re.IGNORECASE)
+
+
+def parse_number(text: str) -> float | None:
+    """A number cell in the documented forms only: ASCII digits, an optional sign, decimal
+    point and exponent (1000, -2.5, 1.2e3). Python's float() would also take `1_000`,
+    full-width digits and other scripts' digits, silently; here they are not numbers. An
+    infinity is returned as one, to be reported as such."""
+    if _NUMBER.fullmatch(text):
+        return float(text)
+    if _INFINITY.fullmatch(text):
+        return float(text)
+    return None
+
+
 def _to_numbers(col: pd.Series, file: str, column: str, problems: list[Problem]) -> np.ndarray:
     """A column as float64, reporting text and infinities with their row numbers."""
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
@@ -237,10 +254,11 @@ def _to_numbers(col: pd.Series, file: str, column: str, problems: list[Problem])
             text = str(cell).strip()
             if text in MISSING_TOKENS:
                 continue
-            try:
-                values[i] = float(text)
-            except ValueError:
-                problems.append(Problem(file, f"text '{text}' in a number column", i + 2, column))
+            number = parse_number(text)
+            if number is None:
+                problems.append(Problem(file, f"text '{text}' in a number column (numbers are written like 1000, -2.5 or 1.2e3)", i + 2, column))
+            else:
+                values[i] = number
     _report_infinities(values, file, column, problems)
     return values
 

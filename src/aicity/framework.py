@@ -431,7 +431,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                 )
             )
     context = []
-    for i, entry in enumerate(spec.get("context") or []):
+    for i, entry in enumerate(spec.get("context") or [] if isinstance(spec.get("context"), list | None) else []):
         if not isinstance(entry, dict):
             problems.append(Problem(source, f"context[{i}] must be a mapping (code, names, unit...)"))
             continue
@@ -445,9 +445,21 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                 description=entry.get("description"),
             )
         )
+    for section, kind in (("context", list), ("denominators", list), ("unit_groups", list), ("personas", dict),
+                          ("weight_sets", dict), ("pipeline", dict), ("uncertainty", dict)):
+        if spec.get(section) is not None and not isinstance(spec[section], kind):
+            shape = "a list" if kind is list else "a mapping"
+            problems.append(Problem(source, f"'{section}' must be {shape}, got {type(spec[section]).__name__}"))
+            spec = {**spec, section: None}
     for i, entry in enumerate(spec.get("denominators") or []):
-        if isinstance(entry, dict):
+        if isinstance(entry, dict) and "code" in entry:
             strict(entry, DENOMINATOR_KEYS, f"denominator '{entry.get('code')}'", ("denominators", i))
+        else:
+            problems.append(Problem(source, f"denominators[{i}] must be a mapping with a 'code'"))
+    for name, weights in (spec.get("weight_sets") or {}).items():
+        if not isinstance(weights, dict) or not all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
+                                                    for w in weights.values()):
+            problems.append(Problem(source, f"weight set '{name}' must map codes to finite weights >= 0"))
     personas = []
     for code, entry in (spec.get("personas") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("weights"), dict):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from aicity.errors import InputError, PipelineError, Problem
 
@@ -53,8 +54,16 @@ app = _App(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Markup off: names, labels and messages come from users' files and are printed as written
+# (a unit called "[/x]" or a note "[see note]" stays as it is). Our own styling goes through
+# `styled`, which never parses text.
+console = Console(markup=False)
+err = Console(stderr=True, markup=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """A line with some parts styled: `styled(("OK", "green"), ": 3 indicators")`."""
+    return Text.assemble(*parts)
 
 FrameworkOpt = typer.Option(None, "--framework", "-f", help="Framework YAML or COINr iMeta (CSV/XLSX). Default: the bundled index.")
 DataOpt = typer.Option(None, "--data", "-d", help="Data: long or wide CSV, XLSX or Parquet. Default: the bundled data.")

@@ -19,6 +19,7 @@ from aicity.cli._app import (
     console,
     err,
     problem,
+    styled,
 )
 from aicity.cli.output import fmt, frame_table, print_ranking
 from aicity.errors import InputError
@@ -146,7 +147,7 @@ def profile(
             run_id, n, ri = found
             console.print(f"rank intervals: uncertainty run {run_id} ({n:,} samples)")
     p = make_profile(result, city, lang, rank_intervals=ri)
-    console.print(f"[bold]{p.name} ({p.unit})[/]: {p.coverage['present']}/{p.coverage['of']} indicators with data")
+    console.print(styled((f"{p.name} ({p.unit})", "bold"), f": {p.coverage['present']}/{p.coverage['of']} indicators with data"))
     levels = p.scores[p.scores.level > 1][["code", "name", "score", "rank", "of"] + [c for c in ("rank_p05", "rank_p95") if c in p.scores]]
     console.print(frame_table(levels, "Scores and ranks"))
     console.print(frame_table(p.strengths[["code", "name", "rank", "of", "value", "year", "geo"]], "Strengths"))
@@ -236,14 +237,14 @@ def rank(
     label = fw.personas[persona].name(lang) if persona else "your weights"
     s = suits(result, w, label, lang, top=top)
     if persona:
-        console.print(f"[bold]{label}[/]: {fw.personas[persona].why(lang)}")
+        console.print(styled((label, "bold"), f": {fw.personas[persona].why(lang)}"))
     console.print("weights: " + ", ".join(f"{k}={v:g}" for k, v in w.items()))
     print_ranking(s.result, top, lang)
     reasons = s.reasons()
     if len(s.ranking) >= 2 and len(reasons):
         first, second = s.ranking.name.iloc[0], s.ranking.name.iloc[1]
         items = ", ".join(f"{fw.node(r.code).name(lang)} (+{r.contribution:.2f})" for r in reasons.itertuples())
-        console.print(f"Which city suits you: [bold]{first}[/]. It leads {second} most through {items}.")
+        console.print(styled("Which city suits you: ", (first, "bold"), f". It leads {second} most through {items}."))
 
 
 @app.command()

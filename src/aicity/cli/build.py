@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from aicity.cli._app import (
@@ -23,6 +24,7 @@ from aicity.cli._app import (
     fail,
     problem,
     read_inputs,
+    styled,
 )
 from aicity.cli.output import print_metros, print_ranking, print_versus, share
 from aicity.errors import InputError
@@ -90,12 +92,12 @@ def build(
         print_versus(result, pair[0], pair[1], lang)
     if len(result.screened_out):
         names = ", ".join(f"{u} ({c:.0%})" for u, c in zip(result.screened_out.unit, result.screened_out.coverage, strict=True))
-        console.print(f"[yellow]Screened out (data coverage below the threshold):[/] {names}")
+        console.print(styled(("Screened out (data coverage below the threshold):", "yellow"), f" {names}"))
     n_imp = int(result.imputed_array.sum())
     if n_imp:
-        console.print(f"[yellow]{n_imp} imputed value(s)[/], flagged in every output (column 'imputed').")
+        console.print(styled((f"{n_imp} imputed value(s)", "yellow"), ", flagged in every output (column 'imputed')."))
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(styled(("warning:", "yellow"), f" {w}"), highlight=False)
     for kind, path in written.items():
         console.print(f"{kind}: {path}")
     if run_id:
@@ -118,10 +120,10 @@ def validate(
     steps = checked.spec
     cov = describe_coverage(ds, fw.indicators)
     console.print(
-        f"[green]OK[/]: {len(fw.indicators)} indicators, {len(fw.aggregates)} aggregates, "
+        styled(("OK", "green"), f": {len(fw.indicators)} indicators, {len(fw.aggregates)} aggregates, "
         f"{fw.n_levels} levels; {len(ds.unit_codes)} units, "
         f"{int(cov.present.sum())} of {len(ds.unit_codes) * len(fw.indicators)} values present; "
-        f"pipeline: {' -> '.join(s for s, _ in steps)}"
+        f"pipeline: {' -> '.join(s for s, _ in steps)}")
     )
 
 
@@ -139,13 +141,13 @@ def info(
     fw, ds = read_inputs(framework, data, units)
     present = ~np.isnan(ds.matrix(fw.indicators))
 
-    def label(code: str) -> str:
+    def label(code: str) -> Text:
         n = fw.node(code)
-        text = f"[bold]{code}[/] {n.name(lang)} (w={n.weight:g}"
+        text = f" {n.name(lang)} (w={n.weight:g}"
         if n.kind == "indicator":
             j = fw.indicators.index(code)
             text += f", dir={n.direction:+d}, {present[:, j].mean():.0%} of units"
-        return text + ")"
+        return styled((code, "bold"), text + ")")
 
     def add(tree: Tree, code: str) -> None:
         for kid in fw.children[code]:
@@ -202,11 +204,11 @@ def derive(
         start = time.perf_counter()
         result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,
                                 countries=countries,
-                                progress=lambda msg: err.print(f"[{time.perf_counter() - start:6.1f} s] {escape(msg)}",
+                                progress=lambda msg: err.print(f"[{time.perf_counter() - start:6.1f} s] {msg}",
                                                                highlight=False))
     written = write_derived(result, out, unplaced_top)
     for w in result.warnings:
-        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+        err.print(styled(("warning:", "yellow"), f" {w}"), highlight=False)
     table = Table(title="Coverage: how much of the records was placed")
     for col in ("Indicator", "Records", "Placed", "In units", "At a company HQ"):
         table.add_column(col, justify="left" if col == "Indicator" else "right")

@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from aicity.cli._app import DataOpt, FrameworkOpt, PipelineOpt, UnitsOpt, app, console, problem
+from aicity.cli._app import (
+    DataOpt,
+    FrameworkOpt,
+    PipelineOpt,
+    UnitsOpt,
+    app,
+    console,
+    problem,
+    styled,
+)
 from aicity.errors import InputError
 
 
@@ -55,14 +64,14 @@ def report(
         if unknown or not chosen:
             raise InputError([problem(f"--formats: {', '.join(unknown) or 'none given'}; choose from html, md, xlsx, pdf")])
         written = rep.write(out, chosen)
-    console.print(f"[bold]{rep.title}[/]")
+    console.print(styled((rep.title, "bold")))
     if rep.verdicts:
         claims_table = Table(title="Claims check")
         claims_table.add_column("Verdict", no_wrap=True)
         claims_table.add_column("Claim")
         colour = {"supported": "green", "contradicted": "red", "mixed": "yellow", "not enough data": "dim"}
         for v in rep.verdicts:
-            claims_table.add_row(f"[{colour[v.verdict]}]{v.verdict}[/]", v.claim.say(lang))
+            claims_table.add_row(styled((v.verdict, colour[v.verdict])), v.claim.say(lang))
         console.print(claims_table)
     for kind, path in written.items():
         console.print(f"{kind}: {path}")

@@ -20,6 +20,7 @@ from aicity.cli._app import (
     console,
     fail,
     read_inputs,
+    styled,
 )
 from aicity.cli.output import fmt
 
@@ -121,7 +122,7 @@ def show(
     except RunNotFound as exc:
         fail(exc)
         return
-    console.print(f"[bold]{meta['run_id']}[/] {str(meta['created_at'])[:19]} UTC  {meta['index_code']}  {meta['n_units']} units")
+    console.print(styled((str(meta["run_id"]), "bold"), f" {str(meta['created_at'])[:19]} UTC  {meta['index_code']}  {meta['n_units']} units"))
     console.print("spec: " + ", ".join(f"{k}={v}" for k, v in meta["spec"]["pipeline"].items()), highlight=False)
     table = Table()
     for col in ("Rank", "Unit", "Score"):
