@@ -370,7 +370,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
             weight=1.0,
             names=_names(index.get("names", index.get("name")), index_code, source, problems),
             kind="index",
-            description=index.get("description"),
+            description=_text_of(index, "description", index_code, source, problems),
             aggregate=aggregate_of(index, index_code),
             aliases=aliases_of(index, index_code),
             meta=_meta(index),
@@ -416,9 +416,9 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                     names=_names(entry.get("names", entry.get("name")), code, source, problems),
                     kind=kind,
                     direction=direction if kind == "indicator" else 1,
-                    unit=entry.get("unit"),
-                    description=entry.get("description"),
-                    denominator=entry.get("denominator"),
+                    unit=_text_of(entry, "unit", code, source, problems),
+                    description=_text_of(entry, "description", code, source, problems),
+                    denominator=_text_of(entry, "denominator", code, source, problems),
                     goalposts=gp,
                     target=None
                     if entry.get("target") is None
@@ -494,6 +494,18 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
         source=source,
         text=text,
     )
+
+
+def _text_of(entry: dict[str, Any], key: str, code: str, source: str, problems: list[Problem]) -> str | None:
+    """A text field of a node (unit, description, denominator): text or a number written as
+    text; anything else is a problem."""
+    value = entry.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        problems.append(Problem(source, f"'{code}': {key} must be text, got {value!r}"))
+        return None
+    return str(value)
 
 
 def _meta(entry: dict[str, Any]) -> dict[str, Any]:

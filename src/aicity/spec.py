@@ -138,6 +138,10 @@ def parse_pipeline(raw: Any, source: str = "<pipeline>", text: str = "", at: tup
             problems.append(Problem(source, f"step '{key}': {exc}"))
             continue
         params.pop("meta", None)
+        wrong = _wrong_types(step, params)
+        if wrong:
+            problems += [Problem(source, f"step '{step}': {w}") for w in wrong]
+            continue
         allowed = set(STEPS[step]) | ({"values"} if step == "weights" else set())
         problems += _unknown_params(step, params, allowed, source, text, (*at, key), written)
         method = params.get("method")
@@ -165,6 +169,29 @@ def parse_pipeline(raw: Any, source: str = "<pipeline>", text: str = "", at: tup
     if problems:
         raise InputError(problems)
     return steps
+
+
+def _wrong_types(step: str, params: dict[str, Any]) -> list[str]:
+    """Parameters of a kind no method can read (checked before anything reads them)."""
+    out = []
+    if "method" in params and not isinstance(params["method"], str):
+        out.append(f"'method' must be a method's name, got {params['method']!r}")
+    if step == "weights":
+        if not isinstance(params.get("set", "framework"), str):
+            out.append(f"'set' must be a name (framework, equal, custom or a weight set), got {params['set']!r}")
+        if "values" in params and not isinstance(params["values"], dict):
+            out.append("'values' must map codes to weights")
+    for name in ("range", "rescale", "bounds"):
+        if params.get(name) is not None and not isinstance(params[name], list | tuple):
+            out.append(f"'{name}' must be [lo, hi], got {params[name]!r}")
+    for name in ("on", "group", "on_nonpositive", "direction_rule"):
+        if params.get(name) is not None and not isinstance(params[name], str):
+            out.append(f"'{name}' must be a name, got {params[name]!r}")
+    for name, value in params.items():
+        if name in ("p", "min_share", "k", "max_iter", "seed", "winmax", "skew", "kurtosis", "mean", "sd", "min_coverage",
+                    "max_weight_ratio", "digits") and value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            out.append(f"'{name}' must be a number, got {value!r}")
+    return out
 
 
 def _parse_levels(raw: Any, source: str) -> tuple[dict[str, dict[str, Any]] | None, list[Problem]]:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from aicity.build import resolve_spec, run_pipeline
-from aicity.data import Dataset
-from aicity.errors import InputError, Problem
+from aicity.data import Dataset, find_unit
+from aicity.errors import InputError, Problem, UnitNotFound
 from aicity.framework import Framework
 from aicity.inputs import resolve_inputs
 from aicity.pipeline.rank import rank_desc
@@ -86,6 +86,17 @@ class TrendResult:
     ranks: np.ndarray  # ranks within each year
     carried: np.ndarray  # (years, units, indicators)
     carry: str
+    dataset: Dataset | None = None  # the panel: finds units by code or name
+
+    def unit(self, query: str) -> str:
+        """A unit of the panel by code or name (en/ko/ja); `UnitNotFound` otherwise."""
+        if self.dataset is not None:
+            return find_unit(self.dataset, query)
+        q = query.strip().casefold()
+        for u in self.units:
+            if u.casefold() == q or self.unit_names.get(u, "").casefold() == q:
+                return u
+        raise UnitNotFound([Problem("trends", f"no unit '{query}' (by code or by name)")])
 
     @property
     def codes(self) -> list[str]:
@@ -203,4 +214,5 @@ def build_trends(
         ranks=ranks,
         carried=carried,
         carry=carry,
+        dataset=ds,
     )

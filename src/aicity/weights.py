@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from aicity.data import parse_number
 from aicity.errors import InputError, Problem
 from aicity.framework import Framework, find_code
 
@@ -28,11 +29,17 @@ def check_weights(framework: Framework, weights: Mapping[str, object], source: s
         except InputError:
             problems.append(Problem(source, f"no code, alias or name '{key}' in the framework"))
             continue
-        try:
-            weight = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        if isinstance(value, str):  # from a command line: the documented number forms only
+            parsed = parse_number(value.strip())
+        else:
+            try:
+                parsed = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                parsed = None
+        if parsed is None:
             problems.append(Problem(source, f"weight '{value}' of '{key}' is not a number"))
             continue
+        weight = parsed
         if isinstance(value, bool) or not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
             problems.append(Problem(source, f"weight of '{key}' is {value}; it must be a finite number from 0 to 1,000,000"))
             continue

@@ -72,6 +72,19 @@ PipelineOpt = typer.Option(None, "--pipeline", "-p", help="Pipeline spec YAML. D
 StoreOpt = typer.Option(None, "--store", help="DuckDB run store. Default: $AICITY_STORE or the user data directory.")
 
 
+LANGS = ("en", "ko", "ja")
+
+
+def _check_lang(value: str) -> str:
+    if value not in LANGS:
+        raise typer.BadParameter(f"'{value}': choose en, ko or ja")
+    return value
+
+
+LangOpt = typer.Option("en", "--lang", callback=_check_lang, help="Language for names: en, ko or ja.")
+TopOpt = typer.Option(10, "--top", min=1, help="How many units to print.")
+
+
 def fail(exc: Exception) -> NoReturn:
     """The message on stderr, exit status 2 (the one way a command reports bad input)."""
     err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)

@@ -3,6 +3,7 @@ analyses of a built index."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -11,8 +12,10 @@ from rich.table import Table
 from aicity.cli._app import (
     DataOpt,
     FrameworkOpt,
+    LangOpt,
     PipelineOpt,
     StoreOpt,
+    TopOpt,
     UnitsOpt,
     app,
     build_result,
@@ -69,7 +72,7 @@ def uncertainty(
     dask: str = typer.Option(None, "--dask", help="Run chunks on Dask: tcp://HOST:PORT, or local:N for a LocalCluster of N workers."),
     out: Path = typer.Option(Path("out/uncertainty"), "--out", "-o"),
     save_samples: bool = typer.Option(False, "--save-samples", help="Also write every sampled score to samples.parquet."),
-    top: int = typer.Option(10, "--top"),
+    top: int = TopOpt,
     store: Path = StoreOpt,
     no_store: bool = typer.Option(False, "--no-store", help="Do not record the rank intervals in the store."),
 ) -> None:
@@ -127,7 +130,7 @@ def profile(
     data: Path = DataOpt,
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
-    lang: str = typer.Option("en", "--lang"),
+    lang: str = LangOpt,
     out: Path = typer.Option(None, "--out", "-o", help="Also write profile.csv, strengths.csv, sources.csv here."),
     intervals: Path = typer.Option(None, "--intervals", help="rank_intervals.csv of an uncertainty run (default: the store's latest on the same data)."),
     store: Path = StoreOpt,
@@ -175,7 +178,7 @@ def compare_cmd(
     data: Path = DataOpt,
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
-    lang: str = typer.Option("en", "--lang"),
+    lang: str = LangOpt,
     out: Path = typer.Option(Path("out/compare"), "--out", "-o"),
 ) -> None:
     """Head-to-head: scores per pillar and indicator, the gap, and each indicator's
@@ -215,8 +218,8 @@ def rank(
     data: Path = DataOpt,
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
-    lang: str = typer.Option("en", "--lang"),
-    top: int = typer.Option(10, "--top"),
+    lang: str = LangOpt,
+    top: int = TopOpt,
 ) -> None:
     """The ranking under a persona's or your own weights, and why the first city wins."""
     from aicity.personas import persona_weights, suits
@@ -257,11 +260,12 @@ def whatif(
     pipeline: Path = PipelineOpt,
     reach_rank: int = typer.Option(None, "--reach-rank", help="What it takes to reach this rank."),
     beat: str = typer.Option(None, "--beat", help="What it takes to pass this city."),
-    lang: str = typer.Option("en", "--lang"),
+    lang: str = LangOpt,
 ) -> None:
     """New scores and ranks if a city's data changed; with --reach-rank/--beat, what it takes."""
     import pandas as pd
 
+    from aicity.data import parse_number
     from aicity.whatif import changes_table, cheapest_set, what_it_takes
     from aicity.whatif import whatif as run_whatif
 
@@ -273,10 +277,10 @@ def whatif(
         if "=" not in item:
             raise InputError([problem(f"'{item}' is not INDICATOR=VALUE")])
         code, value = item.split("=", 1)
-        try:
-            parsed[code.strip()] = float(value)
-        except ValueError:
-            raise InputError([problem(f"value of '{code}' is not a number: '{value}'")]) from None
+        number = parse_number(value.strip())
+        if number is None or not math.isfinite(number):
+            raise InputError([problem(f"value of '{code}' is not a finite number: '{value}'")])
+        parsed[code.strip()] = number
     if parsed:
         after = run_whatif(result, unit, parsed)
         table = changes_table(result, after, unit, lang)
@@ -310,9 +314,7 @@ def trends(
     traj = t.trajectories()
     stab, mom = t.stability(), t.momentum()
     if cities:
-        keep = []
-        for q in cities.split(","):
-            keep.append(next((u for u in t.units if u.casefold() == q.strip().casefold() or t.unit_names.get(u, "").casefold() == q.strip().casefold()), q.strip()))
+        keep = [t.unit(q) for q in cities.split(",") if q.strip()]  # an unknown city is an error, never a blank row
         traj, stab, mom = traj.reindex(keep), stab.reindex(keep), mom.reindex(keep)
     traj.columns = [str(c) for c in traj.columns]
     console.print(frame_table(traj.reset_index(), "Index rank by year", 0))

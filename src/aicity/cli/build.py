@@ -15,8 +15,10 @@ from rich.tree import Tree
 from aicity.cli._app import (
     DataOpt,
     FrameworkOpt,
+    LangOpt,
     PipelineOpt,
     StoreOpt,
+    TopOpt,
     UnitsOpt,
     app,
     console,
@@ -45,12 +47,12 @@ def build(
     no_denominate: bool = typer.Option(False, "--no-denominate", help="Skip the denominate step."),
     store: Path = StoreOpt,
     no_store: bool = typer.Option(False, "--no-store", help="Do not record the run in the store."),
-    top: int = typer.Option(10, "--top", help="How many units to print."),
+    top: int = TopOpt,
     versus: str = typer.Option(None, "--versus", help="Two units to compare by pillar, e.g. Seoul,Tokyo (codes or names)."),
     xlsx: str = typer.Option("auto", "--xlsx", help="auto (skip when very large), always or never."),
     group_ranks: str = typer.Option(None, "--group-ranks", help="Unit column to rank within (adds group_rank)."),
     label: str = typer.Option(None, "--label", help="A label stored with the run."),
-    lang: str = typer.Option("en", "--lang", help="Language for names: en, ko or ja."),
+    lang: str = LangOpt,
 ) -> None:
     """Build an index and write results.csv, results.json and results.xlsx."""
     from aicity.build import build as build_index
@@ -132,7 +134,7 @@ def info(
     framework: Path = FrameworkOpt,
     data: Path = DataOpt,
     units: Path = UnitsOpt,
-    lang: str = typer.Option("en", "--lang"),
+    lang: str = LangOpt,
 ) -> None:
     """The framework as a tree, and data coverage per unit and per indicator."""
     import numpy as np

@@ -10,6 +10,7 @@ from rich.table import Table
 from aicity.cli._app import (
     DataOpt,
     FrameworkOpt,
+    LangOpt,
     PipelineOpt,
     UnitsOpt,
     app,
@@ -23,7 +24,7 @@ from aicity.errors import InputError
 @app.command()
 def report(
     compare_pair: tuple[str, str] = typer.Option(("Seoul", "Tokyo"), "--compare", help="The two cities: --compare Seoul Tokyo (codes or names)."),
-    lang: str = typer.Option("en", "--lang", help="ko, en or ja."),
+    lang: str = LangOpt,
     framework: Path = FrameworkOpt,
     data: Path = DataOpt,
     units: Path = UnitsOpt,

@@ -13,8 +13,10 @@ from rich.table import Table
 from aicity.cli._app import (
     DataOpt,
     FrameworkOpt,
+    LangOpt,
     PipelineOpt,
     StoreOpt,
+    TopOpt,
     UnitsOpt,
     app,
     console,
@@ -28,7 +30,7 @@ from aicity.cli.output import fmt
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port, 1-65535."),
     store: Path = StoreOpt,
     framework: Path = FrameworkOpt,
     data: Path = DataOpt,
@@ -60,7 +62,7 @@ def sources(
     format_: str = typer.Option("table", "--format", help="table (for people) or csv."),
     unit: str = typer.Option(None, "--unit", help="Only this unit (code or name)."),
     indicator: str = typer.Option(None, "--indicator", help="Only this indicator code."),
-    lang: str = typer.Option("en", "--lang"),
+    lang: str = LangOpt,
 ) -> None:
     """Every value with its source: unit, indicator, value, year, geographic unit, publisher, URL."""
     from aicity.data import find_unit
@@ -109,7 +111,7 @@ def runs(store: Path = StoreOpt) -> None:
 def show(
     run: str = typer.Argument("latest", help="Run id, unique prefix, 'latest' or 'previous'."),
     store: Path = StoreOpt,
-    top: int = typer.Option(10, "--top"),
+    top: int = TopOpt,
     code: str = typer.Option(None, "--code", help="Code to rank by (default: the index)."),
 ) -> None:
     """A stored run: its spec and its ranking."""

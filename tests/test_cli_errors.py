@@ -1,0 +1,147 @@
+"""Bad input on the command line or in a file: a non-zero exit and a message naming what is
+wrong, never a traceback (issue #14's regression cases)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import aicity
+from aicity.cli import app
+from aicity.errors import InputError, PipelineError
+from aicity.framework import framework_from_dict
+from aicity.spec import parse_pipeline
+
+OK_FRAMEWORK = "index: {code: IDX}\nindicators:\n  - {code: a, parent: IDX}\n  - {code: b, parent: IDX}\n"
+FILES = {
+    "ok.yaml": OK_FRAMEWORK,
+    "ok.csv": "unit,a,b\nX,1,2\nY,2,3\n",
+    "empty.csv": "unit,a,b\n",
+    "gappy.csv": "unit,a,b\nX,1,\nY,,3\n",
+    "weird.csv": "unit,a,b\nX,1_000,2\nY,\uff12,3\n",
+    "screen_all.yaml": OK_FRAMEWORK + "pipeline: {screen: {min_coverage: 1.0}}\n",
+    "index_str.yaml": "index: IDX\nindicators: []\n",
+    "context_str.yaml": OK_FRAMEWORK + "context: [pop, gdp]\n",
+    "personas_list.yaml": OK_FRAMEWORK + "personas: [x, y]\n",
+    "weight_sets_bad.yaml": OK_FRAMEWORK + "weight_sets: {a: 3}\n",
+    "inf_weight.yaml": "index: {code: IDX}\nindicators:\n  - {code: a, parent: IDX, weight: .inf}\n  - {code: b, parent: IDX}\n",
+    "typo.yaml": OK_FRAMEWORK.replace("{code: b, parent: IDX}", "{code: b, parent: IDX, directon: -1}"),
+}
+CASES = [
+    (["build", "-f", "{ok.yaml}", "-d", "{empty.csv}"], "no units to rank"),
+    (["build", "-f", "{screen_all.yaml}", "-d", "{gappy.csv}"], "leaves no unit to rank"),
+    (["build", "-f", "{ok.yaml}", "-d", "{weird.csv}"], "text '1_000' in a number column"),
+    (["build", "-f", "{index_str.yaml}", "-d", "{ok.csv}"], "'index' must be a mapping"),
+    (["build", "-f", "{context_str.yaml}", "-d", "{ok.csv}"], "context[0] must be a mapping"),
+    (["build", "-f", "{personas_list.yaml}", "-d", "{ok.csv}"], "'personas' must be a mapping"),
+    (["build", "-f", "{weight_sets_bad.yaml}", "-d", "{ok.csv}"], "weight set 'a' must map codes"),
+    (["build", "-f", "{inf_weight.yaml}", "-d", "{ok.csv}"], "weights must be finite"),
+    (["validate", "-f", "{typo.yaml}", "-d", "{ok.csv}"], "did you mean 'direction'"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{weird.csv}"], "number column"),
+    (["build", "-f", "{dir}", "-d", "{ok.csv}"], "Is a directory"),
+    (["build", "--top", "-5"], "--top"),
+    (["build", "--lang", "xx"], "choose en, ko or ja"),
+    (["rank", "--weights", "infrastructure=inf"], "finite number"),
+    (["rank", "--weights", "infrastructure=1_0"], "is not a number"),
+    (["report", "--formats", "docx"], "docx"),
+    (["trends", "--cities", "Atlantis"], "no unit 'Atlantis'"),
+    (["serve", "--port", "99999"], "65535"),
+    (["whatif", "Seoul", "fiveg_share=inf"], "not a finite number"),
+    (["uncertainty", "--samples", "0"], "samples"),
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    for name, text in FILES.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return {**{name: str(d / name) for name in FILES}, "dir": str(d)}
+
+
+@pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(a[:2]) + f" {i}" for i, (a, _) in enumerate(CASES)])
+def test_bad_input_is_a_message_and_a_nonzero_exit(files, tmp_path, monkeypatch, args, message):
+    monkeypatch.setenv("AICITY_STORE", str(tmp_path / "store.duckdb"))
+    argv = [files[a[1:-1]] if a.startswith("{") else a for a in args]
+    if argv[0] in ("build", "report", "trends", "uncertainty"):
+        argv += ["--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(app, argv)
+    output = res.output + (res.stderr if res.stderr_bytes is not None else "")
+    assert res.exit_code != 0, output
+    assert "Traceback" not in output and not isinstance(res.exception, (ValueError, TypeError, KeyError, AttributeError))
+    assert message in " ".join(output.split()), output
+
+
+def test_markup_in_user_text_is_printed_as_written(files, tmp_path):
+    fw = tmp_path / "markup.yaml"
+    fw.write_text(OK_FRAMEWORK.replace("{code: IDX}", "{code: IDX, names: {en: 'Index [/x] [see note]'}}"), encoding="utf-8")
+    res = CliRunner().invoke(app, ["build", "-f", str(fw), "-d", files["ok.csv"], "--no-store", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "Index [/x] [see note]" in res.output
+
+
+# -- the framework and pipeline readers never raise anything but the project's errors ----
+
+leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=6),
+                 st.sampled_from(["IDX", "a", "b", "P", "geometric", "log", "minmax", "-1", ".inf"]))
+tree = st.recursive(leaf, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
+    st.sampled_from(["code", "parent", "weight", "direction", "names", "aggregate", "transform", "goalposts",
+                     "target", "meta", "method", "range", "p", "levels", "digits", "x"]), kids, max_size=4), max_leaves=12)
+framework_like = st.fixed_dictionaries(
+    {}, optional={"index": tree, "groups": tree, "indicators": tree, "context": tree, "personas": tree,
+                  "weight_sets": tree, "denominators": tree, "unit_groups": tree, "pipeline": tree})
+pipeline_like = st.dictionaries(st.sampled_from(["impute", "screen", "treat", "normalize", "weights", "aggregate",
+                                                 "rank", "normalise", "meta", "bogus"]), tree, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(framework_like)
+def test_the_framework_reader_only_raises_input_errors(raw):
+    try:
+        framework_from_dict(raw)
+    except InputError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(pipeline_like)
+def test_the_pipeline_reader_only_raises_input_errors(raw):
+    try:
+        parse_pipeline(raw)
+    except InputError:
+        pass
+
+
+@settings(max_examples=60, deadline=None)
+@given(pipeline_like)
+def test_a_build_with_any_pipeline_is_a_result_or_a_project_error(raw):
+    try:
+        aicity.build(OK_DICT, DATA, raw)
+    except (InputError, PipelineError):
+        pass
+
+
+OK_DICT = {"index": {"code": "IDX"}, "indicators": [{"code": "a", "parent": "IDX", "goalposts": [0, 10], "target": 5},
+                                                    {"code": "b", "parent": "IDX", "goalposts": [0, 10], "target": 5}]}
+DATA = __import__("pandas").DataFrame({"unit": ["X", "Y", "Z"], "a": [1.0, 2.0, 4.0], "b": [3.0, 1.0, 2.0]})
+
+
+indicator_like = st.fixed_dictionaries(
+    {"code": st.sampled_from(["a", "b"]), "parent": st.sampled_from(["IDX", "P", "a"])},
+    optional={k: tree for k in ("weight", "direction", "goalposts", "target", "transform", "treat", "names", "aliases",
+                                "meta", "denominator", "unit", "description")})
+group_like = st.fixed_dictionaries({"code": st.just("P"), "parent": st.just("IDX")},
+                                   optional={"aggregate": tree, "weight": tree, "names": tree})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(indicator_like, min_size=1, max_size=3), st.lists(group_like, max_size=1), st.one_of(st.none(), tree))
+def test_a_build_with_any_framework_entries_is_a_result_or_a_project_error(indicators, groups, index_aggregate):
+    raw = {"index": {"code": "IDX", **({"aggregate": index_aggregate} if index_aggregate is not None else {})},
+           "groups": groups, "indicators": indicators}
+    try:
+        aicity.build(raw, DATA)
+    except (InputError, PipelineError):
+        pass
