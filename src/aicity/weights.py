@@ -30,7 +30,7 @@ def check_weights(framework: Framework, weights: Mapping[str, object], source: s
             problems.append(Problem(source, f"no code, alias or name '{key}' in the framework"))
             continue
         if isinstance(value, str):  # from a command line: the documented number forms only
-            parsed = parse_number(value.strip())
+            parsed = math.nan if value.strip().casefold() == "nan" else parse_number(value.strip())
         else:
             try:
                 parsed = float(value)  # type: ignore[arg-type]
