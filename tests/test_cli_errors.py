@@ -145,3 +145,13 @@ def test_a_build_with_any_framework_entries_is_a_result_or_a_project_error(indic
         aicity.build(raw, DATA)
     except (InputError, PipelineError):
         pass
+
+
+def test_validate_refuses_what_build_refuses(tmp_path):
+    fw = tmp_path / "f.yaml"
+    fw.write_text(OK_FRAMEWORK + "pipeline: {normalize: goalposts}\n", encoding="utf-8")  # no goalposts given
+    data = tmp_path / "d.csv"
+    data.write_text("unit,a,b\nX,1,2\nY,2,3\n", encoding="utf-8")
+    for cmd in ("validate", "build"):
+        res = CliRunner().invoke(app, [cmd, "-f", str(fw), "-d", str(data), "--no-store", "--out", str(tmp_path / "o")][: 5 if cmd == "validate" else 9])
+        assert res.exit_code == 2 and "without goalposts" in " ".join(res.output.split()), (cmd, res.output)

@@ -62,7 +62,7 @@ def test_dist2target_and_goalposts_by_hand():
     lo, hi = np.array([0.0]), np.array([4.0])
     np.testing.assert_allclose(col(normalize(X, "goalposts", UP, goalposts_lo=lo, goalposts_hi=hi)), [25, 50, 75, 100])
     np.testing.assert_allclose(col(normalize(X, "goalposts", DOWN, goalposts_lo=lo, goalposts_hi=hi)), [75, 50, 25, 0])
-    with pytest.raises(PipelineError, match="without a goalposts"):
+    with pytest.raises(PipelineError, match="without goalposts"):
         normalize(X, "goalposts", UP)
 
 

@@ -435,10 +435,11 @@ def check(
     *,
     units: str | Path | pd.DataFrame | None = None,
 ) -> Checked:
-    """Every check a build makes before it computes, without computing: the framework, data,
-    pipeline and uncertainty files (every key known), and each indicator's `transform:` against
-    its values, goalposts and target. What `aicity validate` runs. Problems of the pipeline and
-    uncertainty sections are reported together; an unreadable framework or data file first.
+    """Every check a build makes, without writing anything: the framework, data, pipeline and
+    uncertainty files (every key known), each indicator's `transform:` against its values,
+    goalposts and target, then the pipeline itself (one code path with `build`: what it refuses,
+    this refuses). What `aicity validate` runs. Problems of the pipeline and uncertainty
+    sections are reported together; an unreadable framework or data file first.
 
         >>> import aicity
         >>> aicity.check().spec.steps[-1]
@@ -473,4 +474,10 @@ def check(
     if problems:
         raise InputError(problems)
     assert spec is not None
+    # Then the build itself, without writing anything: validate says OK exactly when build
+    # computes (the pipeline's own checks: zeros and negatives, missing goalposts, screening...).
+    try:
+        run_pipeline(fw, ds, spec)
+    except PipelineError as exc:
+        raise InputError([Problem(str(pipeline or fw.source), str(exc))]) from None
     return Checked(fw, ds, spec, raw_u)

@@ -196,7 +196,7 @@ def normalize(
         "fracmax": lambda: fracmax(xd) if rule == "coinr" else _fracmax(x, d),
         "vector": lambda: vector(xd),
         "dist2max": lambda: dist2max(xd),
-        "dist2target": lambda: dist2target(xd, _need(targets, "target", names) * d, bool(params.get("cap", True))),
+        "dist2target": lambda: dist2target(xd, _need(targets, "a target", names) * d, bool(params.get("cap", True))),
         "goalposts": lambda: _goalposts(xd, d, goalposts_lo, goalposts_hi, names, params),
         "none": lambda: xd,
     }
@@ -221,7 +221,7 @@ def _range(params: dict[str, Any]) -> tuple[float, float]:
 def _need(values: np.ndarray | None, what: str, codes: list[str]) -> np.ndarray:
     if values is None or np.isnan(values).any():
         missing = codes if values is None else [c for c, v in zip(codes, values, strict=True) if np.isnan(v)]
-        raise PipelineError(f"indicator(s) without a {what}: {', '.join(missing)}")
+        raise PipelineError(f"indicator(s) without {what}: {', '.join(missing)}")
     return values
 
 
