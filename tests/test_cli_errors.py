@@ -114,6 +114,7 @@ def test_the_pipeline_reader_only_raises_input_errors(raw):
         pass
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(pipeline_like)
 def test_a_build_with_any_pipeline_is_a_result_or_a_project_error(raw):
@@ -136,6 +137,7 @@ group_like = st.fixed_dictionaries({"code": st.just("P"), "parent": st.just("IDX
                                    optional={"aggregate": tree, "weight": tree, "names": tree})
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(indicator_like, min_size=1, max_size=3), st.lists(group_like, max_size=1), st.one_of(st.none(), tree))
 def test_a_build_with_any_framework_entries_is_a_result_or_a_project_error(indicators, groups, index_aggregate):
