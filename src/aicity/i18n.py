@@ -148,16 +148,22 @@ def method_name(method: str, lang: str) -> str:
 
 def lower_first(text: str) -> str:
     """'Technology infrastructure' -> 'technology infrastructure' inside a sentence, but
-    names stay as they are: 'AI talent', 'Safe Cities Index rank (EIU)'."""
+    names stay as they are: 'AI talent', 'Safe Cities Index rank (EIU)'.
+
+        >>> lower_first("A decent standard of living"), lower_first("AI talent")
+        ('a decent standard of living', 'AI talent')
+    """
     words = [w.strip("()[],.;:") for w in text.split()]
     # A later Titlecase word marks a proper name ('Safe Cities Index'); acronyms (AI, R&D) do not.
     titled = any(w and w[0].isupper() and not w.isupper() for w in words[1:])
     if len(text) > 1 and text[0].isupper() and text[1].islower() and not titled:
         return text[0].lower() + text[1:]
+    if text.startswith("A ") and not titled:  # 'A decent standard of living'
+        return "a" + text[1:]
     return text
 
 
-def points(value: float, lang: str = "en") -> str:
-    """A score on the 0-100 scale with its unit word."""
-    text = number(value, 1, lang)
+def points(value: float, lang: str = "en", digits: int = 1) -> str:
+    """A score with its unit word (1 decimal on the 0-100 scale; more on a 0-1 scale)."""
+    text = number(value, digits, lang)
     return {"en": f"{text} points", "ko": f"{text}점", "ja": f"{text}点"}[lang]

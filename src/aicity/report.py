@@ -83,8 +83,10 @@ class Writer:
     def rank(self, r: float) -> str:
         return ordinal(r, self.lang)
 
+    digits = 1  # decimals of scores: `score_digits` of the result
+
     def pts(self, v: float) -> str:
-        return points(v, self.lang)
+        return points(v, self.lang, self.digits)
 
 
 class English(Writer):
@@ -109,12 +111,15 @@ class English(Writer):
         if c.get("ua"):
             u = c["ua"]
             s.append(
-                f"Across {u['n']:,} variations of the method (weights, normalisation and aggregation), {self.a} ranks between "
-                f"{self.rank(u['a05'])} and {self.rank(u['a95'])}, and {self.b} between {self.rank(u['b05'])} and {self.rank(u['b95'])}.{c['fn_ua']}"
+                f"Across {u['n']:,} variations of the method (weights, normalisation and aggregation), {self.a} ranks "
+                f"{self._span(u['a05'], u['a95'])}, and {self.b} {self._span(u['b05'], u['b95'])}.{c['fn_ua']}"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{lead} leads {trail} by {i18n.number(abs(c['gap']), 1)} points, and the largest part of that gap comes from {i18n.lower_first(c['top_pillar'])}.")
+        s.append(f"{lead} leads {trail} by {i18n.number(abs(c['gap']), self.digits)} points, and the largest part of that gap comes from {i18n.lower_first(c['top_pillar'])}.")
         return s
+
+    def _span(self, lo: float, hi: float) -> str:
+        return f"{self.rank(lo)} in every one" if lo == hi else f"between {self.rank(lo)} and {self.rank(hi)}"
 
     def pillar(self, c: dict) -> str:
         return (
@@ -124,7 +129,7 @@ class English(Writer):
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
-        return f"The widest gap within it is in {i18n.lower_first(c['name'])}, where {lead} is ahead by {i18n.number(abs(c['gap']), 1)} points."
+        return f"The widest gap within it is in {i18n.lower_first(c['name'])}, where {lead} is ahead by {i18n.number(abs(c['gap']), self.digits)} points."
 
     def evidence(self, c: dict) -> str:
         return (
@@ -193,8 +198,8 @@ class English(Writer):
     def trend(self, c: dict) -> str:
         return (
             f"From {c['y0']} to {c['y1']}, {c['name']} moved from {self.rank(c['r0'])} of {c['n0']} ranked cities to {self.rank(c['r1'])} of {c['n1']}; its pillar scores "
-            f"changed by {i18n.number(c['momentum'], 1)} points a year on average (momentum), and its index score varied by "
-            f"{i18n.number(c['volatility'], 1)} points from year to year (volatility).{c['fn']}"
+            f"changed by {i18n.number(c['momentum'], self.digits)} points a year on average (momentum), and its index score varied by "
+            f"{i18n.number(c['volatility'], self.digits)} points from year to year (volatility).{c['fn']}"
         )
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -262,28 +267,28 @@ class Korean(Writer):
 
     def intro(self, c: dict) -> list[str]:
         s = [
-            f"{c['index']}에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점으로 {self._among(c['n'])} 가운데 {self.rank(c['ra'])}, "
-            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점으로 {josa(self.rank(c['rb']), '을/를')} 기록했다{c['fn_method']}."
+            f"{c['index']}에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], self.digits)}점으로 {self._among(c['n'])} 가운데 {self.rank(c['ra'])}, "
+            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], self.digits)}점으로 {josa(self.rank(c['rb']), '을/를')} 기록했다{c['fn_method']}."
         ]
         if c.get("ua"):
             u = c["ua"]
             s.append(
-                f"가중치와 정규화, 집계 방식을 바꾼 {u['n']:,}가지 변형에서 {self.a}의 순위는 {int(u['a05'])}~{int(u['a95'])}위, "
-                f"{self.b}의 순위는 {int(u['b05'])}~{int(u['b95'])}위 사이에 있었다{c['fn_ua']}."
+                f"가중치와 정규화, 집계 방식을 바꾼 {u['n']:,}가지 변형에서 {self._span(self.a, u['a05'], u['a95'], '였고,')} "
+                f"{self._span(self.b, u['b05'], u['b95'], '였다')}{c['fn_ua']}."
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), 1)}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다.")
+        s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), self.digits)}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다.")
         return s
 
     def pillar(self, c: dict) -> str:
         return (
-            f"{c['name']} 부문에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], 1)}점({self.rank(c['ra'])}), "
-            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], 1)}점({self.rank(c['rb'])})이다{c['fn_method']}."
+            f"{c['name']} 부문에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], self.digits)}점({self.rank(c['ra'])}), "
+            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], self.digits)}점({self.rank(c['rb'])})이다{c['fn_method']}."
         )
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
-        return f"그 안의 하위 부문 가운데 격차가 가장 큰 것은 {josa(c['name'], '으로/로')}, {josa(lead, '이/가')} {i18n.number(abs(c['gap']), 1)}점 앞선다."
+        return f"그 안의 하위 부문 가운데 격차가 가장 큰 것은 {josa(c['name'], '으로/로')}, {josa(lead, '이/가')} {i18n.number(abs(c['gap']), self.digits)}점 앞선다."
 
     def evidence(self, c: dict) -> str:
         # The copula agrees with the value it follows; the footnote marker comes after it.
@@ -355,8 +360,8 @@ class Korean(Writer):
             verb = "올라갔다" if c["r1"] < c["r0"] else "내려갔다"
             moved = f"{c['name']}의 순위는 {c['n0']}개 도시 중 {self.rank(c['r0'])}에서 {c['n1']}개 도시 중 {josa(self.rank(c['r1']), '으로/로')} {verb}"
         return (
-            f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 부문 점수의 연평균 변화 폭(모멘텀)은 {i18n.number(c['momentum'], 1)}점, "
-            f"지수 점수의 연간 표준편차(변동성)는 {i18n.number(c['volatility'], 1)}점이었다{c['fn']}."
+            f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 부문 점수의 연평균 변화 폭(모멘텀)은 {i18n.number(c['momentum'], self.digits)}점, "
+            f"지수 점수의 연간 표준편차(변동성)는 {i18n.number(c['volatility'], self.digits)}점이었다{c['fn']}."
         )
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -409,6 +414,11 @@ class Korean(Writer):
         return " ".join(s)
 
     @staticmethod
+    def _span(name: str, lo: float, hi: float, end: str) -> str:
+        """'서울은 줄곧 3위였고,' or '서울의 순위는 3~5위 사이였고,'"""
+        return f"{josa(name, '은/는')} 줄곧 {int(lo)}위{end}" if lo == hi else f"{name}의 순위는 {int(lo)}~{int(hi)}위 사이{end}"
+
+    @staticmethod
     def _method_noun(method: str) -> str:
         name = i18n.method_name(method, "ko")
         return f"{name}평균" if method in MEANS else ("합산" if method == "sum" else f"{name} 방식")
@@ -437,28 +447,28 @@ class Japanese(Writer):
     def intro(self, c: dict) -> list[str]:
         # Footnote markers go before the full stop, as Japanese print does.
         s = [
-            f"{c['index']}では、{self.a}は{i18n.number(c['sa'], 1)}点で{self._among(c['n'])}{self.rank(c['ra'])}、"
-            f"{self.b}は{i18n.number(c['sb'], 1)}点で{self.rank(c['rb'])}である{c['fn_method']}。"
+            f"{c['index']}では、{self.a}は{i18n.number(c['sa'], self.digits)}点で{self._among(c['n'])}{self.rank(c['ra'])}、"
+            f"{self.b}は{i18n.number(c['sb'], self.digits)}点で{self.rank(c['rb'])}である{c['fn_method']}。"
         ]
         if c.get("ua"):
             u = c["ua"]
             s.append(
-                f"重み付け、正規化、集計方法を変えた{u['n']:,}通りの試算では、{self.a}の順位は{int(u['a05'])}～{int(u['a95'])}位、"
-                f"{self.b}は{int(u['b05'])}～{int(u['b95'])}位の範囲に収まる{c['fn_ua']}。"
+                f"重み付け、正規化、集計方法を変えた{u['n']:,}通りの試算では、{self._span(self.a, u['a05'], u['a95'], False)}、"
+                f"{self._span(self.b, u['b05'], u['b95'], True)}{c['fn_ua']}。"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), 1)}点上回っており、この差に最も大きく寄与しているのは{c['top_pillar']}の分野である。")
+        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), self.digits)}点上回っており、この差に最も大きく寄与しているのは{c['top_pillar']}の分野である。")
         return s
 
     def pillar(self, c: dict) -> str:
         return (
-            f"{c['name']}の分野では、{self.a}が{i18n.number(c['sa'], 1)}点（{self.rank(c['ra'])}）、"
-            f"{self.b}が{i18n.number(c['sb'], 1)}点（{self.rank(c['rb'])}）である{c['fn_method']}。"
+            f"{c['name']}の分野では、{self.a}が{i18n.number(c['sa'], self.digits)}点（{self.rank(c['ra'])}）、"
+            f"{self.b}が{i18n.number(c['sb'], self.digits)}点（{self.rank(c['rb'])}）である{c['fn_method']}。"
         )
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
-        return f"そのうち差が最も大きいのは{c['name']}で、{lead}が{i18n.number(abs(c['gap']), 1)}点上回る。"
+        return f"そのうち差が最も大きいのは{c['name']}で、{lead}が{i18n.number(abs(c['gap']), self.digits)}点上回る。"
 
     def evidence(self, c: dict) -> str:
         return (
@@ -475,7 +485,7 @@ class Japanese(Writer):
         return f"（{'、'.join(parts)}）" if parts else ""
 
     def _among(self, n: int) -> str:
-        return f"{n}の評価対象のうち" if self.generic else f"{n}都市中"
+        return f"{n}件の評価対象のうち" if self.generic else f"{n}都市中"
 
     def method_note(self, m: dict) -> str:
         name = m["index_name"] if self.generic else m["index_code"]
@@ -526,8 +536,8 @@ class Japanese(Writer):
             verb = "上がった" if c["r1"] < c["r0"] else "下がった"
             moved = f"{c['name']}の順位は{c['n0']}都市中{self.rank(c['r0'])}から{c['n1']}都市中{self.rank(c['r1'])}に{verb}"
         return (
-            f"{c['y0']}年から{c['y1']}年にかけて、{moved}。分野別得点の年平均変化幅（モメンタム）は{i18n.number(c['momentum'], 1)}点、"
-            f"指数得点の年ごとの標準偏差（ボラティリティ）は{i18n.number(c['volatility'], 1)}点であった{c['fn']}。"
+            f"{c['y0']}年から{c['y1']}年にかけて、{moved}。分野別得点の年平均変化幅（モメンタム）は{i18n.number(c['momentum'], self.digits)}点、"
+            f"指数得点の年ごとの標準偏差（ボラティリティ）は{i18n.number(c['volatility'], self.digits)}点であった{c['fn']}。"
         )
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -574,6 +584,13 @@ class Japanese(Writer):
         if m["proxies"]:
             s.append("都市単位の数値がない場合は国単位の数値で代替し、その旨を示した。")
         return "".join(s)
+
+    @staticmethod
+    def _span(name: str, lo: float, hi: float, last: bool) -> str:
+        """'東京は常に4位であり' or '東京の順位は3～5位の範囲に収まる'"""
+        if lo == hi:
+            return f"{name}は常に{int(lo)}位{'である' if last else 'であり'}"
+        return f"{name}の順位は{int(lo)}～{int(hi)}位の範囲に{'収まる' if last else '収まり'}"
 
     @staticmethod
     def _method_noun(method: str) -> str:
@@ -751,8 +768,27 @@ def _value_with_unit(value: float, unit: str | None, lang: str) -> str:
     if unit.startswith("%"):
         return f"{text}%"
     if unit and len(unit) <= 6 and head not in {"score", "count", "index", "number", "share", "ratio", "binary", "persons"}:
-        return f"{text} {unit}" if lang == "en" else f"{text}{unit}"
+        # Korean and Japanese attach a symbol (100Mbps) but not an English word (84 years)
+        word = unit.isascii() and unit.isalpha() and len(unit) > 4
+        return f"{text} {unit}" if lang == "en" or word else f"{text}{unit}"
     return text
+
+
+def _shown_geo(result: IndexResult, unit: str, row: dict) -> str | None:
+    """The geography a value is labelled with: a national figure standing in for a city is
+    said to be one; a country's own national figure (a country index) needs no label."""
+    geo = row.get("geo")
+    if geo == "country" and str(row.get("geo_name") or "") == result.dataset.unit_name(unit):
+        return None
+    return geo
+
+
+def score_digits(result: IndexResult) -> int:
+    """Decimals that show the index's scores apart: 1 on a 0-100 scale, 3 on a 0-1 scale (the
+    HDI's), never fewer than the ranks were taken at."""
+    top = float(np.nanmax(np.abs(result.scores_array))) if np.isfinite(result.scores_array).any() else 100.0
+    digits = 1 if top > 15 else (2 if top > 1.5 else 3)
+    return max(digits, result.rank_digits or 0)
 
 
 def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:
@@ -871,6 +907,7 @@ def make_report(
 
     bundled = str(fw.source) == str(framework_path())
     w = WRITERS[lang](name_a, name_b, generic=not bundled)
+    w.digits = score_digits(result)
     fn = Footnotes()
     obs = _obs_lookup(result)
     day = today or dt.date.today()
@@ -921,7 +958,7 @@ def make_report(
                 sentences.append(w.evidence({
                     "name": node.name(lang), "is_rank": (node.unit or "").lower().startswith("rank"),
                     "va": _value_with_unit(ra_["value"], node.unit, lang), "vb": _value_with_unit(rb_["value"], node.unit, lang),
-                    "ya": _year(ra_), "yb": _year(rb_), "geo_a": ra_.get("geo"), "geo_b": rb_.get("geo"),
+                    "ya": _year(ra_), "yb": _year(rb_), "geo_a": _shown_geo(result, ua, ra_), "geo_b": _shown_geo(result, ub, rb_),
                     "fn_a": _cite_value(fn, ra_, lang), "fn_b": _cite_value(fn, rb_, lang),
                 }))
             elif ra_ is not None or rb_ is not None:
