@@ -441,7 +441,7 @@ class Japanese(Writer):
         return f"AI都市としての{self.a}と{self.b}：データで見る比較"
 
     def subtitle(self, n_cities: int, day: dt.date, index_name: str) -> str:
-        ranked = f"{n_cities}の評価対象のランキング" if self.generic else f"{n_cities}都市のランキング"
+        ranked = f"{n_cities}件の評価対象のランキング" if self.generic else f"{n_cities}都市のランキング"
         return f"{index_name}、{ranked}。{i18n.date(day, 'ja')}作成。"
 
     def intro(self, c: dict) -> list[str]:
