@@ -64,6 +64,13 @@ class Writer:
     ua_or = " or "
     ua_phrases: dict[str, Any] = {}
 
+    def _index_name(self, m: dict) -> str:
+        """The index's name in this language for any index; the bundled one goes by its code."""
+        if not self.generic:
+            return m["index_code"]
+        names = m.get("index_names") or {}
+        return names.get(self.lang) or m["index_name"]
+
     def ua_parts(self, u: dict) -> list[str]:
         """One phrase per uncertain input, in the language's words (`ua_phrases`), with the
         options' method names joined by the language's "or"."""
@@ -152,8 +159,10 @@ class English(Writer):
         return f" ({', '.join(parts)})" if parts else ""
 
     def method_note(self, m: dict) -> str:
-        name = m["index_name"] if self.generic else m["index_code"]
-        return f"{name} computation: {self._normalize(m)} normalisation and {self._aggregate(m)}; see the Method section."
+        name = self._index_name(m)
+        own = m.get("index_method", m["aggregate"])
+        agg = self._aggregate(m) + (f", the index itself by {self._aggregate({'aggregate': own})}" if own != m["aggregate"] else "")
+        return f"{name} computation: {self._normalize(m)} normalisation and {agg}; see the Method section."
 
     # one phrase per kind of uncertain input; Writer.ua_parts walks the inputs
     ua_or = " or "
@@ -312,8 +321,10 @@ class Korean(Writer):
         return f"평가 대상 {n}개" if self.generic else f"{n}개 도시"
 
     def method_note(self, m: dict) -> str:
-        name = m["index_name"] if self.generic else m["index_code"]
-        return f"{name} 계산: {self._normalize(m)} 정규화와 {self._aggregate(m)}. ‘방법’ 절 참조."
+        name = self._index_name(m)
+        own = m.get("index_method", m["aggregate"])
+        agg = self._aggregate(m) + (f"(지수 자체는 {self._aggregate({'aggregate': own})})" if own != m["aggregate"] else "")
+        return f"{name} 계산: {self._normalize(m)} 정규화와 {agg}. ‘방법’ 절 참조."
 
     ua_or = " 또는 "
     ua_phrases = {
@@ -488,8 +499,10 @@ class Japanese(Writer):
         return f"{n}件の評価対象のうち" if self.generic else f"{n}都市中"
 
     def method_note(self, m: dict) -> str:
-        name = m["index_name"] if self.generic else m["index_code"]
-        return f"{name}の算出：{self._normalize(m)}正規化と{self._aggregate(m)}。「方法」の節を参照。"
+        name = self._index_name(m)
+        own = m.get("index_method", m["aggregate"])
+        agg = self._aggregate(m) + (f"（指数自体は{self._aggregate({'aggregate': own})}）" if own != m["aggregate"] else "")
+        return f"{name}の算出：{self._normalize(m)}正規化と{agg}。「方法」の節を参照。"
 
     ua_or = "または"
     ua_phrases = {
@@ -851,7 +864,8 @@ def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
     # only a long file carries a geography; a wide file's observations would be built for nothing
     rows = result.dataset.long_rows
     return {
-        "index_code": fw.index_code, "index_name": fw.node(fw.index_code).name("en"), "n": n_ranked,
+        "index_code": fw.index_code, "index_name": fw.node(fw.index_code).name("en"), "index_names": fw.node(fw.index_code).names,
+        "index_method": group_methods(result)[fw.index_code], "n": n_ranked,
         "normalize": norm.get("method", "minmax"),
         "range": tuple(norm["range"]) if norm.get("method") in ("minmax", "goalposts") and norm.get("range") else None,
         "aggregate": spec.get("aggregate", {}).get("method", "arithmetic"),
@@ -1033,7 +1047,7 @@ def make_report(
     if gpar:
         sections.append(Section("gaps", w.headings["gaps"], gpar))
     sections.append(Section("method", w.headings["method"], [w.method(facts)]))
-    figures = build_figures(result, comp, ua, ub, lang, rank_intervals, trends)
+    figures = build_figures(result, comp, ua, ub, lang, rank_intervals, trends, generic=not bundled)
     tables = {
         "Comparison": comp.levels,
         "Contributions": comp.contributions,
@@ -1054,7 +1068,8 @@ def make_report(
                   {c: fw.node(c).name(lang) for c in fw.codes})
 
 
-def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang: str, rank_intervals: pd.DataFrame | None, trends: Any | None) -> dict[str, Any]:
+def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang: str, rank_intervals: pd.DataFrame | None, trends: Any | None,
+                  generic: bool = False) -> dict[str, Any]:
     import plotly.graph_objects as go
 
     fw = result.framework
@@ -1066,12 +1081,18 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
         "ja": {"rank": "順位（1 = 最上位）", "score": "得点", "ranking": "順位と5～95%の順位区間", "radar": "分野別得点",
                "heat": "ランキング対象全都市の分野別得点", "water": "差の内訳", "trend": "年ごとの順位", "gap": "差"},
     }[lang]
+    if generic:  # an index other than the bundled one ranks units, not necessarily cities
+        label["heat"] = {"en": "Pillar scores of every ranked unit", "ko": "순위에 오른 모든 평가 대상의 부문별 점수",
+                         "ja": "全評価対象の分野別得点"}[lang]
+    digits = score_digits(result)
     names = {u: result.dataset.unit_name(u, lang) for u in result.units}
     ranking = result.ranking(lang).dropna(subset=["rank"])
+    pillar_scores = result.scores[fw.pillars()].to_numpy(dtype=float)
+    scale = [0.0, 100.0] if not np.isfinite(pillar_scores).any() or np.nanmax(pillar_scores) > 1.5 else [0.0, 1.0]
     colours = [COLOURS["a"] if u == ua else COLOURS["b"] if u == ub else COLOURS["other"] for u in ranking.index]
     figs: dict[str, Any] = {}
     bar = go.Figure(go.Bar(y=[names[u] for u in ranking.index], x=ranking[fw.index_code], orientation="h", marker_color=colours,
-                           hovertemplate="%{y}: %{x:.1f}<extra></extra>", name=label["score"]))
+                           hovertemplate=f"%{{y}}: %{{x:.{digits}f}}<extra></extra>", name=label["score"]))
     if rank_intervals is not None:
         ri = rank_intervals.set_index("unit").reindex(ranking.index)
         bar.update_traces(text=[f"{int(r)} ({int(lo)}–{int(hi)})" if np.isfinite(lo) else f"{int(r)}" for r, lo, hi in zip(ranking["rank"], ri.p05, ri.p95, strict=True)],
@@ -1085,16 +1106,17 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
     rs = radar_series(result, ua, ub, lang)
     for unit, key, colour in ((ua, "a", COLOURS["a"]), (ub, "b", COLOURS["b"])):
         radar.add_trace(go.Scatterpolar(r=rs[key] + rs[key][:1], theta=rs["theta"] + rs["theta"][:1], fill="toself", name=names[unit], line_color=colour))
-    radar.update_layout(title=label["radar"], polar={"radialaxis": {"range": [0, 100]}})
+    radar.update_layout(title=label["radar"], polar={"radialaxis": {"range": scale}})
     figs["radar"] = radar
     heat = go.Figure(go.Heatmap(z=[[result.scores.at[u, p] for p in pillars] for u in ranking.index], x=[fw.node(p).name(lang) for p in pillars],
-                                y=[names[u] for u in ranking.index], colorscale="Blues", zmin=0, zmax=100, hovertemplate="%{y} · %{x}: %{z:.1f}<extra></extra>"))
+                                y=[names[u] for u in ranking.index], colorscale="Blues", zmin=scale[0], zmax=scale[1],
+                                hovertemplate=f"%{{y}} · %{{x}}: %{{z:.{digits}f}}<extra></extra>"))
     heat.update_layout(title=label["heat"], yaxis={"autorange": "reversed"}, height=max(320, 24 * len(ranking)), margin={"l": 160})
     figs["heatmap"] = heat
     ws = waterfall_series(result, comp, lang)
     water = go.Figure(go.Waterfall(
         x=ws["x"], measure=ws["measure"], y=ws["y"],
-        text=[f"{ws['y'][0]:.1f}"] + [f"{v:+.1f}" for v in ws["y"][1:-1]] + [f"{ws['total']:.1f}"], textposition="outside",
+        text=[f"{ws['y'][0]:.{digits}f}"] + [f"{v:+.{digits}f}" for v in ws["y"][1:-1]] + [f"{ws['total']:.{digits}f}"], textposition="outside",
     ))
     water.update_layout(title=label["water"], yaxis_title=label["score"], showlegend=False)
     figs["waterfall"] = water
