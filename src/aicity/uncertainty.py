@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +156,16 @@ def _check_values(name: str, values: list, source: str) -> list[Problem]:
     return out
 
 
+@contextmanager
+def _timed(timings: dict[str, float], phase: str) -> Iterator[None]:
+    """Add the seconds the block takes to `timings[phase]`."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
+
+
 def _label(value: Any) -> str:
     if isinstance(value, dict):
         return " ".join(f"{k}={v}" for k, v in value.items())
@@ -178,6 +190,8 @@ class Engine:
     nominal_ranks: np.ndarray
     data_options: tuple[list, list, list]  # raw impute, winmax and normalize options
     rank_digits: int | None = None  # the build's rank precision (`rank: {digits: n}`)
+    # Seconds spent per phase (prepare's and the local evaluations'; not those on Dask workers).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_options(self) -> list[int]:
@@ -190,6 +204,8 @@ class Engine:
 
     def evaluate(self, design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Target scores and ranks, (samples, units), for a block of option indices."""
+        t = self.timings
+        t0 = time.perf_counter()
         design = np.asarray(design, dtype=np.int64)
         n = len(design)
         scores = np.empty((n, len(self.units)))
@@ -207,12 +223,22 @@ class Engine:
                     col = self.exclude_cols[opt]
                     if col is not None:
                         weights[r, col] = 0.0
+                t1 = time.perf_counter()
+                t["chunking"] = t.get("chunking", 0.0) + t1 - t0
                 out = aggregate(data, self.plan, weights=weights, aggregates_only=True, **agg)
+                t0 = time.perf_counter()
+                t["aggregation"] = t.get("aggregation", 0.0) + t0 - t1
                 scores[rows] = out[..., self.target_pos]
             else:
+                t1 = time.perf_counter()
+                t["chunking"] = t.get("chunking", 0.0) + t1 - t0
                 out = aggregate(data, self.plan, weights=self.base_weights, aggregates_only=True, **agg)
+                t0 = time.perf_counter()
+                t["aggregation"] = t.get("aggregation", 0.0) + t0 - t1
                 scores[rows] = out[:, self.target_pos]
-        ranks = rank_desc(at_precision(scores, self.rank_digits)[:, :, None])[:, :, 0]
+        t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+        with _timed(t, "ranking"):
+            ranks = rank_desc(at_precision(scores, self.rank_digits)[:, :, None])[:, :, 0]
         return scores, ranks
 
 
@@ -238,7 +264,9 @@ def _defaults(step: str) -> dict[str, Any]:
 def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_weight_sets: int, progress: Callable[[str], None] | None = None) -> Engine:
     """Nominal build, data variants and noisy weight sets: the fixed part of an analysis."""
     say = progress or (lambda _m: None)
-    nominal = run_pipeline(fw, ds, steps)
+    timings: dict[str, float] = {}
+    with _timed(timings, "nominal build"):
+        nominal = run_pipeline(fw, ds, steps)
     plan = nominal.plan  # each group's own aggregation, as in the build
     target = uspec.target or fw.index_code
     target_pos = plan.codes.index(target) - plan.n_indicators
@@ -253,7 +281,8 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
     variants: dict[tuple[int, int, int], np.ndarray] = {}
     for (i, imp), (j, win), (k, nrm) in itertools.product(enumerate(impute_opts), enumerate(winmax_opts), enumerate(norm_opts)):
         say(f"data variant impute={_label(imp)} winmax={win} normalize={_label(nrm)}")
-        res = run_pipeline(fw, ds, _variant_steps(steps, imp, win, nrm))
+        with _timed(timings, "data variants"):
+            res = run_pipeline(fw, ds, _variant_steps(steps, imp, win, nrm))
         if res.units != nominal.units:
             raise PipelineError(
                 "an uncertain input changes which units pass screening; screen on raw data "
@@ -267,10 +296,12 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
     base = nominal.weights.copy()
     weight_sets = None
     if "weights" in inputs:
+        t0 = time.perf_counter()
         rng = np.random.default_rng([uspec.seed, 2])
         noisy = np.array([fw.levels[c] in inputs["weights"]["levels"] for c in plan.codes])
         factors = 1.0 + inputs["weights"]["noise"] * (2.0 * rng.random((n_weight_sets, len(plan.codes))) - 1.0)
         weight_sets = np.where(noisy, base * factors, base)
+        timings["weight sets"] = time.perf_counter() - t0
     exclude_cols: list[int | None] = [None]
     exclude_labels = ["none"]
     if "exclude_indicator" in inputs:
@@ -312,6 +343,7 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
         nominal_ranks=nominal.ranks_array[:, target_col],
         data_options=(impute_opts, winmax_opts, norm_opts),
         rank_digits=nominal.rank_digits,
+        timings=timings,
     )
 
 
@@ -391,6 +423,12 @@ class UncertaintyResult:
     inputs_raw: dict[str, Any] = field(default_factory=dict)  # the uncertain inputs as written
     defaulted: bool = False  # True: no `uncertainty:` section was given; the default inputs were used
 
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per phase of the analysis (nominal build, data variants, weight sets, design,
+        chunking, aggregation, ranking, Sobol design and estimators), local work only."""
+        return dict(self.engine.timings)
+
     def rank_intervals(self) -> pd.DataFrame:
         """Per unit: nominal rank, mean, median and the 5th and 95th percentile ranks (R's
         default quantile, type 7). Only ranks are summarised: scores from different
@@ -454,11 +492,13 @@ def sobol_indices(engine: Engine, base_samples: int, seed: int, dask: str | None
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     if base_samples & (base_samples - 1):
         raise InputError([Problem("uncertainty", f"sobol_samples must be a power of 2 (Sobol' sequences), got {base_samples}")])
-    u = sobol_sample.sample(problem, base_samples, calc_second_order=False, scramble=True, seed=seed)
-    design = to_options(u, engine.n_options)
+    with _timed(engine.timings, "sobol design"):
+        u = sobol_sample.sample(problem, base_samples, calc_second_order=False, scramble=True, seed=seed)
+        design = to_options(u, engine.n_options)
     _, ranks = evaluate_all(engine, design, dask, progress)
-    y = np.nanmean(np.abs(ranks - engine.nominal_ranks[None, :]), axis=1)
-    res = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=resamples, conf_level=0.90, seed=seed)
+    with _timed(engine.timings, "sobol estimators"):
+        y = np.nanmean(np.abs(ranks - engine.nominal_ranks[None, :]), axis=1)
+        res = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=resamples, conf_level=0.90, seed=seed)
     table = pd.DataFrame(
         {
             "input": names,
@@ -507,8 +547,9 @@ def run_uncertainty(
     uspec = UncertaintySpec(samples=n, seed=s, target=uspec.target, inputs=uspec.inputs, sobol_samples=base)
     say = (lambda msg: progress(msg, 0, 0)) if progress else None
     engine = prepare(fw, ds, steps, uspec, n_weight_sets=max(n, base), progress=say)
-    rng = np.random.default_rng([s, 1])
-    design = to_options(rng.random((n, len(engine.input_names))), engine.n_options)
+    with _timed(engine.timings, "design"):
+        rng = np.random.default_rng([s, 1])
+        design = to_options(rng.random((n, len(engine.input_names))), engine.n_options)
     tick = (lambda done, total: progress("samples", done, total)) if progress else None
     scores, ranks = evaluate_all(engine, design, dask, tick)
     result = UncertaintyResult(
