@@ -33,7 +33,13 @@ from aicity.framework import Framework
 from aicity.inputs import resolve_inputs
 from aicity.keys import unknown_keys
 from aicity.pipeline.aggregate import METHODS as AGGREGATIONS
-from aicity.pipeline.aggregate import AggregationPlan, aggregate
+from aicity.pipeline.aggregate import (
+    PARAM_DEFAULTS,
+    AggregationPlan,
+    LevelPlan,
+    aggregate,
+    method_key,
+)
 from aicity.pipeline.impute import METHODS as IMPUTATIONS
 from aicity.pipeline.normalize import METHODS as NORMALISATIONS
 from aicity.pipeline.rank import at_precision, rank_desc
@@ -190,8 +196,13 @@ class Engine:
     nominal_ranks: np.ndarray
     data_options: tuple[list, list, list]  # raw impute, winmax and normalize options
     rank_digits: int | None = None  # the build's rank precision (`rank: {digits: n}`)
+    # Per code: its weight differs between samples (noisy weights, an excluded indicator).
+    varying: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Seconds spent per phase (prepare's and the local evaluations'; not those on Dask workers).
     timings: dict[str, float] = field(default_factory=dict)
+    # What evaluation computes once and reuses: the subtree above the varying weights, and per
+    # data variant and aggregation the scores below them. Filled on first use (on each worker).
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n_options(self) -> list[int]:
@@ -204,6 +215,22 @@ class Engine:
 
     def evaluate(self, design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Target scores and ranks, (samples, units), for a block of option indices."""
+        scores = self.evaluate_scores(design)
+        with _timed(self.timings, "ranking"):
+            ranks = rank_desc(at_precision(scores, self.rank_digits)[:, :, None])[:, :, 0]
+        return scores, ranks
+
+    def evaluate_scores(self, design: np.ndarray) -> np.ndarray:
+        """Target scores (samples, units) for a block of option indices.
+
+        The levels below the first one whose weights vary (`upper().start`) are the same for
+        every sample of a data variant and aggregation: they are computed once per such
+        combination and kept. Per sample, only the target's subtree above them is aggregated,
+        and where that is one arithmetic (or one geometric) mean of complete (positive) data,
+        it collapses to one weighted sum per sample: the target is the leaves' values (their
+        logarithms) times each leaf's effective weight, the product of its weight shares on the
+        way up, so a whole block of samples is one matrix product.
+        """
         t = self.timings
         t0 = time.perf_counter()
         design = np.asarray(design, dtype=np.int64)
@@ -211,35 +238,216 @@ class Engine:
         scores = np.empty((n, len(self.units)))
         key = np.stack([self._column(design, c) for c in (*DATA_INPUTS, "aggregate")], axis=1)
         combos, inverse = np.unique(key, axis=0, return_inverse=True)
-        w_idx, x_idx = self._column(design, "weights"), self._column(design, "exclude_indicator")
-        per_sample = self.weight_sets is not None or any(c is not None for c in self.exclude_cols)
-        for c, combo in enumerate(combos):
-            rows = np.flatnonzero(inverse.reshape(-1) == c)
-            data = self.variants[(int(combo[0]), int(combo[1]), int(combo[2]))]
-            agg = self.aggregations[int(combo[3])]
-            if per_sample:
-                weights = self.weight_sets[w_idx[rows]] if self.weight_sets is not None else np.tile(self.base_weights, (len(rows), 1))
-                for r, opt in enumerate(x_idx[rows]):
-                    col = self.exclude_cols[opt]
-                    if col is not None:
-                        weights[r, col] = 0.0
-                t1 = time.perf_counter()
-                t["chunking"] = t.get("chunking", 0.0) + t1 - t0
-                out = aggregate(data, self.plan, weights=weights, aggregates_only=True, **agg)
-                t0 = time.perf_counter()
-                t["aggregation"] = t.get("aggregation", 0.0) + t0 - t1
-                scores[rows] = out[..., self.target_pos]
+        inverse = inverse.reshape(-1)
+        up = self.upper()
+        weights = None
+        if up is not None:
+            w_idx, x_idx = self._column(design, "weights"), self._column(design, "exclude_indicator")
+            sub_cols = up.cols
+            if self.weight_sets is not None:
+                weights = self.weight_sets[w_idx][:, sub_cols]
             else:
-                t1 = time.perf_counter()
-                t["chunking"] = t.get("chunking", 0.0) + t1 - t0
-                out = aggregate(data, self.plan, weights=self.base_weights, aggregates_only=True, **agg)
-                t0 = time.perf_counter()
-                t["aggregation"] = t.get("aggregation", 0.0) + t0 - t1
-                scores[rows] = out[:, self.target_pos]
+                weights = np.broadcast_to(self.base_weights[sub_cols], (n, len(sub_cols))).copy()
+            excl = self._exclude_sub(up)[x_idx]  # position among the subtree's codes, or -1
+            hit = np.flatnonzero(excl >= 0)
+            weights[hit, excl[hit]] = 0.0
         t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
-        with _timed(t, "ranking"):
-            ranks = rank_desc(at_precision(scores, self.rank_digits)[:, :, None])[:, :, 0]
-        return scores, ranks
+        for c, combo in enumerate(combos):
+            t0 = time.perf_counter()
+            rows = np.flatnonzero(inverse == c) if len(combos) > 1 else slice(None)
+            t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+            with _timed(t, "fixed levels"):
+                fixed = self._fixed(tuple(int(v) for v in combo))
+            t0 = time.perf_counter()
+            if up is None:
+                scores[rows] = fixed.scores[:, self.plan.n_indicators + self.target_pos]
+                t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+                continue
+            assert weights is not None
+            w = weights[rows]
+            t1 = time.perf_counter()
+            t["chunking"] = t.get("chunking", 0.0) + t1 - t0
+            if fixed.collapsed is not None:
+                eff, ok = up.effective_weights(w)
+                out = np.empty((len(w), len(self.units)))
+                out[ok] = (fixed.collapsed @ eff[ok].T).T
+                if fixed.geometric:
+                    out[ok] = np.exp(out[ok])
+                if not ok.all():
+                    out[~ok] = self._general(fixed, up, w[~ok])
+            else:
+                out = self._general(fixed, up, w)
+            t0 = time.perf_counter()
+            t["aggregation"] = t.get("aggregation", 0.0) + t0 - t1
+            scores[rows] = out
+            t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+        return scores
+
+    def _general(self, fixed: _Fixed, up: _Upper, w: np.ndarray) -> np.ndarray:
+        """The subtree's levels aggregated sample by sample (as a batch), as a build does."""
+        agg = self.aggregations[fixed.aggregation]
+        out = aggregate(fixed.scores[:, up.cols[: up.n_leaves]], up.plan, weights=w, aggregates_only=True, **agg)
+        return out[..., up.target - up.n_leaves]
+
+    def _exclude_sub(self, up: _Upper) -> np.ndarray:
+        """Per exclude option: the excluded indicator's position among the subtree's codes, or -1."""
+        where = {int(c): i for i, c in enumerate(up.cols)}
+        return np.array([-1 if col is None else where.get(col, -1) for col in self.exclude_cols], dtype=np.int64)
+
+    def upper(self) -> _Upper | None:
+        """What per-sample weights change (None: nothing, every sample of a combination is the same)."""
+        if "upper" not in self._cache:
+            self._cache["upper"] = _upper(self.plan, self.varying, self.plan.n_indicators + self.target_pos)
+        return self._cache["upper"]
+
+    def _fixed(self, combo: tuple[int, int, int, int]) -> _Fixed:
+        """The scores shared by every sample of one data variant and aggregation, cached."""
+        hit = self._cache.get(combo)
+        if hit is None:
+            hit = self._cache[combo] = self._compute_fixed(combo)
+        return hit
+
+    def _compute_fixed(self, combo: tuple[int, int, int, int]) -> _Fixed:
+        data = self.variants[combo[:3]]
+        agg = self.aggregations[combo[3]]
+        up = self.upper()
+        n_ind = self.plan.n_indicators
+        plan = self.plan if up is None else AggregationPlan(self.plan.codes, n_ind, self.plan.levels[: up.start])
+        aggs = aggregate(data, plan, weights=self.base_weights, aggregates_only=True, **agg)
+        scores = np.concatenate([data, aggs], axis=1)
+        collapsed, geometric = None, False
+        if up is not None:
+            method = up.single_method(agg)
+            leaves = scores[:, up.cols[: up.n_leaves]]
+            if method == "arithmetic" and not np.isnan(leaves).any():
+                collapsed = np.ascontiguousarray(leaves)
+            elif method == "geometric" and not np.isnan(leaves).any() and (leaves > 0).all():
+                collapsed, geometric = np.log(leaves), True
+        return _Fixed(aggregation=combo[3], scores=scores, collapsed=collapsed, geometric=geometric)
+
+
+@dataclass
+class _Fixed:
+    """One data variant and aggregation: every code's score below the varying levels (units,
+    codes), and the leaves of the target's subtree ready for the collapsed product (their
+    values, or logarithms for a geometric mean), or None where it does not apply."""
+
+    aggregation: int
+    scores: np.ndarray
+    collapsed: np.ndarray | None
+    geometric: bool
+
+
+# Methods whose nesting is one mean with effective weights: an arithmetic mean of arithmetic
+# means is an arithmetic mean of the leaves, a geometric one of geometric ones a geometric one.
+_COLLAPSIBLE = ("arithmetic", "geometric")
+
+
+@dataclass
+class _Upper:
+    """The target's subtree from the first level whose weights vary: its own plan over its
+    codes (leaves first: the scores computed once per combination, then its groups)."""
+
+    start: int  # the first level (index into plan.levels) whose children's weights vary
+    cols: np.ndarray  # the subtree's codes' positions in the full code list, leaves first
+    n_leaves: int
+    target: int  # the target's position in `cols`
+    plan: AggregationPlan  # the subtree's levels, over `cols`
+    group_of_child: list[np.ndarray]  # per level of `plan`: each child's group
+
+    def single_method(self, agg: dict[str, Any]) -> str | None:
+        """The one aggregation every group of the subtree uses, when the collapse holds for it
+        (arithmetic or geometric, no rescaling, a min_share complete data always meets)."""
+        default = {**PARAM_DEFAULTS, **{k: v for k, v in agg.items() if k not in ("method", "rescale")}, "method": agg["method"]}
+        if agg.get("rescale") is not None:
+            return None
+        specs = [{**default, **(own or {})} for lv in self.plan.levels
+                 for own in (lv.methods or (None,) * len(lv.group_cols))]
+        if len({method_key(sp) for sp in specs}) != 1:
+            return None
+        spec = specs[0]
+        if spec["method"] not in _COLLAPSIBLE or float(spec.get("min_share") or 0.0) > 1.0:
+            return None
+        return str(spec["method"])
+
+    def effective_weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each leaf's effective weight in the target per sample (samples, leaves), and which
+        samples the collapse holds for: every group that counts has a positive weight sum (a
+        group whose weights are all 0 is missing, and its parent renormalises over the rest)."""
+        n = len(w)
+        eff = np.zeros((n, len(self.cols)))
+        eff[:, self.target] = 1.0
+        ok = np.ones(n, dtype=bool)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for lv, gidx in zip(reversed(self.plan.levels), reversed(self.group_of_child), strict=True):
+                wc = w[:, lv.child_cols]
+                total = wc @ lv.membership  # (samples, groups)
+                parent = eff[:, lv.group_cols]
+                ok &= ~((total <= 0) & (parent != 0)).any(axis=1)
+                eff[:, lv.child_cols] = parent[:, gidx] * (wc / total[:, gidx])
+        eff = eff[:, : self.n_leaves]
+        ok &= np.isfinite(eff).all(axis=1)
+        return eff, ok
+
+
+def _upper(plan: AggregationPlan, varying: np.ndarray, target: int) -> _Upper | None:
+    """The subtree of `target` above the first level whose children's weights vary (None when
+    no weight under the target varies)."""
+    level_of = {int(g): i for i, lv in enumerate(plan.levels) for g in lv.group_cols}
+    top = level_of[target]
+    start = next((i for i, lv in enumerate(plan.levels[: top + 1]) if varying[lv.child_cols].any()), None)
+    if start is None:
+        return None
+    groups: set[int] = {target}
+    children: set[int] = set()
+    for lv in reversed(plan.levels[start : top + 1]):
+        for j, g in enumerate(lv.group_cols):
+            if int(g) in groups:
+                kids = lv.child_cols[lv.membership[:, j] > 0]
+                children.update(int(k) for k in kids)
+                groups.update(int(k) for k in kids if level_of.get(int(k), -1) >= start)
+    leaves = sorted(children - groups)
+    ordered = [int(g) for lv in plan.levels[start : top + 1] for g in lv.group_cols if int(g) in groups]
+    cols = np.array(leaves + ordered, dtype=np.int64)
+    pos = {c: i for i, c in enumerate(cols.tolist())}
+    levels, group_of_child = [], []
+    for lv in plan.levels[start : top + 1]:
+        gi = np.array([j for j, g in enumerate(lv.group_cols) if int(g) in groups], dtype=np.int64)
+        if not len(gi):
+            continue
+        sub = lv.membership[:, gi]
+        rows = np.flatnonzero(sub.any(axis=1))
+        levels.append(LevelPlan(
+            level=lv.level,
+            group_cols=np.array([pos[int(g)] for g in lv.group_cols[gi]], dtype=np.int64),
+            child_cols=np.array([pos[int(c)] for c in lv.child_cols[rows]], dtype=np.int64),
+            membership=sub[rows],
+            weights=lv.weights[rows],
+            methods=tuple(lv.methods[j] for j in gi) if lv.methods else (),
+        ))
+        group_of_child.append(sub[rows].argmax(axis=1))
+    codes = [plan.codes[c] for c in cols]
+    return _Upper(start=start, cols=cols, n_leaves=len(leaves), target=pos[target],
+                  plan=AggregationPlan(codes, len(leaves), levels), group_of_child=group_of_child)
+
+
+def reference_scores(engine: Engine, design: np.ndarray) -> np.ndarray:
+    """Target scores (samples, units) the plain way: per data variant and aggregation, every
+    level of the whole plan aggregated with each sample's weights. What `Engine.evaluate`
+    must equal (tests compare them); slower, and nothing is cached."""
+    design = np.asarray(design, dtype=np.int64)
+    scores = np.empty((len(design), len(engine.units)))
+    key = np.stack([engine._column(design, c) for c in (*DATA_INPUTS, "aggregate")], axis=1)
+    w_idx, x_idx = engine._column(design, "weights"), engine._column(design, "exclude_indicator")
+    for i, row in enumerate(key):
+        weights = (engine.base_weights if engine.weight_sets is None else engine.weight_sets[w_idx[i]]).copy()
+        col = engine.exclude_cols[x_idx[i]]
+        if col is not None:
+            weights[col] = 0.0
+        data = engine.variants[(int(row[0]), int(row[1]), int(row[2]))]
+        out = aggregate(data, engine.plan, weights=weights[None, :], aggregates_only=True, **engine.aggregations[int(row[3])])
+        scores[i] = out[0, :, engine.target_pos]
+    return scores
 
 
 def _variant_steps(steps: Steps, impute: Any, winmax: Any, normalize: Any) -> Steps:
@@ -327,6 +535,12 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
             labels.append([_label(a["method"]) for a in aggregations])
         else:
             labels.append([_label(v) for v in inputs[name]["values"]])
+    varying = np.zeros(len(plan.codes), dtype=bool)
+    if weight_sets is not None:
+        varying |= noisy
+    for col in exclude_cols:
+        if col is not None:
+            varying[col] = True
     target_col = plan.codes.index(target)
     return Engine(
         plan=plan,
@@ -344,6 +558,7 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
         data_options=(impute_opts, winmax_opts, norm_opts),
         rank_digits=nominal.rank_digits,
         timings=timings,
+        varying=varying,
     )
 
 
@@ -426,7 +641,9 @@ class UncertaintyResult:
     @property
     def timings(self) -> dict[str, float]:
         """Seconds per phase of the analysis (nominal build, data variants, weight sets, design,
-        chunking, aggregation, ranking, Sobol design and estimators), local work only."""
+        chunking, fixed levels, aggregation, ranking, Sobol design and estimators), local work
+        only. `fixed levels`: the levels below the varying weights, once per data variant and
+        aggregation; `chunking`: grouping samples, gathering their weights, copying results."""
         return dict(self.engine.timings)
 
     def rank_intervals(self) -> pd.DataFrame:
