@@ -311,3 +311,22 @@ def test_unbatched_group_methods_below_the_varying_weights_work_above_them_are_r
     # Weights varying under S1 (its children's): the method takes no batch of weights.
     with pytest.raises(PipelineError, match="does not take batched inputs"):
         run_uncertainty(fw, data, None, samples=40, uncertainty={"inputs": {"weights": {"noise": 0.3, "levels": [1]}}})
+
+
+@pytest.mark.parametrize(("inputs", "base"), [(4, 256), (2, 64), (6, 128)])
+def test_sobol_estimates_equal_salib(inputs, base):
+    """Our one-product bootstrap gives SALib's indices to the bit and its intervals to rounding."""
+    from SALib.analyze import sobol as analyze
+
+    from aicity.uncertainty import sobol_estimates
+
+    rng = np.random.default_rng(inputs)
+    x = rng.random((base * (inputs + 2), inputs))
+    y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2 + x[:, 0] * x[:, -1] + 0.1 * rng.random(len(x))
+    problem = {"num_vars": inputs, "names": [f"v{i}" for i in range(inputs)], "bounds": [[0.0, 1.0]] * inputs}
+    ref = analyze.analyze(problem, y, calc_second_order=False, num_resamples=300, conf_level=0.9, seed=9)
+    ours = sobol_estimates(y, inputs, 300, 0.9, 9)
+    np.testing.assert_array_equal(ours["S1"], ref["S1"])
+    np.testing.assert_array_equal(ours["ST"], ref["ST"])
+    np.testing.assert_allclose(ours["S1_conf"], ref["S1_conf"], rtol=1e-10)
+    np.testing.assert_allclose(ours["ST_conf"], ref["ST_conf"], rtol=1e-10)
