@@ -463,6 +463,45 @@ def _variant_steps(steps: Steps, impute: Any, winmax: Any, normalize: Any) -> St
     return out
 
 
+def _normalised(fw: Framework, ds: Dataset, steps: Steps, prefixes: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    """The units and normalised indicators of `steps`: the build's own steps, run up to the
+    normalisation only (weights, aggregation and ranks play no part in a data variant). The
+    state after each leading run of steps is kept in `prefixes`, so variants that share their
+    imputation (and winsorisation) compute it once: ten variants of five winsorisation limits
+    and two normalisations treat the data five times and impute it once."""
+    import json
+
+    from aicity.build import STEP_RUNNERS, _Stages, _State, aggregation_plan
+
+    upto = next((i for i, (step, _) in enumerate(steps) if step == "normalize"), None)
+    if upto is None:  # no normalisation step: the whole pipeline, as a build runs it
+        res = run_pipeline(fw, ds, steps)
+        return list(res.units), res.stages["normalised"].to_numpy()
+    st = None
+    key = ""
+    for n, (step, params) in enumerate(steps[: upto + 1]):
+        key += json.dumps([step, params], sort_keys=True, default=str)
+        hit = prefixes.get(key)
+        if hit is not None:
+            st = hit
+            continue
+        if st is None:
+            plan = aggregation_plan(fw)
+            raw = ds.matrix(fw.indicators)
+            st = _State(fw=fw, ds=ds, plan=plan, codes=fw.indicators, raw=raw, x=raw,
+                              units=np.array(ds.unit_codes, dtype=object), kept=np.ones(len(ds.unit_codes), dtype=bool),
+                              imputed=np.zeros_like(raw, dtype=bool), stages=_Stages(), weights=plan.weight_vector())
+        else:  # a fresh state from the shared one: the steps write into these in place
+            st = copy.copy(st)
+            st.kept, st.imputed, st.warnings = st.kept.copy(), st.imputed.copy(), list(st.warnings)
+            st.stages = _Stages(st.stages)
+        STEP_RUNNERS[step](st, params)
+        if n < upto:
+            prefixes[key] = st
+    assert st is not None and st.normalised is not None
+    return list(st.units), st.normalised
+
+
 def _defaults(step: str) -> dict[str, Any]:
     from aicity.spec import STEPS
 
@@ -487,16 +526,17 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
     winmax_opts = inputs.get("winmax", {}).get("values", [None])
     norm_opts = inputs.get("normalize", {}).get("values", [None])
     variants: dict[tuple[int, int, int], np.ndarray] = {}
+    prefixes: dict[str, Any] = {}  # the pipeline's state after each shared run of steps
     for (i, imp), (j, win), (k, nrm) in itertools.product(enumerate(impute_opts), enumerate(winmax_opts), enumerate(norm_opts)):
         say(f"data variant impute={_label(imp)} winmax={win} normalize={_label(nrm)}")
         with _timed(timings, "data variants"):
-            res = run_pipeline(fw, ds, _variant_steps(steps, imp, win, nrm))
-        if res.units != nominal.units:
+            units, normalised = _normalised(fw, ds, _variant_steps(steps, imp, win, nrm), prefixes)
+        if units != nominal.units:
             raise PipelineError(
                 "an uncertain input changes which units pass screening; screen on raw data "
                 "(screen: {on: raw}) or before imputation"
             )
-        variants[(i, j, k)] = res.stages["normalised"].to_numpy()
+        variants[(i, j, k)] = normalised
     aggregations = []
     for v in inputs.get("aggregate", {}).get("values", [agg_nominal["method"]]):
         spec = {"method": v} if isinstance(v, str) else dict(v)
