@@ -349,3 +349,26 @@ def test_data_variants_equal_whole_builds(small_data):
         opts = [o[n] for o, n in zip(engine.data_options, (i, j, k), strict=True)]
         whole = run_pipeline(fw, ds, _variant_steps(steps, *opts))
         np.testing.assert_array_equal(normalised, whole.stages["normalised"].to_numpy())
+
+
+def test_huge_sample_counts_are_refused_before_anything_is_allocated(small_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+
+    fw = aicity.load_framework(SMALL_FW)
+    inputs = {"weights": {"noise": 0.25}, "aggregate": {"values": ["arithmetic", "geometric"]}}
+    with pytest.raises(InputError, match="too many"):
+        parse_uncertainty({"sobol_samples": 2**30, "inputs": inputs}, fw)
+    with pytest.raises(InputError, match="power of 2"):
+        parse_uncertainty({"sobol_samples": "lots", "samples": "many", "inputs": inputs}, fw)
+    with pytest.raises(InputError, match=r"at most 1,000,000 runs, so at most 131,072 with 2 inputs"):
+        run_uncertainty(SMALL_FW, small_data, None, samples=10, sobol=True, sobol_samples=2**30, uncertainty={"inputs": inputs})
+    with pytest.raises(InputError, match="samples"):
+        run_uncertainty(SMALL_FW, small_data, None, samples=10**12, uncertainty={"inputs": inputs})
+    import yaml
+
+    path = tmp_path / "fw.yaml"
+    path.write_text(yaml.safe_dump(SMALL_FW))
+    res = CliRunner().invoke(app, ["uncertainty", "-f", str(path), "-d", str(small_data), "--sobol", "--sobol-samples", str(2**30), "--no-store"])
+    assert res.exit_code == 2 and "too many" in res.output and "Traceback" not in res.output

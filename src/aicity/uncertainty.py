@@ -48,6 +48,8 @@ from aicity.yamlfile import read_yaml
 INPUTS = ("impute", "winmax", "normalize", "weights", "aggregate", "exclude_indicator")
 DATA_INPUTS = ("impute", "winmax", "normalize")
 MAX_SAMPLES = 1_000_000
+# A Sobol' analysis runs sobol_samples x (inputs + 2) times: at most this many runs.
+MAX_SOBOL_RUNS = 1_000_000
 # Per chunk, samples x units x codes floats: ~32 M doubles (256 MB) keeps memory bounded.
 CHUNK_CELLS = 32_000_000
 
@@ -124,9 +126,11 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
     target = (raw.get("target") or {}).get("code") if isinstance(raw.get("target"), dict) else raw.get("target")
     if target is not None and (target not in framework.nodes or framework.nodes[target].kind == "indicator"):
         problems.append(Problem(source, f"target '{target}' is not an aggregate of the framework"))
-    samples = int(raw.get("samples", 10_000))
-    if not 1 <= samples <= MAX_SAMPLES:
-        problems.append(Problem(source, f"samples must be between 1 and {MAX_SAMPLES:,}"))
+    samples = _whole(raw.get("samples", 10_000))
+    if samples is None or not 1 <= samples <= MAX_SAMPLES:
+        problems.append(Problem(source, f"samples must be a whole number between 1 and {MAX_SAMPLES:,}"))
+    sobol_samples = _whole(raw.get("sobol_samples", 2048))
+    problems += sobol_samples_problems(sobol_samples if sobol_samples is not None else raw.get("sobol_samples"), len(inputs), source)
     if problems:
         raise InputError(problems)
     return UncertaintySpec(
@@ -134,8 +138,31 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
         seed=int(raw.get("seed", 1)),
         target=target,
         inputs=inputs,
-        sobol_samples=int(raw.get("sobol_samples", 2048)),
+        sobol_samples=int(sobol_samples or 2048),
     )
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number written as one (5, 5.0, "5"), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def sobol_samples_problems(base: Any, n_inputs: int, source: str = "uncertainty") -> list[Problem]:
+    """Sobol' base samples N must be a power of 2 (Sobol' sequences), with N x (inputs + 2)
+    runs at most MAX_SOBOL_RUNS: checked before anything is allocated for them."""
+    most = 1 << ((MAX_SOBOL_RUNS // (max(n_inputs, 1) + 2)).bit_length() - 1)
+    if not isinstance(base, int) or isinstance(base, bool) or base < 1 or base & (base - 1):
+        return [Problem(source, f"sobol_samples must be a power of 2 (Sobol' sequences) between 1 and {most:,}, got {base!r}")]
+    if base > most:
+        return [Problem(source, f"sobol_samples {base:,} is too many: {base:,} x ({n_inputs} inputs + 2) runs; "
+                                f"at most {MAX_SOBOL_RUNS:,} runs, so at most {most:,} with {n_inputs} inputs")]
+    return []
 
 
 def _check_values(name: str, values: list, source: str) -> list[Problem]:
@@ -746,8 +773,9 @@ def sobol_indices(engine: Engine, base_samples: int, seed: int, dask: str | None
     if not names:
         raise InputError([Problem("uncertainty", "Sobol analysis needs at least one uncertain input")])
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
-    if base_samples & (base_samples - 1):
-        raise InputError([Problem("uncertainty", f"sobol_samples must be a power of 2 (Sobol' sequences), got {base_samples}")])
+    problems = sobol_samples_problems(base_samples, len(names))
+    if problems:
+        raise InputError(problems)
     with _timed(engine.timings, "sobol design"):
         u = sobol_sample.sample(problem, base_samples, calc_second_order=False, scramble=True, seed=seed)
         design = to_options(u, engine.n_options)
@@ -846,6 +874,9 @@ def run_uncertainty(
         raise InputError([Problem("samples", f"must be between 1 and {MAX_SAMPLES:,}")])
     s = uspec.seed if seed is None else seed
     base = sobol_samples or uspec.sobol_samples
+    problems = sobol_samples_problems(base, len(uspec.inputs), "sobol_samples")
+    if problems:  # before the weight sets (max(samples, sobol_samples) of them) are drawn
+        raise InputError(problems)
     uspec = UncertaintySpec(samples=n, seed=s, target=uspec.target, inputs=uspec.inputs, sobol_samples=base)
     say = (lambda msg: progress(msg, 0, 0)) if progress else None
     engine = prepare(fw, ds, steps, uspec, n_weight_sets=max(n, base), progress=say)
