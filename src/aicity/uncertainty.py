@@ -321,6 +321,21 @@ class Engine:
         where = {int(c): i for i, c in enumerate(up.cols)}
         return np.array([-1 if col is None else where.get(col, -1) for col in self.exclude_cols], dtype=np.int64)
 
+    def floats_per_sample(self) -> int:
+        """Per unit, the floats a sample's evaluation holds at once: its scores alone where
+        every sample of a combination is alike, or where every combination collapses to the
+        product (computing each combination's fixed levels now, once), else every code of the
+        batched aggregation."""
+        up = self.upper()
+        if up is None:
+            return 1
+        combos = itertools.product(*(range(n) for n in (*(len(o) for o in self.data_options), len(self.aggregations))))
+        with _timed(self.timings, "fixed levels"):
+            collapses = all(self._fixed(c).collapsed is not None for c in combos)
+        if collapses:
+            return 2
+        return len(self.plan.codes)
+
     def upper(self) -> _Upper | None:
         """What per-sample weights change (None: nothing, every sample of a combination is the same)."""
         if "upper" not in self._cache:
@@ -636,7 +651,8 @@ def to_options(u: np.ndarray, n_options: list[int]) -> np.ndarray:
 
 
 def chunk_size(engine: Engine) -> int:
-    cells = len(engine.units) * len(engine.plan.codes)
+    """Samples per chunk: chunk x units x the floats a sample holds stays near CHUNK_CELLS."""
+    cells = len(engine.units) * engine.floats_per_sample()
     return int(min(4096, max(16, CHUNK_CELLS // max(cells, 1))))
 
 
