@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import aicity
 from aicity.build import resolve_spec
-from aicity.errors import InputError
+from aicity.errors import InputError, PipelineError
 from aicity.uncertainty import (
     evaluate_all,
     parse_uncertainty,
@@ -211,3 +213,162 @@ def test_default_inputs_work_for_any_pipeline_and_depth():
     r = aicity.run_uncertainty(fw, data, samples=300)
     assert r.defaulted and r.inputs_raw["weights"]["levels"] == [1]
     assert r.rank_intervals()["p95"].notna().all()
+
+
+# A 4-level tree (indicators -> sub-pillars -> pillars -> index) where one pillar has its own
+# aggregation: the fast path (lower levels once, the collapsed product above) must equal the
+# plain per-sample aggregation of the whole plan.
+TREE_FW = {
+    "index": {"code": "I"},
+    "groups": [
+        {"code": "P", "parent": "I", "weight": 2}, {"code": "Q", "parent": "I"},
+        {"code": "S1", "parent": "P"}, {"code": "S2", "parent": "P", "weight": 0.5},
+        {"code": "S3", "parent": "Q"}, {"code": "S4", "parent": "Q"},
+    ],
+    "indicators": [{"code": f"x{i}", "parent": f"S{i % 4 + 1}", "weight": 1 + i % 3} for i in range(12)],
+}
+
+
+def _tree_data(tmp_path, missing: bool):
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(rng.lognormal(1, 0.6, size=(25, 12)), columns=[f"x{i}" for i in range(12)])
+    if missing:
+        frame.iloc[2, 0] = np.nan
+        frame.iloc[5, 7] = np.nan
+    frame.insert(0, "unit", [f"U{i}" for i in range(25)])
+    path = tmp_path / f"tree{int(missing)}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _fast_equals_plain(fw, data, pipeline, inputs, samples=150, seed=8):
+    from aicity.uncertainty import reference_scores
+
+    result = run_uncertainty(fw, data, pipeline, samples=samples, seed=seed, uncertainty={"inputs": inputs})
+    engine = result.engine
+    design = to_options(np.random.default_rng(seed).random((samples, len(engine.input_names))), engine.n_options)
+    fast, ranks = engine.evaluate(design)
+    collapsed = [f.collapsed is not None for k, f in engine._cache.items() if k != "upper"]
+    engine._cache.clear()  # cached lower levels play no part in the answer
+    plain = reference_scores(engine, design)
+    np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-12)
+    from aicity.pipeline.rank import rank_desc
+
+    np.testing.assert_array_equal(ranks, rank_desc(plain[:, :, None])[:, :, 0])
+    return collapsed
+
+
+@pytest.mark.parametrize("own", [None, "geometric", {"method": "generalised_mean", "p": 2}])
+@pytest.mark.parametrize("levels", [[1], [2], [3], [2, 3], [1, 2, 3]])
+@pytest.mark.parametrize("missing", [False, True])
+def test_fast_path_equals_plain_aggregation(tmp_path, own, levels, missing):
+    fw = copy.deepcopy(TREE_FW)
+    if own is not None:
+        fw["groups"][0]["aggregate"] = own
+    pipeline = {"normalize": {"method": "minmax", "range": [1, 100]}}
+    inputs = {
+        "normalize": {"values": [{"method": "minmax", "range": [1, 100]}, {"method": "minmax", "range": [2, 50]}]},
+        "weights": {"noise": 0.4, "levels": levels},
+        "aggregate": {"values": ["arithmetic", "geometric"]},
+        "exclude_indicator": {"values": ["none", "each"]},
+    }
+    collapsed = _fast_equals_plain(fw, _tree_data(tmp_path, missing), pipeline, inputs)
+    if own is None and not missing:
+        assert collapsed and all(collapsed)  # the collapsed product was the path taken
+
+
+def test_fast_path_equals_plain_for_every_input(small_data):
+    pipeline = {"impute": "median", "treat": {"method": "winsorise_log"}, "normalize": {"method": "minmax", "range": [1, 100]}}
+    _fast_equals_plain(SMALL_FW, small_data, pipeline, ALL_INPUTS, samples=300)
+
+
+def test_a_target_below_the_index_and_weights_above_it(tmp_path):
+    """Noisy weights only above the target leave every sample of a combination alike."""
+    from aicity.uncertainty import reference_scores
+
+    data = _tree_data(tmp_path, False)
+    inputs = {"weights": {"noise": 0.3, "levels": [3]}, "aggregate": {"values": ["arithmetic", "geometric"]}}
+    for target, spread in (("P", False), ("I", True)):
+        result = run_uncertainty(TREE_FW, data, None, samples=50, uncertainty={"target": target, "inputs": inputs})
+        np.testing.assert_allclose(result.scores, reference_scores(result.engine, result.design), rtol=1e-12)
+        same = all(np.ptp(result.scores[result.design[:, 1] == a], axis=0).max() == 0 for a in (0, 1))
+        assert same != spread
+
+
+@pytest.mark.parametrize("method", ["copeland", "bod"])
+def test_unbatched_group_methods_below_the_varying_weights_work_above_them_are_refused(tmp_path, method):
+    fw = copy.deepcopy(TREE_FW)
+    fw["groups"][2]["aggregate"] = method  # S1, a sub-pillar (level 2)
+    data = _tree_data(tmp_path, False)
+    # Weights vary above S1 only: S1 is aggregated once per combination, as a build does.
+    below = run_uncertainty(fw, data, None, samples=40, uncertainty={"inputs": {"weights": {"noise": 0.3, "levels": [3]}}})
+    from aicity.uncertainty import per_sample_build
+
+    fwo, ds = aicity.load_framework(fw), aicity.load_data(data, aicity.load_framework(fw))
+    steps = resolve_spec(fwo, None)
+    for i in (0, 7):
+        np.testing.assert_allclose(below.scores[i], per_sample_build(fwo, ds, steps, below.engine, below.design[i]), rtol=1e-10)
+    # Weights varying under S1 (its children's): the method takes no batch of weights.
+    with pytest.raises(PipelineError, match="does not take batched inputs"):
+        run_uncertainty(fw, data, None, samples=40, uncertainty={"inputs": {"weights": {"noise": 0.3, "levels": [1]}}})
+
+
+@pytest.mark.parametrize(("inputs", "base"), [(4, 256), (2, 64), (6, 128)])
+def test_sobol_estimates_equal_salib(inputs, base):
+    """Our one-product bootstrap gives SALib's indices to the bit and its intervals to rounding."""
+    from SALib.analyze import sobol as analyze
+
+    from aicity.uncertainty import sobol_estimates
+
+    rng = np.random.default_rng(inputs)
+    x = rng.random((base * (inputs + 2), inputs))
+    y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2 + x[:, 0] * x[:, -1] + 0.1 * rng.random(len(x))
+    problem = {"num_vars": inputs, "names": [f"v{i}" for i in range(inputs)], "bounds": [[0.0, 1.0]] * inputs}
+    ref = analyze.analyze(problem, y, calc_second_order=False, num_resamples=300, conf_level=0.9, seed=9)
+    ours = sobol_estimates(y, inputs, 300, 0.9, 9)
+    np.testing.assert_array_equal(ours["S1"], ref["S1"])
+    np.testing.assert_array_equal(ours["ST"], ref["ST"])
+    np.testing.assert_allclose(ours["S1_conf"], ref["S1_conf"], rtol=1e-10)
+    np.testing.assert_allclose(ours["ST_conf"], ref["ST_conf"], rtol=1e-10)
+
+
+def test_data_variants_equal_whole_builds(small_data):
+    """Variants sharing their first steps compute them once; each equals its own build."""
+    from aicity.build import run_pipeline
+    from aicity.uncertainty import DATA_INPUTS, _variant_steps
+
+    pipeline = {"impute": "median", "screen": {"min_coverage": 0.5}, "treat": {"method": "winsorise_log"},
+                "normalize": {"method": "minmax", "range": [1, 100]}}
+    result = run_uncertainty(SMALL_FW, small_data, pipeline, samples=5, uncertainty={"inputs": ALL_INPUTS})
+    fw = aicity.load_framework(SMALL_FW)
+    ds = aicity.load_data(small_data, fw)
+    steps = resolve_spec(fw, pipeline)
+    engine = result.engine
+    assert len(engine.variants) == 27 and len(DATA_INPUTS) == 3
+    for (i, j, k), normalised in engine.variants.items():
+        opts = [o[n] for o, n in zip(engine.data_options, (i, j, k), strict=True)]
+        whole = run_pipeline(fw, ds, _variant_steps(steps, *opts))
+        np.testing.assert_array_equal(normalised, whole.stages["normalised"].to_numpy())
+
+
+def test_huge_sample_counts_are_refused_before_anything_is_allocated(small_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+
+    fw = aicity.load_framework(SMALL_FW)
+    inputs = {"weights": {"noise": 0.25}, "aggregate": {"values": ["arithmetic", "geometric"]}}
+    with pytest.raises(InputError, match="too many"):
+        parse_uncertainty({"sobol_samples": 2**30, "inputs": inputs}, fw)
+    with pytest.raises(InputError, match="power of 2"):
+        parse_uncertainty({"sobol_samples": "lots", "samples": "many", "inputs": inputs}, fw)
+    with pytest.raises(InputError, match=r"at most 1,000,000 runs, so at most 131,072 with 2 inputs"):
+        run_uncertainty(SMALL_FW, small_data, None, samples=10, sobol=True, sobol_samples=2**30, uncertainty={"inputs": inputs})
+    with pytest.raises(InputError, match="samples"):
+        run_uncertainty(SMALL_FW, small_data, None, samples=10**12, uncertainty={"inputs": inputs})
+    import yaml
+
+    path = tmp_path / "fw.yaml"
+    path.write_text(yaml.safe_dump(SMALL_FW))
+    res = CliRunner().invoke(app, ["uncertainty", "-f", str(path), "-d", str(small_data), "--sobol", "--sobol-samples", str(2**30), "--no-store"])
+    assert res.exit_code == 2 and "too many" in res.output and "Traceback" not in res.output

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,13 @@ from aicity.framework import Framework
 from aicity.inputs import resolve_inputs
 from aicity.keys import unknown_keys
 from aicity.pipeline.aggregate import METHODS as AGGREGATIONS
-from aicity.pipeline.aggregate import AggregationPlan, aggregate
+from aicity.pipeline.aggregate import (
+    PARAM_DEFAULTS,
+    AggregationPlan,
+    LevelPlan,
+    aggregate,
+    method_key,
+)
 from aicity.pipeline.impute import METHODS as IMPUTATIONS
 from aicity.pipeline.normalize import METHODS as NORMALISATIONS
 from aicity.pipeline.rank import at_precision, rank_desc
@@ -40,6 +48,8 @@ from aicity.yamlfile import read_yaml
 INPUTS = ("impute", "winmax", "normalize", "weights", "aggregate", "exclude_indicator")
 DATA_INPUTS = ("impute", "winmax", "normalize")
 MAX_SAMPLES = 1_000_000
+# A Sobol' analysis runs sobol_samples x (inputs + 2) times: at most this many runs.
+MAX_SOBOL_RUNS = 1_000_000
 # Per chunk, samples x units x codes floats: ~32 M doubles (256 MB) keeps memory bounded.
 CHUNK_CELLS = 32_000_000
 
@@ -116,9 +126,11 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
     target = (raw.get("target") or {}).get("code") if isinstance(raw.get("target"), dict) else raw.get("target")
     if target is not None and (target not in framework.nodes or framework.nodes[target].kind == "indicator"):
         problems.append(Problem(source, f"target '{target}' is not an aggregate of the framework"))
-    samples = int(raw.get("samples", 10_000))
-    if not 1 <= samples <= MAX_SAMPLES:
-        problems.append(Problem(source, f"samples must be between 1 and {MAX_SAMPLES:,}"))
+    samples = _whole(raw.get("samples", 10_000))
+    if samples is None or not 1 <= samples <= MAX_SAMPLES:
+        problems.append(Problem(source, f"samples must be a whole number between 1 and {MAX_SAMPLES:,}"))
+    sobol_samples = _whole(raw.get("sobol_samples", 2048))
+    problems += sobol_samples_problems(sobol_samples if sobol_samples is not None else raw.get("sobol_samples"), len(inputs), source)
     if problems:
         raise InputError(problems)
     return UncertaintySpec(
@@ -126,8 +138,31 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
         seed=int(raw.get("seed", 1)),
         target=target,
         inputs=inputs,
-        sobol_samples=int(raw.get("sobol_samples", 2048)),
+        sobol_samples=int(sobol_samples or 2048),
     )
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number written as one (5, 5.0, "5"), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def sobol_samples_problems(base: Any, n_inputs: int, source: str = "uncertainty") -> list[Problem]:
+    """Sobol' base samples N must be a power of 2 (Sobol' sequences), with N x (inputs + 2)
+    runs at most MAX_SOBOL_RUNS: checked before anything is allocated for them."""
+    most = 1 << ((MAX_SOBOL_RUNS // (max(n_inputs, 1) + 2)).bit_length() - 1)
+    if not isinstance(base, int) or isinstance(base, bool) or base < 1 or base & (base - 1):
+        return [Problem(source, f"sobol_samples must be a power of 2 (Sobol' sequences) between 1 and {most:,}, got {base!r}")]
+    if base > most:
+        return [Problem(source, f"sobol_samples {base:,} is too many: {base:,} x ({n_inputs} inputs + 2) runs; "
+                                f"at most {MAX_SOBOL_RUNS:,} runs, so at most {most:,} with {n_inputs} inputs")]
+    return []
 
 
 def _check_values(name: str, values: list, source: str) -> list[Problem]:
@@ -154,6 +189,40 @@ def _check_values(name: str, values: list, source: str) -> list[Problem]:
     return out
 
 
+_BLAS: list[Any] = []  # the threadpoolctl controller, once found (None: not installed)
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread for the block. The products here are many and middling (units x
+    leaves x a chunk of samples): OpenBLAS's threads gain little on them and, on a machine
+    whose cores are busy, wait for each other (measured: 0.09 s on one thread, 0.6-1.4 s on
+    two, for 1,000 units x 100 indicators x 10,000 samples on a loaded 2-core machine). The
+    same thread count everywhere also keeps local and Dask results identical."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS.append(ThreadpoolController())
+        except ImportError:  # threadpoolctl comes with scikit-learn; without it, BLAS as configured
+            _BLAS.append(None)
+    if _BLAS[0] is None:
+        yield
+        return
+    with _BLAS[0].limit(limits=1, user_api="blas"):
+        yield
+
+
+@contextmanager
+def _timed(timings: dict[str, float], phase: str) -> Iterator[None]:
+    """Add the seconds the block takes to `timings[phase]`."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
+
+
 def _label(value: Any) -> str:
     if isinstance(value, dict):
         return " ".join(f"{k}={v}" for k, v in value.items())
@@ -178,6 +247,13 @@ class Engine:
     nominal_ranks: np.ndarray
     data_options: tuple[list, list, list]  # raw impute, winmax and normalize options
     rank_digits: int | None = None  # the build's rank precision (`rank: {digits: n}`)
+    # Per code: its weight differs between samples (noisy weights, an excluded indicator).
+    varying: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # Seconds spent per phase (prepare's and the local evaluations'; not those on Dask workers).
+    timings: dict[str, float] = field(default_factory=dict)
+    # What evaluation computes once and reuses: the subtree above the varying weights, and per
+    # data variant and aggregation the scores below them. Filled on first use (on each worker).
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n_options(self) -> list[int]:
@@ -190,30 +266,260 @@ class Engine:
 
     def evaluate(self, design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Target scores and ranks, (samples, units), for a block of option indices."""
+        scores = self.evaluate_scores(design)
+        with _timed(self.timings, "ranking"):
+            ranks = rank_desc(at_precision(scores, self.rank_digits)[:, :, None])[:, :, 0]
+        return scores, ranks
+
+    def evaluate_scores(self, design: np.ndarray) -> np.ndarray:
+        """Target scores (samples, units) for a block of option indices.
+
+        The levels below the first one whose weights vary (`upper().start`) are the same for
+        every sample of a data variant and aggregation: they are computed once per such
+        combination and kept. Per sample, only the target's subtree above them is aggregated,
+        and where that is one arithmetic (or one geometric) mean of complete (positive) data,
+        it collapses to one weighted sum per sample: the target is the leaves' values (their
+        logarithms) times each leaf's effective weight, the product of its weight shares on the
+        way up, so a whole block of samples is one matrix product.
+        """
+        t = self.timings
+        t0 = time.perf_counter()
         design = np.asarray(design, dtype=np.int64)
         n = len(design)
         scores = np.empty((n, len(self.units)))
         key = np.stack([self._column(design, c) for c in (*DATA_INPUTS, "aggregate")], axis=1)
         combos, inverse = np.unique(key, axis=0, return_inverse=True)
-        w_idx, x_idx = self._column(design, "weights"), self._column(design, "exclude_indicator")
-        per_sample = self.weight_sets is not None or any(c is not None for c in self.exclude_cols)
-        for c, combo in enumerate(combos):
-            rows = np.flatnonzero(inverse.reshape(-1) == c)
-            data = self.variants[(int(combo[0]), int(combo[1]), int(combo[2]))]
-            agg = self.aggregations[int(combo[3])]
-            if per_sample:
-                weights = self.weight_sets[w_idx[rows]] if self.weight_sets is not None else np.tile(self.base_weights, (len(rows), 1))
-                for r, opt in enumerate(x_idx[rows]):
-                    col = self.exclude_cols[opt]
-                    if col is not None:
-                        weights[r, col] = 0.0
-                out = aggregate(data, self.plan, weights=weights, aggregates_only=True, **agg)
-                scores[rows] = out[..., self.target_pos]
+        inverse = inverse.reshape(-1)
+        up = self.upper()
+        weights = None
+        if up is not None:
+            w_idx, x_idx = self._column(design, "weights"), self._column(design, "exclude_indicator")
+            sub_cols = up.cols
+            if self.weight_sets is not None:
+                weights = self.weight_sets[w_idx][:, sub_cols]
             else:
-                out = aggregate(data, self.plan, weights=self.base_weights, aggregates_only=True, **agg)
-                scores[rows] = out[:, self.target_pos]
-        ranks = rank_desc(at_precision(scores, self.rank_digits)[:, :, None])[:, :, 0]
-        return scores, ranks
+                weights = np.broadcast_to(self.base_weights[sub_cols], (n, len(sub_cols))).copy()
+            excl = self._exclude_sub(up)[x_idx]  # position among the subtree's codes, or -1
+            hit = np.flatnonzero(excl >= 0)
+            weights[hit, excl[hit]] = 0.0
+        t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+        with _one_blas_thread():
+            self._evaluate_combos(combos, inverse, weights, scores)
+        return scores
+
+    def _evaluate_combos(self, combos: np.ndarray, inverse: np.ndarray, weights: np.ndarray | None, scores: np.ndarray) -> None:
+        t = self.timings
+        up = self.upper()
+        for c, combo in enumerate(combos):
+            t0 = time.perf_counter()
+            rows = np.flatnonzero(inverse == c) if len(combos) > 1 else slice(None)
+            t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+            with _timed(t, "fixed levels"):
+                fixed = self._fixed(tuple(int(v) for v in combo))
+            t0 = time.perf_counter()
+            if up is None:
+                scores[rows] = fixed.scores[:, self.plan.n_indicators + self.target_pos]
+                t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+                continue
+            assert weights is not None
+            w = weights[rows]
+            t1 = time.perf_counter()
+            t["chunking"] = t.get("chunking", 0.0) + t1 - t0
+            if fixed.collapsed is not None:
+                eff, ok = up.effective_weights(w)
+                out = np.empty((len(w), len(self.units)))
+                out[ok] = (fixed.collapsed @ eff[ok].T).T
+                if fixed.geometric:
+                    out[ok] = np.exp(out[ok])
+                if not ok.all():
+                    out[~ok] = self._general(fixed, up, w[~ok])
+            else:
+                out = self._general(fixed, up, w)
+            t0 = time.perf_counter()
+            t["aggregation"] = t.get("aggregation", 0.0) + t0 - t1
+            scores[rows] = out
+            t["chunking"] = t.get("chunking", 0.0) + time.perf_counter() - t0
+
+    def _general(self, fixed: _Fixed, up: _Upper, w: np.ndarray) -> np.ndarray:
+        """The subtree's levels aggregated sample by sample (as a batch), as a build does."""
+        agg = self.aggregations[fixed.aggregation]
+        out = aggregate(fixed.scores[:, up.cols[: up.n_leaves]], up.plan, weights=w, aggregates_only=True, **agg)
+        return out[..., up.target - up.n_leaves]
+
+    def _exclude_sub(self, up: _Upper) -> np.ndarray:
+        """Per exclude option: the excluded indicator's position among the subtree's codes, or -1."""
+        where = {int(c): i for i, c in enumerate(up.cols)}
+        return np.array([-1 if col is None else where.get(col, -1) for col in self.exclude_cols], dtype=np.int64)
+
+    def floats_per_sample(self) -> int:
+        """Per unit, the floats a sample's evaluation holds at once: its scores alone where
+        every sample of a combination is alike, or where every combination collapses to the
+        product (computing each combination's fixed levels now, once), else every code of the
+        batched aggregation."""
+        up = self.upper()
+        if up is None:
+            return 1
+        combos = itertools.product(*(range(n) for n in (*(len(o) for o in self.data_options), len(self.aggregations))))
+        with _timed(self.timings, "fixed levels"):
+            collapses = all(self._fixed(c).collapsed is not None for c in combos)
+        if collapses:
+            return 2
+        return len(self.plan.codes)
+
+    def upper(self) -> _Upper | None:
+        """What per-sample weights change (None: nothing, every sample of a combination is the same)."""
+        if "upper" not in self._cache:
+            self._cache["upper"] = _upper(self.plan, self.varying, self.plan.n_indicators + self.target_pos)
+        return self._cache["upper"]
+
+    def _fixed(self, combo: tuple[int, int, int, int]) -> _Fixed:
+        """The scores shared by every sample of one data variant and aggregation, cached."""
+        hit = self._cache.get(combo)
+        if hit is None:
+            hit = self._cache[combo] = self._compute_fixed(combo)
+        return hit
+
+    def _compute_fixed(self, combo: tuple[int, int, int, int]) -> _Fixed:
+        data = self.variants[combo[:3]]
+        agg = self.aggregations[combo[3]]
+        up = self.upper()
+        n_ind = self.plan.n_indicators
+        plan = self.plan if up is None else AggregationPlan(self.plan.codes, n_ind, self.plan.levels[: up.start])
+        aggs = aggregate(data, plan, weights=self.base_weights, aggregates_only=True, **agg)
+        scores = np.concatenate([data, aggs], axis=1)
+        collapsed, geometric = None, False
+        if up is not None:
+            method = up.single_method(agg)
+            leaves = scores[:, up.cols[: up.n_leaves]]
+            if method == "arithmetic" and not np.isnan(leaves).any():
+                collapsed = np.ascontiguousarray(leaves)
+            elif method == "geometric" and not np.isnan(leaves).any() and (leaves > 0).all():
+                collapsed, geometric = np.log(leaves), True
+        return _Fixed(aggregation=combo[3], scores=scores, collapsed=collapsed, geometric=geometric)
+
+
+@dataclass
+class _Fixed:
+    """One data variant and aggregation: every code's score below the varying levels (units,
+    codes), and the leaves of the target's subtree ready for the collapsed product (their
+    values, or logarithms for a geometric mean), or None where it does not apply."""
+
+    aggregation: int
+    scores: np.ndarray
+    collapsed: np.ndarray | None
+    geometric: bool
+
+
+# Methods whose nesting is one mean with effective weights: an arithmetic mean of arithmetic
+# means is an arithmetic mean of the leaves, a geometric one of geometric ones a geometric one.
+_COLLAPSIBLE = ("arithmetic", "geometric")
+
+
+@dataclass
+class _Upper:
+    """The target's subtree from the first level whose weights vary: its own plan over its
+    codes (leaves first: the scores computed once per combination, then its groups)."""
+
+    start: int  # the first level (index into plan.levels) whose children's weights vary
+    cols: np.ndarray  # the subtree's codes' positions in the full code list, leaves first
+    n_leaves: int
+    target: int  # the target's position in `cols`
+    plan: AggregationPlan  # the subtree's levels, over `cols`
+    group_of_child: list[np.ndarray]  # per level of `plan`: each child's group
+
+    def single_method(self, agg: dict[str, Any]) -> str | None:
+        """The one aggregation every group of the subtree uses, when the collapse holds for it
+        (arithmetic or geometric, no rescaling, a min_share complete data always meets)."""
+        default = {**PARAM_DEFAULTS, **{k: v for k, v in agg.items() if k not in ("method", "rescale")}, "method": agg["method"]}
+        if agg.get("rescale") is not None:
+            return None
+        specs = [{**default, **(own or {})} for lv in self.plan.levels
+                 for own in (lv.methods or (None,) * len(lv.group_cols))]
+        if len({method_key(sp) for sp in specs}) != 1:
+            return None
+        spec = specs[0]
+        if spec["method"] not in _COLLAPSIBLE or float(spec.get("min_share") or 0.0) > 1.0:
+            return None
+        return str(spec["method"])
+
+    def effective_weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each leaf's effective weight in the target per sample (samples, leaves), and which
+        samples the collapse holds for: every group that counts has a positive weight sum (a
+        group whose weights are all 0 is missing, and its parent renormalises over the rest)."""
+        n = len(w)
+        eff = np.zeros((n, len(self.cols)))
+        eff[:, self.target] = 1.0
+        ok = np.ones(n, dtype=bool)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for lv, gidx in zip(reversed(self.plan.levels), reversed(self.group_of_child), strict=True):
+                wc = w[:, lv.child_cols]
+                total = wc @ lv.membership  # (samples, groups)
+                parent = eff[:, lv.group_cols]
+                ok &= ~((total <= 0) & (parent != 0)).any(axis=1)
+                eff[:, lv.child_cols] = parent[:, gidx] * (wc / total[:, gidx])
+        eff = eff[:, : self.n_leaves]
+        ok &= np.isfinite(eff).all(axis=1)
+        return eff, ok
+
+
+def _upper(plan: AggregationPlan, varying: np.ndarray, target: int) -> _Upper | None:
+    """The subtree of `target` above the first level whose children's weights vary (None when
+    no weight under the target varies)."""
+    level_of = {int(g): i for i, lv in enumerate(plan.levels) for g in lv.group_cols}
+    top = level_of[target]
+    start = next((i for i, lv in enumerate(plan.levels[: top + 1]) if varying[lv.child_cols].any()), None)
+    if start is None:
+        return None
+    groups: set[int] = {target}
+    children: set[int] = set()
+    for lv in reversed(plan.levels[start : top + 1]):
+        for j, g in enumerate(lv.group_cols):
+            if int(g) in groups:
+                kids = lv.child_cols[lv.membership[:, j] > 0]
+                children.update(int(k) for k in kids)
+                groups.update(int(k) for k in kids if level_of.get(int(k), -1) >= start)
+    leaves = sorted(children - groups)
+    ordered = [int(g) for lv in plan.levels[start : top + 1] for g in lv.group_cols if int(g) in groups]
+    cols = np.array(leaves + ordered, dtype=np.int64)
+    pos = {c: i for i, c in enumerate(cols.tolist())}
+    levels, group_of_child = [], []
+    for lv in plan.levels[start : top + 1]:
+        gi = np.array([j for j, g in enumerate(lv.group_cols) if int(g) in groups], dtype=np.int64)
+        if not len(gi):
+            continue
+        sub = lv.membership[:, gi]
+        rows = np.flatnonzero(sub.any(axis=1))
+        levels.append(LevelPlan(
+            level=lv.level,
+            group_cols=np.array([pos[int(g)] for g in lv.group_cols[gi]], dtype=np.int64),
+            child_cols=np.array([pos[int(c)] for c in lv.child_cols[rows]], dtype=np.int64),
+            membership=sub[rows],
+            weights=lv.weights[rows],
+            methods=tuple(lv.methods[j] for j in gi) if lv.methods else (),
+        ))
+        group_of_child.append(sub[rows].argmax(axis=1))
+    codes = [plan.codes[c] for c in cols]
+    return _Upper(start=start, cols=cols, n_leaves=len(leaves), target=pos[target],
+                  plan=AggregationPlan(codes, len(leaves), levels), group_of_child=group_of_child)
+
+
+def reference_scores(engine: Engine, design: np.ndarray) -> np.ndarray:
+    """Target scores (samples, units) the plain way: per data variant and aggregation, every
+    level of the whole plan aggregated with each sample's weights. What `Engine.evaluate`
+    must equal (tests compare them); slower, and nothing is cached."""
+    design = np.asarray(design, dtype=np.int64)
+    scores = np.empty((len(design), len(engine.units)))
+    key = np.stack([engine._column(design, c) for c in (*DATA_INPUTS, "aggregate")], axis=1)
+    w_idx, x_idx = engine._column(design, "weights"), engine._column(design, "exclude_indicator")
+    for i, row in enumerate(key):
+        weights = (engine.base_weights if engine.weight_sets is None else engine.weight_sets[w_idx[i]]).copy()
+        col = engine.exclude_cols[x_idx[i]]
+        if col is not None:
+            weights[col] = 0.0
+        data = engine.variants[(int(row[0]), int(row[1]), int(row[2]))]
+        out = aggregate(data, engine.plan, weights=weights[None, :], aggregates_only=True, **engine.aggregations[int(row[3])])
+        scores[i] = out[0, :, engine.target_pos]
+    return scores
 
 
 def _variant_steps(steps: Steps, impute: Any, winmax: Any, normalize: Any) -> Steps:
@@ -229,6 +535,45 @@ def _variant_steps(steps: Steps, impute: Any, winmax: Any, normalize: Any) -> St
     return out
 
 
+def _normalised(fw: Framework, ds: Dataset, steps: Steps, prefixes: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    """The units and normalised indicators of `steps`: the build's own steps, run up to the
+    normalisation only (weights, aggregation and ranks play no part in a data variant). The
+    state after each leading run of steps is kept in `prefixes`, so variants that share their
+    imputation (and winsorisation) compute it once: ten variants of five winsorisation limits
+    and two normalisations treat the data five times and impute it once."""
+    import json
+
+    from aicity.build import STEP_RUNNERS, _Stages, _State, aggregation_plan
+
+    upto = next((i for i, (step, _) in enumerate(steps) if step == "normalize"), None)
+    if upto is None:  # no normalisation step: the whole pipeline, as a build runs it
+        res = run_pipeline(fw, ds, steps)
+        return list(res.units), res.stages["normalised"].to_numpy()
+    st = None
+    key = ""
+    for n, (step, params) in enumerate(steps[: upto + 1]):
+        key += json.dumps([step, params], sort_keys=True, default=str)
+        hit = prefixes.get(key)
+        if hit is not None:
+            st = hit
+            continue
+        if st is None:
+            plan = aggregation_plan(fw)
+            raw = ds.matrix(fw.indicators)
+            st = _State(fw=fw, ds=ds, plan=plan, codes=fw.indicators, raw=raw, x=raw,
+                              units=np.array(ds.unit_codes, dtype=object), kept=np.ones(len(ds.unit_codes), dtype=bool),
+                              imputed=np.zeros_like(raw, dtype=bool), stages=_Stages(), weights=plan.weight_vector())
+        else:  # a fresh state from the shared one: the steps write into these in place
+            st = copy.copy(st)
+            st.kept, st.imputed, st.warnings = st.kept.copy(), st.imputed.copy(), list(st.warnings)
+            st.stages = _Stages(st.stages)
+        STEP_RUNNERS[step](st, params)
+        if n < upto:
+            prefixes[key] = st
+    assert st is not None and st.normalised is not None
+    return list(st.units), st.normalised
+
+
 def _defaults(step: str) -> dict[str, Any]:
     from aicity.spec import STEPS
 
@@ -238,7 +583,9 @@ def _defaults(step: str) -> dict[str, Any]:
 def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_weight_sets: int, progress: Callable[[str], None] | None = None) -> Engine:
     """Nominal build, data variants and noisy weight sets: the fixed part of an analysis."""
     say = progress or (lambda _m: None)
-    nominal = run_pipeline(fw, ds, steps)
+    timings: dict[str, float] = {}
+    with _timed(timings, "nominal build"):
+        nominal = run_pipeline(fw, ds, steps)
     plan = nominal.plan  # each group's own aggregation, as in the build
     target = uspec.target or fw.index_code
     target_pos = plan.codes.index(target) - plan.n_indicators
@@ -251,15 +598,17 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
     winmax_opts = inputs.get("winmax", {}).get("values", [None])
     norm_opts = inputs.get("normalize", {}).get("values", [None])
     variants: dict[tuple[int, int, int], np.ndarray] = {}
+    prefixes: dict[str, Any] = {}  # the pipeline's state after each shared run of steps
     for (i, imp), (j, win), (k, nrm) in itertools.product(enumerate(impute_opts), enumerate(winmax_opts), enumerate(norm_opts)):
         say(f"data variant impute={_label(imp)} winmax={win} normalize={_label(nrm)}")
-        res = run_pipeline(fw, ds, _variant_steps(steps, imp, win, nrm))
-        if res.units != nominal.units:
+        with _timed(timings, "data variants"):
+            units, normalised = _normalised(fw, ds, _variant_steps(steps, imp, win, nrm), prefixes)
+        if units != nominal.units:
             raise PipelineError(
                 "an uncertain input changes which units pass screening; screen on raw data "
                 "(screen: {on: raw}) or before imputation"
             )
-        variants[(i, j, k)] = res.stages["normalised"].to_numpy()
+        variants[(i, j, k)] = normalised
     aggregations = []
     for v in inputs.get("aggregate", {}).get("values", [agg_nominal["method"]]):
         spec = {"method": v} if isinstance(v, str) else dict(v)
@@ -267,10 +616,12 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
     base = nominal.weights.copy()
     weight_sets = None
     if "weights" in inputs:
+        t0 = time.perf_counter()
         rng = np.random.default_rng([uspec.seed, 2])
         noisy = np.array([fw.levels[c] in inputs["weights"]["levels"] for c in plan.codes])
         factors = 1.0 + inputs["weights"]["noise"] * (2.0 * rng.random((n_weight_sets, len(plan.codes))) - 1.0)
         weight_sets = np.where(noisy, base * factors, base)
+        timings["weight sets"] = time.perf_counter() - t0
     exclude_cols: list[int | None] = [None]
     exclude_labels = ["none"]
     if "exclude_indicator" in inputs:
@@ -296,6 +647,12 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
             labels.append([_label(a["method"]) for a in aggregations])
         else:
             labels.append([_label(v) for v in inputs[name]["values"]])
+    varying = np.zeros(len(plan.codes), dtype=bool)
+    if weight_sets is not None:
+        varying |= noisy
+    for col in exclude_cols:
+        if col is not None:
+            varying[col] = True
     target_col = plan.codes.index(target)
     return Engine(
         plan=plan,
@@ -312,6 +669,8 @@ def prepare(fw: Framework, ds: Dataset, steps: Steps, uspec: UncertaintySpec, n_
         nominal_ranks=nominal.ranks_array[:, target_col],
         data_options=(impute_opts, winmax_opts, norm_opts),
         rank_digits=nominal.rank_digits,
+        timings=timings,
+        varying=varying,
     )
 
 
@@ -322,7 +681,8 @@ def to_options(u: np.ndarray, n_options: list[int]) -> np.ndarray:
 
 
 def chunk_size(engine: Engine) -> int:
-    cells = len(engine.units) * len(engine.plan.codes)
+    """Samples per chunk: chunk x units x the floats a sample holds stays near CHUNK_CELLS."""
+    cells = len(engine.units) * engine.floats_per_sample()
     return int(min(4096, max(16, CHUNK_CELLS // max(cells, 1))))
 
 
@@ -391,6 +751,14 @@ class UncertaintyResult:
     inputs_raw: dict[str, Any] = field(default_factory=dict)  # the uncertain inputs as written
     defaulted: bool = False  # True: no `uncertainty:` section was given; the default inputs were used
 
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per phase of the analysis (nominal build, data variants, weight sets, design,
+        chunking, fixed levels, aggregation, ranking, Sobol design and estimators), local work
+        only. `fixed levels`: the levels below the varying weights, once per data variant and
+        aggregation; `chunking`: grouping samples, gathering their weights, copying results."""
+        return dict(self.engine.timings)
+
     def rank_intervals(self) -> pd.DataFrame:
         """Per unit: nominal rank, mean, median and the 5th and 95th percentile ranks (R's
         default quantile, type 7). Only ranks are summarised: scores from different
@@ -445,20 +813,22 @@ def sobol_indices(engine: Engine, base_samples: int, seed: int, dask: str | None
     """First-order and total Sobol' indices of the mean absolute rank shift (COINr's target)
     for each uncertain input: SALib's scrambled Sobol' design and its Saltelli (first order)
     and Jansen (total) estimators, with bootstrap 90 % intervals."""
-    from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
     names = engine.input_names
     if not names:
         raise InputError([Problem("uncertainty", "Sobol analysis needs at least one uncertain input")])
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
-    if base_samples & (base_samples - 1):
-        raise InputError([Problem("uncertainty", f"sobol_samples must be a power of 2 (Sobol' sequences), got {base_samples}")])
-    u = sobol_sample.sample(problem, base_samples, calc_second_order=False, scramble=True, seed=seed)
-    design = to_options(u, engine.n_options)
+    problems = sobol_samples_problems(base_samples, len(names))
+    if problems:
+        raise InputError(problems)
+    with _timed(engine.timings, "sobol design"):
+        u = sobol_sample.sample(problem, base_samples, calc_second_order=False, scramble=True, seed=seed)
+        design = to_options(u, engine.n_options)
     _, ranks = evaluate_all(engine, design, dask, progress)
-    y = np.nanmean(np.abs(ranks - engine.nominal_ranks[None, :]), axis=1)
-    res = sobol_analyze.analyze(problem, y, calc_second_order=False, num_resamples=resamples, conf_level=0.90, seed=seed)
+    with _timed(engine.timings, "sobol estimators"):
+        y = np.nanmean(np.abs(ranks - engine.nominal_ranks[None, :]), axis=1)
+        res = sobol_estimates(y, len(names), resamples, 0.90, seed)
     table = pd.DataFrame(
         {
             "input": names,
@@ -471,6 +841,53 @@ def sobol_indices(engine: Engine, base_samples: int, seed: int, dask: str | None
         }
     )
     return table, len(design)
+
+
+def sobol_estimates(y: np.ndarray, n_inputs: int, resamples: int, conf_level: float, seed: int) -> dict[str, np.ndarray]:
+    """SALib's `sobol.analyze` without second order (Saltelli 2010's first-order and Jansen's
+    total estimators over the A, AB_1..AB_D, B blocks of a Sobol' design), with the same
+    bootstrap resamples for a given seed, computed at once: a resample's means are its counts
+    of each base sample times the per-sample terms, so all resamples of all inputs are one
+    matrix product instead of (base samples x resamples) arrays gathered per input. The
+    indices are SALib's to the last bit; the intervals equal its to rounding (about 1e-13)."""
+    from scipy.stats import norm
+
+    y = np.asarray(y, dtype=float)
+    step = n_inputs + 2
+    if y.size % step:
+        raise PipelineError(f"a Sobol' design of {n_inputs} inputs has a multiple of {step} runs, got {y.size}")
+    n = y.size // step
+    y = (y - y.mean()) / y.std()
+    a, b = y[0::step], y[step - 1 :: step]
+    ab = np.stack([y[j + 1 :: step] for j in range(n_inputs)], axis=1)
+    eps = np.finfo(float).eps
+    both = np.r_[a, b]
+    constant = np.ptp(both) <= eps
+    var = np.var(both, axis=0)
+    s1, st = np.zeros(n_inputs), np.zeros(n_inputs)
+    if not constant and var > eps:  # input by input, as SALib sums them
+        for j in range(n_inputs):
+            s1[j] = np.mean(b * (ab[:, j] - a)) / var
+            st[j] = 0.5 * np.mean((a - ab[:, j]) ** 2) / var
+    # SALib's draws: r[i, k] is the i-th base sample of resample k.
+    r = np.random.default_rng(seed).integers(n, size=(n, resamples))
+    counts = np.bincount((r + n * np.arange(resamples)[None, :]).reshape(-1), minlength=n * resamples)
+    counts = counts.reshape(resamples, n).astype(float)
+    used = counts.any(axis=0)
+    varied = np.ptp(np.r_[a[used], b[used]]) > eps
+    terms = np.column_stack([a, b, a * a, b * b, b[:, None] * (ab - a[:, None]), (a[:, None] - ab) ** 2])
+    with _one_blas_thread():
+        sums = counts @ terms / n  # per resample: means of a, b, a^2, b^2 and each input's two terms
+    mean = 0.5 * (sums[:, 0] + sums[:, 1])
+    rvar = 0.5 * (sums[:, 2] + sums[:, 3]) - mean * mean
+    z = norm.ppf(0.5 + conf_level / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = (rvar > eps)[:, None]
+        s1_boot = np.where(ok, sums[:, 4 : 4 + n_inputs] / rvar[:, None], 0.0)
+        st_boot = np.where(ok, 0.5 * sums[:, 4 + n_inputs :] / rvar[:, None], 0.0)
+    s1_conf = z * s1_boot.std(axis=0, ddof=1) if varied else np.zeros(n_inputs)
+    st_conf = z * st_boot.std(axis=0, ddof=1) if varied else np.zeros(n_inputs)
+    return {"S1": s1, "ST": st, "S1_conf": s1_conf, "ST_conf": st_conf}
 
 
 def run_uncertainty(
@@ -504,11 +921,15 @@ def run_uncertainty(
         raise InputError([Problem("samples", f"must be between 1 and {MAX_SAMPLES:,}")])
     s = uspec.seed if seed is None else seed
     base = sobol_samples or uspec.sobol_samples
+    problems = sobol_samples_problems(base, len(uspec.inputs), "sobol_samples")
+    if problems:  # before the weight sets (max(samples, sobol_samples) of them) are drawn
+        raise InputError(problems)
     uspec = UncertaintySpec(samples=n, seed=s, target=uspec.target, inputs=uspec.inputs, sobol_samples=base)
     say = (lambda msg: progress(msg, 0, 0)) if progress else None
     engine = prepare(fw, ds, steps, uspec, n_weight_sets=max(n, base), progress=say)
-    rng = np.random.default_rng([s, 1])
-    design = to_options(rng.random((n, len(engine.input_names))), engine.n_options)
+    with _timed(engine.timings, "design"):
+        rng = np.random.default_rng([s, 1])
+        design = to_options(rng.random((n, len(engine.input_names))), engine.n_options)
     tick = (lambda done, total: progress("samples", done, total)) if progress else None
     scores, ranks = evaluate_all(engine, design, dask, tick)
     result = UncertaintyResult(
