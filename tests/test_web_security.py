@@ -338,3 +338,15 @@ def test_payload_pages_in_chromium_have_no_javascript_links_nor_csp_errors(paylo
             browser.close()
     assert not [m for m in console if "Content Security Policy" in m or "Content-Security-Policy" in m], console
     assert not [m for m in console if m.startswith(("error", "pageerror"))], console
+
+
+def test_building_an_upload_with_too_little_data_is_422(client):
+    up = client.post("/api/datasets?name=tiny", content=b"unit,indicator,value\nSEL,gser_rank,3\nTYO,gser_rank,4\n", headers=AUTH)
+    assert up.status_code == 201
+    r = client.post("/api/builds", json={"dataset": "tiny"}, headers=AUTH)
+    assert r.status_code == 422 and "cannot be built" in r.json()["detail"] and "tiny" in r.json()["detail"]
+
+
+def test_an_upload_without_rows_is_422(client):
+    r = client.post("/api/datasets?name=empty", content=b"unit,indicator,value\n", headers=AUTH)
+    assert r.status_code == 422 and "no data rows" in r.json()["problems"][0]["reason"]
