@@ -12,7 +12,8 @@ internet: the explorer works offline.
     explorer.py   Explorer: the served index, its uncertainty, the store and uploads
     models.py     request and response bodies (the OpenAPI schema)
     routers/      one APIRouter per resource: index, compare, personas, analysis, store, pages
-    handlers.py   exception handlers; middleware.py  BodyLimit; render.py  the pages' templates
+    handlers.py   exception handlers; render.py  the pages' templates and the link rule
+    middleware.py BodyLimit, HeaderLimit (431), SecurityHeaders (CSP and the rest)
     serialize.py  JSON without NaN; the array encoders of POST /api/rank
 """
 
@@ -20,11 +21,22 @@ from __future__ import annotations
 
 from aicity.web.app import app_from_env, create_app
 from aicity.web.explorer import Explorer
-from aicity.web.middleware import BodyLimit
+from aicity.web.middleware import BodyLimit, HeaderLimit, SecurityHeaders
 from aicity.web.models import BuildRequest, RankRequest, WhatIfRequest
-from aicity.web.settings import LANGS, MAX_BODY_BYTES, MAX_SAMPLES, MAX_UPLOAD_BYTES, Settings
+from aicity.web.settings import (
+    LANGS,
+    MAX_ANON_SAMPLES,
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_HEADERS_BYTES,
+    MAX_SAMPLES,
+    MAX_UPLOAD_BYTES,
+    Settings,
+    check_port,
+)
 
 __all__ = [
-    "LANGS", "MAX_BODY_BYTES", "MAX_SAMPLES", "MAX_UPLOAD_BYTES", "BodyLimit", "BuildRequest", "Explorer", "RankRequest",
-    "Settings", "WhatIfRequest", "app_from_env", "create_app",
+    "LANGS", "MAX_ANON_SAMPLES", "MAX_BODY_BYTES", "MAX_HEADERS_BYTES", "MAX_HEADER_BYTES", "MAX_SAMPLES", "MAX_UPLOAD_BYTES",
+    "BodyLimit", "BuildRequest", "Explorer", "HeaderLimit", "RankRequest", "SecurityHeaders", "Settings", "WhatIfRequest",
+    "app_from_env", "check_port", "create_app",
 ]

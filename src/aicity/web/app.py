@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from aicity.build import build
 from aicity.web.explorer import Explorer
 from aicity.web.handlers import install_handlers
-from aicity.web.middleware import BodyLimit
-from aicity.web.routers import analysis, compare, index, pages, personas, store
+from aicity.web.middleware import BodyLimit, HeaderLimit, SecurityHeaders
+from aicity.web.routers import analysis, compare, docs, index, pages, personas, store
 from aicity.web.settings import MAX_BODY_BYTES, Settings
 
-ROUTERS = (index.router, compare.router, personas.router, analysis.router, store.router, pages.router)
+ROUTERS = (index.router, compare.router, personas.router, analysis.router, store.router, docs.router, pages.router)
 
 
 def create_app(
@@ -40,6 +40,8 @@ def create_app(
         title="AI City Index",
         version="0.1.0",
         description="Global AI City Index: rankings, profiles, comparisons, personas and what-if, with sources.",
+        docs_url=None,  # /docs and /redoc: routers/docs.py, from local files
+        redoc_url=None,
     )
     app.state.explorer = ex
     app.state.settings = settings
@@ -51,7 +53,11 @@ def create_app(
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The last added runs first: security headers on every answer (431 and 413 included),
+    # then the header limit, then the body limit.
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(HeaderLimit)
+    app.add_middleware(SecurityHeaders)
     # Everything built so far lives as long as the server: keep the garbage collector from
     # walking it again and again (long pauses would show up as tail latency).
     gc.collect()

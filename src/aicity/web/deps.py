@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Body, Depends, Header, Query, Request
+from fastapi import Body, Depends, Header, Path, Query, Request
 
 from aicity.web.explorer import Explorer
 from aicity.web.models import BuildRequest
@@ -45,7 +45,11 @@ class UnitQuery:
     lang: str
 
 
-def ranked_unit(unit: str, ex: ExplorerDep, lang: Lang = "en") -> UnitQuery:
+# A unit in a path: a code or a name (the longest names are far shorter).
+UnitPath = Annotated[str, Path(max_length=200)]
+
+
+def ranked_unit(unit: UnitPath, ex: ExplorerDep, lang: Lang = "en") -> UnitQuery:
     """The path's unit (code or name in en/ko/ja) as a ranked unit of the served build;
     `UnitNotFound` or `UnitNotRanked` otherwise, which the app answers with 404."""
     return UnitQuery(ex.unit(unit), lang)
@@ -72,7 +76,7 @@ def ranked_pair(ex: ExplorerDep, a: Annotated[str, Query(max_length=200)], b: An
 RankedPair = Annotated[PairQuery, Depends(ranked_pair)]
 
 
-def page_unit(unit: str, ex: ExplorerDep) -> str:
+def page_unit(unit: UnitPath, ex: ExplorerDep) -> str:
     """A page's unit, as `ranked_unit` (404 otherwise); pages take any language."""
     return ex.unit(unit)
 

@@ -1,5 +1,6 @@
-"""What the server serves: one built index, its uncertainty (computed once, on demand), the
-run store and the uploads. The routes ask it; it asks the Python API."""
+"""What the server serves: one built index, its uncertainty (computed on demand, at most one
+computation at a time, the last few results kept), the run store and the uploads. The routes
+ask it; it asks the Python API."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import hmac
 import json
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,24 +21,83 @@ import pandas as pd
 from fastapi import HTTPException
 
 from aicity.data import Dataset, load_data
-from aicity.errors import InputError
+from aicity.errors import InputError, PipelineError, Problem
 from aicity.result import IndexResult
 from aicity.store import Store
 from aicity.web.serialize import clean, json_floats, json_ints
+from aicity.web.settings import UNCERTAINTY_CACHE_SIZE, UNCERTAINTY_RETRY_AFTER
 
 RANK_CACHE_SIZE = 4096
+DEFAULT_UNCERTAINTY = (1000, 1)  # (samples, seed) of the pages and the profile API
+
+
+class Busy(Exception):
+    """Another uncertainty computation is running in this worker: ask again later."""
+
+
+class UncertaintyCache:
+    """Uncertainty results by (samples, seed), bounded in memory and in CPU:
+
+    - at most `size` results are kept, the least recently used dropped first; the pages'
+      default (`DEFAULT_UNCERTAINTY`) is kept apart and never dropped;
+    - one computation runs at a time (a computation takes a CPU for seconds): a caller that
+      must not wait (`wait=False`, the anonymous API) gets `Busy` while another runs; one that
+      may (the pages' default) waits for it. A result found in the cache never waits."""
+
+    def __init__(self, size: int = UNCERTAINTY_CACHE_SIZE):
+        self.size = size
+        self.results: OrderedDict[tuple[int, int], pd.DataFrame] = OrderedDict()
+        self.default: pd.DataFrame | None = None
+        self.computing = threading.Lock()  # held while a computation runs
+        self._lock = threading.Lock()  # guards `results` and `default`
+        self.computations = 0  # how many ran (tests and diagnostics)
+
+    def __len__(self) -> int:
+        return len(self.results) + (self.default is not None)
+
+    def cached(self, key: tuple[int, int]) -> pd.DataFrame | None:
+        with self._lock:
+            if key == DEFAULT_UNCERTAINTY:
+                return self.default
+            found = self.results.get(key)
+            if found is not None:
+                self.results.move_to_end(key)
+            return found
+
+    def get(self, key: tuple[int, int], compute: Callable[[], pd.DataFrame], wait: bool) -> pd.DataFrame:
+        found = self.cached(key)
+        if found is not None:
+            return found
+        if not self.computing.acquire(blocking=wait):
+            raise Busy()
+        try:
+            found = self.cached(key)  # computed while this caller waited
+            if found is not None:
+                return found
+            value = compute()
+            self.computations += 1
+            with self._lock:
+                if key == DEFAULT_UNCERTAINTY:
+                    self.default = value
+                else:
+                    self.results[key] = value
+                    while len(self.results) > self.size:
+                        self.results.popitem(last=False)
+            return value
+        finally:
+            self.computing.release()
 
 
 @dataclass
 class Explorer:
-    """What the server serves: one built index, its uncertainty (computed once, on demand)
-    and the store."""
+    """What the server serves: one built index, its uncertainty (`UncertaintyCache`) and the
+    store."""
 
     result: IndexResult
     store_path: Path | None
     token: str | None
     store_lock: threading.Lock = field(default_factory=threading.Lock)
-    intervals: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict)
+    intervals: UncertaintyCache = field(default_factory=UncertaintyCache)
     _plan: Any = None
     pipeline: str | Path | None = None  # the pipeline file the server was started with (its uncertainty: section)
 
@@ -111,9 +172,12 @@ class Explorer:
             })
         return clean(rows)
 
-    def rank_intervals(self, samples: int = 1000, seed: int = 1) -> pd.DataFrame | None:
-        key = (samples, seed)
-        if key not in self.intervals:
+    def rank_intervals(self, samples: int = DEFAULT_UNCERTAINTY[0], seed: int = DEFAULT_UNCERTAINTY[1], *,
+                       wait: bool = True) -> pd.DataFrame:
+        """Rank intervals from `samples` uncertainty samples drawn with `seed`, from the cache
+        or computed (one computation at a time; `Busy` when another runs and `wait` is false)."""
+
+        def compute() -> pd.DataFrame:
             from aicity.uncertainty import load_uncertainty, run_uncertainty
 
             # the same rule as the CLI and the report: the pipeline file's uncertainty inputs,
@@ -121,16 +185,39 @@ class Explorer:
             raw = (load_uncertainty(self.pipeline) if self.pipeline else None) or self.fw.uncertainty
             ua = run_uncertainty(self.fw, self.result.dataset, self.result.spec_dict()["pipeline"], samples=samples, seed=seed,
                                  uncertainty=raw)
-            self.intervals[key] = ua.rank_intervals()
-        return self.intervals.get(key)
+            return ua.rank_intervals()
+
+        return self.intervals.get((samples, seed), compute, wait)
+
+    def uncertainty_busy(self) -> HTTPException:
+        return HTTPException(503, detail="another uncertainty analysis is running on this server: try again shortly",
+                             headers={"Retry-After": str(UNCERTAINTY_RETRY_AFTER)})
+
+    def is_authorized(self, authorization: str | None) -> bool:
+        """Whether the request carries the server's bearer token (never an error)."""
+        try:
+            self.check_token(authorization)
+        except HTTPException:
+            return False
+        return True
 
     def check_token(self, authorization: str | None) -> None:
+        """The request's Authorization header must be exactly `Bearer <token>` with the
+        server's token: 403 when the server has none, 401 (with `WWW-Authenticate: Bearer`)
+        when the header is missing, of another scheme, or the token is wrong."""
         if not self.token:
             raise HTTPException(403, detail="writes are disabled: start the server with AICITY_TOKEN set")
-        given = (authorization or "").removeprefix("Bearer ").strip()
+        challenge = {"WWW-Authenticate": 'Bearer realm="aicity"'}
+        if not authorization:
+            raise HTTPException(401, detail="missing Authorization header: send 'Authorization: Bearer <token>'", headers=challenge)
+        scheme, _, given = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not given or given != given.strip() or " " in given:
+            raise HTTPException(401, detail="the Authorization header must be 'Bearer <token>' (the scheme Bearer, one space, the token)",
+                                headers=challenge)
         # Constant-time: the comparison does not stop at the first wrong character.
         if not hmac.compare_digest(given.encode(), self.token.encode()):
-            raise HTTPException(401, detail="a valid bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, detail="invalid bearer token",
+                                headers={"WWW-Authenticate": 'Bearer realm="aicity", error="invalid_token"'})
 
     @contextmanager
     def store(self) -> Iterator[Store]:
@@ -145,18 +232,33 @@ class Explorer:
             path = Path(tmp) / f"{name}.csv"
             path.write_bytes(content)
             try:
-                return self.load_dataset(path)
+                ds = self.load_dataset(path)
             except InputError as exc:
                 raise InputError([dataclasses.replace(p, file=f"upload '{name}'") for p in exc.problems]) from None
+        if not ds.unit_codes:
+            raise InputError([Problem(f"upload '{name}'", "no data rows: the CSV has a header and no unit")])
+        return ds
 
     def build_stored(self, name: str, version: int, content: bytes) -> IndexResult:
         """A stored upload built with the served framework and pipeline."""
         from aicity.build import build
 
+        pipeline = self.result.spec_dict()["pipeline"]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}-v{version}.csv"
             path.write_bytes(content)
-            return build(self.fw, self.load_dataset(path), self.result.spec_dict()["pipeline"])
+            dataset = self.load_dataset(path)
+            try:
+                return build(self.fw, dataset, pipeline)
+            except (InputError, PipelineError):
+                raise
+            except ValueError as exc:
+                # e.g. every unit screened out, leaving nothing to normalise: a 422 naming the
+                # likely cause, not a 500 (the pipeline should say so itself)
+                coverage = (pipeline.get("screen") or {}).get("min_coverage")
+                hint = f" at least {coverage:.0%} of the indicators" if isinstance(coverage, int | float) else " enough indicators"
+                raise PipelineError(f"data set '{name}' version {version} cannot be built with the served framework and pipeline: "
+                                    f"too few units have{hint} to rank ({len(dataset.unit_codes)} unit(s) in the data; {exc})") from exc
 
     def load_dataset(self, path: Path) -> Dataset:
         """A data set checked against the served framework; cities the served index knows

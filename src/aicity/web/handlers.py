@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from aicity.errors import InputError, PipelineError, UnitNotFound, UnitNotRanked
+from aicity.web.settings import CSP, SECURITY_HEADERS
 
 
 async def no_such_unit(_: Request, exc: InputError) -> JSONResponse:
@@ -28,8 +29,9 @@ async def validation_error(_: Request, exc: RequestValidationError) -> JSONRespo
 
 
 async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-    # No stack trace leaves the server; the log has it.
-    return JSONResponse({"detail": "internal error"}, status_code=500)
+    # No stack trace leaves the server; the log has it. This answer is made outside the
+    # middleware (by Starlette's outermost error middleware): it carries the security headers itself.
+    return JSONResponse({"detail": "internal error"}, status_code=500, headers=SECURITY_HEADERS | {"Content-Security-Policy": CSP})
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -1,9 +1,11 @@
-"""ASGI middleware of the web app."""
+"""ASGI middleware of the web app: body and header size limits, security headers."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from aicity.web.settings import CSP, MAX_HEADER_BYTES, MAX_HEADERS_BYTES, SECURITY_HEADERS
 
 
 class BodyLimit:
@@ -41,6 +43,58 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Any, limit: int) -> None:
-    body = json.dumps({"detail": f"request body over {limit:,} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+    await _json(send, 413, f"request body over {limit:,} bytes")
+
+
+class HeaderLimit:
+    """ASGI middleware: refuse requests whose headers are too large with 431, before the
+    application sees them: one header (name and value) over `each` bytes, or all of them
+    together over `total`. uvicorn's own limit depends on its HTTP parser; this one holds for
+    any server and for the test client."""
+
+    def __init__(self, app: Any, each: int = MAX_HEADER_BYTES, total: int = MAX_HEADERS_BYTES):
+        self.app, self.each, self.total = app, each, total
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        size = 0
+        for name, value in scope.get("headers") or []:
+            one = len(name) + len(value)
+            if one > self.each:
+                shown = name.decode("latin-1")[:100]
+                return await _json(send, 431, f"request header '{shown}' is over {self.each:,} bytes")
+            size += one + 4  # ": " and CRLF, as on the wire
+        if size > self.total:
+            return await _json(send, 431, f"request headers are over {self.total:,} bytes in all")
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """ASGI middleware: the security headers (`SECURITY_HEADERS`, with the
+    Content-Security-Policy `CSP`) on every HTTP response, pages, API and errors alike. A
+    header the application set itself is kept."""
+
+    def __init__(self, app: Any, headers: dict[str, str] | None = None):
+        self.app = app
+        raw = SECURITY_HEADERS | {"Content-Security-Policy": CSP} if headers is None else headers
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in raw.items()]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers") or []}
+                message = dict(message, headers=[*(message.get("headers") or []), *((k, v) for k, v in self.headers if k not in present)])
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _json(send: Any, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -1,14 +1,18 @@
-"""The pages' rendering: Jinja2 templates (every value escaped), the UI strings of a language,
-region names, the favicon."""
+"""The pages' rendering: Jinja2 templates (every value escaped), the one rule for links to
+data sources (`http_url`, the `link` filter), the UI strings of a language, region names, the
+favicon."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
+from markupsafe import Markup, escape
 
 from aicity.i18n import value_text
 from aicity.messages import UI
@@ -36,12 +40,43 @@ def year_text(year: Any) -> str:
         return str(year)
 
 
+_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f\\]")  # controls, spaces, backslashes
+INERT_URL_CHARS = 80
+
+
+def http_url(url: Any) -> str | None:
+    """`url` when it is an absolute http or https URL with a host, else None: the only URLs
+    the pages make links of. `javascript:`, `data:`, relative or protocol-relative URLs,
+    URLs with spaces, control characters or backslashes (which browsers read leniently) are
+    never links."""
+    if not isinstance(url, str) or not url or len(url) > 2048 or _UNSAFE_IN_URL.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def link(url: Any, text: Any) -> Markup:
+    """A source's link: `<a href=url>text</a>` when `http_url` accepts the URL; otherwise
+    the text, and the URL (if any) as inert text, shortened."""
+    href = http_url(url)
+    if href is not None:
+        return Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(href, text)
+    if not isinstance(url, str) or not url.strip():
+        return escape(text)
+    shown = url if len(url) <= INERT_URL_CHARS else url[:INERT_URL_CHARS] + "…"
+    return Markup('{} <span class="inert-url">{}</span>').format(text, shown)
+
+
 @lru_cache(maxsize=1)
 def templates() -> Environment:
     """The templates under aicity/templates, autoescaped."""
     env = Environment(loader=PackageLoader("aicity", "templates"), autoescape=select_autoescape(enabled_extensions=("html", "j2")))
     env.filters["value"] = value_text  # raw values as published: 9,630,879 not 9630879.0
     env.filters["year"] = year_text  # a year, or nothing where the data has none
+    env.filters["link"] = link  # {{ url|link(text) }}: a link only for http(s) URLs
     return env
 
 

@@ -11,9 +11,46 @@ from pydantic import BaseModel, Field
 
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_BODY_BYTES = 6_000_000
-MAX_SAMPLES = 20_000
+MAX_SAMPLES = 20_000  # uncertainty samples for a caller with the bearer token
+MAX_ANON_SAMPLES = 2_000  # ... and for anyone (the default, 1,000, is within)
+UNCERTAINTY_CACHE_SIZE = 8  # uncertainty results kept (LRU), besides the pages' default one
+UNCERTAINTY_RETRY_AFTER = 5  # seconds a busy GET /api/uncertainty asks the caller to wait
+MAX_HEADER_BYTES = 8 * 1024  # one request header, name and value
+MAX_HEADERS_BYTES = 16 * 1024  # all of a request's headers
 LANGS = ("en", "ko", "ja")
 LANG_PATTERN = "^(en|ko|ja)$"
+
+# Everything the pages use is served from this server: scripts only from files (no inline
+# script, no eval: plotly.js needs eval only for its WebGL traces, which the explorer does not
+# draw), styles from files and inline (plotly.js and Swagger UI set style attributes and add
+# style rules), images also as data: and blob: URIs (Swagger UI's icons, plotly's PNG
+# download), fetch() only to this server (the API, the map's topojson); no plugins, no
+# framing, no <base>, forms only to this server.
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def check_port(port: int) -> int:
+    """A TCP port to listen on (1-65535), or ValueError saying what is wrong."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValueError(f"--port {port!r} is not a TCP port: give a number from 1 to 65535")
+    return port
 
 
 class Settings(BaseModel):

@@ -4,9 +4,9 @@ None is in the OpenAPI schema."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from aicity.compare import compare, profile, radar_series, waterfall_series
@@ -63,8 +63,16 @@ def city_page(ex: ExplorerDep, code: PageUnit, lang: PageLang) -> HTMLResponse:
 
 
 @router.get("/compare", response_class=HTMLResponse)
-def compare_page(ex: ExplorerDep, lang: PageLang, a: str = "SEL", b: str = "TYO") -> HTMLResponse:
-    ua, ub = ex.unit(a), ex.unit(b)
+def compare_page(ex: ExplorerDep, lang: PageLang, a: Annotated[str | None, Query(max_length=200)] = None,
+                 b: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+    """Two ranked units; by default Seoul and Tokyo, or the first two of the ranking where
+    the served data has not both."""
+    default = [u for u in ("SEL", "TYO") if u in ex.result.units]
+    if len(default) < 2:
+        default = [r["unit"] for r in ex.ranking(ex.result, lang) if r["rank"] is not None][:2]
+    if len(default) < 2 and (a is None or b is None):
+        raise HTTPException(404, detail="the served index ranks fewer than two units: nothing to compare")
+    ua, ub = ex.unit(a if a is not None else default[0]), ex.unit(b if b is not None else default[1])
     c = compare(ex.result, ua, ub, lang)
     fw = ex.fw
     water = waterfall_series(ex.result, c, lang)
@@ -122,7 +130,13 @@ def plotly_js() -> FileResponse:
 
 @router.get("/static/{name:path}")
 def static_file(name: str) -> Response:
-    path = (STATIC / name).resolve()
-    if STATIC.resolve() not in path.parents or not path.is_file():
-        raise HTTPException(404, detail="not found")
+    """A file under aicity/static; anything else (outside it, a folder, a name the file
+    system refuses: NUL, too long) is 404."""
+    try:
+        path = (STATIC / name).resolve()
+        found = STATIC.resolve() in path.parents and path.is_file()
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        raise HTTPException(404, detail=f"no static file '{name[:100]}'")
     return FileResponse(path)
