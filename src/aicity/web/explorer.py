@@ -21,7 +21,7 @@ import pandas as pd
 from fastapi import HTTPException
 
 from aicity.data import Dataset, load_data
-from aicity.errors import InputError, PipelineError, Problem
+from aicity.errors import InputError, Problem
 from aicity.result import IndexResult
 from aicity.store import Store
 from aicity.web.serialize import clean, json_floats, json_ints
@@ -248,17 +248,7 @@ class Explorer:
             path = Path(tmp) / f"{name}-v{version}.csv"
             path.write_bytes(content)
             dataset = self.load_dataset(path)
-            try:
-                return build(self.fw, dataset, pipeline)
-            except (InputError, PipelineError):
-                raise
-            except ValueError as exc:
-                # e.g. every unit screened out, leaving nothing to normalise: a 422 naming the
-                # likely cause, not a 500 (the pipeline should say so itself)
-                coverage = (pipeline.get("screen") or {}).get("min_coverage")
-                hint = f" at least {coverage:.0%} of the indicators" if isinstance(coverage, int | float) else " enough indicators"
-                raise PipelineError(f"data set '{name}' version {version} cannot be built with the served framework and pipeline: "
-                                    f"too few units have{hint} to rank ({len(dataset.unit_codes)} unit(s) in the data; {exc})") from exc
+            return build(self.fw, dataset, pipeline)  # the pipeline names what it cannot build (e.g. every unit screened out)
 
     def load_dataset(self, path: Path) -> Dataset:
         """A data set checked against the served framework; cities the served index knows
