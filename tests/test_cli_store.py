@@ -110,8 +110,8 @@ def test_a_build_killed_while_saving_leaves_earlier_runs_intact(tmp_path):
         from aicity.store import Store
         st = Store({str(store)!r})
         original = st._insert_results
-        def die_midway(frame):
-            original(frame)                       # rows written inside the transaction...
+        def die_midway(con, frame):
+            original(con, frame)                  # rows written inside the transaction...
             os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before COMMIT
         st._insert_results = die_midway
         st.save(aicity.build(), label="killed")
@@ -122,7 +122,7 @@ def test_a_build_killed_while_saving_leaves_earlier_runs_intact(tmp_path):
     with Store(store) as st:
         runs = st.runs()
         assert list(runs.run_id) == [first]
-        assert st.con.execute("SELECT count(DISTINCT run_id) FROM results").fetchone()[0] == 1
+        assert st.query("SELECT count(DISTINCT run_id) FROM results")[0][0] == 1
         assert len(st.results(first)) > 0
 
 

@@ -658,14 +658,17 @@ class Report:
 
     # rendering -------------------------------------------------------------------------
     def markdown(self) -> str:
-        out = [f"# {self.title}", "", f"*{self.subtitle}*", ""]
+        """The report as Markdown. HTML in any name or value (`<`, `>`, `&`) is escaped, so a
+        unit called `<script>` shows as text wherever the Markdown is rendered."""
+        esc = _md_text
+        out = [f"# {esc(self.title)}", "", f"*{esc(self.subtitle)}*", ""]
         for sec in self.sections:
-            out += [f"## {sec.title}", ""]
+            out += [f"## {esc(sec.title)}", ""]
             for p in sec.paragraphs:
-                out += [re.sub(r"\[\[(\d+)\]\]", r"[^\1]", p), ""]
-        out += [f"## {WRITERS[self.lang].headings['notes']}", ""]
+                out += [re.sub(r"\[\[(\d+)\]\]", r"[^\1]", esc(p)), ""]
+        out += [f"## {esc(WRITERS[self.lang].headings['notes'])}", ""]
         for i, (text, url) in enumerate(zip(self.footnotes.items, self.footnotes.urls, strict=True), 1):
-            out.append(f"[^{i}]: {text}" + (f" <{url}>" if url else ""))
+            out.append(f"[^{i}]: {esc(text)}" + (f" <{_md_url(url)}>" if url else ""))
         return "\n".join(out) + "\n"
 
     def html(self) -> str:
@@ -696,36 +699,49 @@ class Report:
         )
 
     def write(self, out: Path, formats: tuple[str, ...] = ("html", "md", "xlsx", "pdf")) -> dict[str, Path | str]:
-        from aicity.export import atomic_write
+        """The report's files in `out`, written into a fresh folder beside them and moved into
+        place together once all are written: a failure midway leaves the previous ones as they were."""
+        from aicity.export import staged
 
-        out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path | str] = {}
-        if "html" in formats or "pdf" in formats:
-            page = self.html()
-            atomic_write(out / "report.html", lambda p: p.write_text(page, encoding="utf-8"))
-            written["html"] = out / "report.html"
-        if "md" in formats:
-            text = self.markdown()
-            atomic_write(out / "report.md", lambda p: p.write_text(text, encoding="utf-8"))
-            written["md"] = out / "report.md"
-        if "xlsx" in formats:
-            atomic_write(out / "report.xlsx", self._write_xlsx)
-            written["xlsx"] = out / "report.xlsx"
-        if "pdf" in formats:
-            try:
-                atomic_write(out / "report.pdf", lambda p: print_pdf(out / "report.html", p))
-                written["pdf"] = out / "report.pdf"
-            except BrowserMissing as exc:
-                written["pdf"] = f"skipped: {exc}"
+        with staged(out) as stage:
+            if "html" in formats or "pdf" in formats:
+                stage.path("report.html").write_text(self.html(), encoding="utf-8")
+                written["html"] = stage.final("report.html")
+            if "md" in formats:
+                stage.path("report.md").write_text(self.markdown(), encoding="utf-8")
+                written["md"] = stage.final("report.md")
+            if "xlsx" in formats:
+                self._write_xlsx(stage.path("report.xlsx"))
+                written["xlsx"] = stage.final("report.xlsx")
+            if "pdf" in formats:
+                try:
+                    print_pdf(stage.path("report.html"), stage.path("report.pdf"))
+                    written["pdf"] = stage.final("report.pdf")
+                except BrowserMissing as exc:
+                    stage.path("report.pdf").unlink(missing_ok=True)
+                    written["pdf"] = f"skipped: {exc}"
         return written
 
     def _write_xlsx(self, path: Path) -> None:
+        """Every table and the footnotes; text cells are text, never formulas (`export.to_excel`)."""
+        from aicity.export import to_excel
+
         with pd.ExcelWriter(path, engine="openpyxl") as xl:
             for name, table in self.tables.items():
-                table.to_excel(xl, sheet_name=name[:31], index=False)
-            pd.DataFrame({"n": range(1, len(self.footnotes.items) + 1), "source": self.footnotes.items, "url": self.footnotes.urls}).to_excel(
-                xl, sheet_name="Footnotes", index=False
-            )
+                to_excel(table, xl, sheet_name=name[:31], index=False)
+            to_excel(pd.DataFrame({"n": range(1, len(self.footnotes.items) + 1), "source": self.footnotes.items,
+                                   "url": self.footnotes.urls}), xl, sheet_name="Footnotes", index=False)
+
+
+def _md_text(text: str) -> str:
+    """Markdown text with HTML made inert (`<` `>` `&` as entities)."""
+    return html.escape(text, quote=False)
+
+
+def _md_url(url: str) -> str:
+    """A URL inside a Markdown autolink `<...>`: no character that could end it or start a tag."""
+    return url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
 
 
 class BrowserMissing(RuntimeError):

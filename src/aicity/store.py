@@ -2,6 +2,14 @@
 
 A run is written in one transaction: a build killed midway leaves no partial run and every
 earlier run intact (DuckDB discards uncommitted work when it reopens the file).
+
+Several processes share one store (CLI builds, `aicity serve` with any number of workers):
+DuckDB lets one process at a time open the file, so the store is opened only for the length
+of one transaction (connect, read or write, close), reads read-only. A process that finds the
+file held by another waits for it, retrying, up to `wait` seconds (default 30, or
+$AICITY_STORE_WAIT) and says once that it is waiting; past that it gives up with a clear
+`StoreBusy`. Every problem with the file (not a DuckDB file, corrupt, read-only, a folder the
+system refuses) is a `StoreError` naming the store's path, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +19,11 @@ import io
 import json
 import os
 import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,13 +99,67 @@ def default_store_path() -> Path:
     return base / "aicity" / "aicity.duckdb"
 
 
+DEFAULT_WAIT_S = 30.0  # how long to wait for a store another process holds
+
+
+def default_wait() -> float:
+    """$AICITY_STORE_WAIT (seconds), else 30."""
+    raw = os.environ.get("AICITY_STORE_WAIT", "").strip()
+    if not raw:
+        return DEFAULT_WAIT_S
+    try:
+        wait = float(raw)
+    except ValueError:
+        raise InputError([Problem("$AICITY_STORE_WAIT", f"'{raw}' is not a number of seconds")]) from None
+    if not wait >= 0:
+        raise InputError([Problem("$AICITY_STORE_WAIT", f"'{raw}' is not a number of seconds (0 or more)")])
+    return wait
+
+
 class RunNotFound(LookupError):
     pass
 
 
+class StoreError(InputError):
+    """The run store's file cannot be used: not a DuckDB file, corrupt, read-only, or a folder
+    the system refuses. The message names the store's path."""
+
+
+class StoreBusy(StoreError):
+    """Another process held the store for longer than the wait."""
+
+
+def _say_waiting(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# One lock per store file and process: the threads of one process take turns (DuckDB refuses
+# a second connection to a file with another configuration, read-only next to read-write).
+_PROCESS_LOCKS: dict[str, threading.RLock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(path: Path) -> threading.RLock:
+    key = os.path.abspath(path)
+    with _PROCESS_LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault(key, threading.RLock())
+
+
+def _held_elsewhere(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class Store:
     """The DuckDB run store: every build and uncertainty run, with its spec and input hashes,
-    each written in one transaction.
+    each written in one transaction. Making one checks the store (it opens, it is a DuckDB
+    file and, unless `read_only`, it can be written); each call then opens the file for
+    its own transaction only, so other processes can use the store in between.
 
         >>> import tempfile, aicity
         >>> with tempfile.TemporaryDirectory() as d, Store(f"{d}/runs.duckdb") as st:
@@ -101,21 +168,98 @@ class Store:
         1
     """
 
-    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+    def __init__(self, path: str | Path | None = None, read_only: bool = False, *,
+                 wait: float | None = None, on_wait: Callable[[str], None] | None = None):
         self.path = Path(path) if path else default_store_path()
+        self.read_only = read_only
+        self.wait = default_wait() if wait is None else wait
+        self.on_wait = on_wait or _say_waiting
+        self.check()
+
+    # -- opening the file, one transaction at a time -------------------------------------
+    def _problem(self, reason: str) -> StoreError:
+        return StoreError([Problem(str(self.path), reason)])
+
+    def check(self) -> None:
+        """Raise a StoreError unless the store can be opened (and, unless read-only, written)."""
+        if self.path.is_dir():
+            raise self._problem("the run store is a folder, not a DuckDB file")
+        if self.read_only:
+            if self.path.exists():
+                with self._connect(write=False):
+                    pass
+            return
         try:
-            if not read_only:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-            if not read_only:
-                self.con.execute(SCHEMA)
-        except (duckdb.Error, OSError) as exc:
-            # not a DuckDB file, a path the system refuses, or a store another process holds
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError([Problem(str(self.path), f"the run store cannot be opened: {reason}")]) from None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._problem(f"the run store's folder cannot be made: {exc.strerror or exc}") from None
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise self._problem("the run store is read-only (this user may not write it)")
+        if not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise self._problem(f"the run store's folder {self.path.parent} is read-only "
+                                "(DuckDB writes a journal beside the store)")
+        with self._connect(write=True) as con:
+            con.execute(SCHEMA)
+
+    def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
+        deadline: float | None = None
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=not write)
+            except (duckdb.Error, OSError) as exc:
+                if not _held_elsewhere(exc):
+                    raise self._problem(f"the run store cannot be opened: {_reason(exc)}") from None
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self.wait
+                    if self.wait > 0:
+                        self.on_wait(f"waiting for the store {self.path} (held by another process)… "
+                                     f"up to {self.wait:g} s")
+                if now >= deadline:
+                    raise StoreBusy([Problem(str(self.path), f"the run store is held by another process; gave up after "
+                                             f"waiting {self.wait:g} s (set $AICITY_STORE_WAIT to wait longer)")]) from None
+                time.sleep(min(delay, max(deadline - now, 0.0)))
+                delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def _connect(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one transaction: read-only for reads; closed at the end, which
+        hands the file to the next process. DuckDB errors become StoreErrors."""
+        with _process_lock(self.path):
+            if not write and not self.path.exists():
+                # nothing stored yet: an empty store, without making the file
+                con = duckdb.connect(":memory:")
+                con.execute(SCHEMA)
+                con.execute(DATASETS_SCHEMA)
+            else:
+                con = self._open(write)
+            try:
+                yield con
+            except duckdb.Error as exc:
+                verb = "written" if write else "read"
+                raise self._problem(f"the run store cannot be {verb}: {_reason(exc)}") from None
+            finally:
+                con.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._connect(write=True) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        """Rows of a read-only query (for tests and one-off questions)."""
+        with self._connect(write=False) as con:
+            return con.execute(sql, params or []).fetchall()
 
     def close(self) -> None:
-        self.con.close()
+        """Nothing to close: every call closes its own connection (kept for `with`)."""
 
     def __enter__(self) -> Store:
         return self
@@ -123,6 +267,7 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- writes ---------------------------------------------------------------------------
     def save(self, result: IndexResult, *, framework: str = "", data: str = "", label: str | None = None) -> str:
         now = datetime.now(UTC).replace(tzinfo=None)
         run_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
@@ -130,32 +275,25 @@ class Store:
         names = {u: result.dataset.unit_name(u) for u in result.units}
         frame.insert(0, "run_id", run_id)
         frame.insert(2, "unit_name", frame["unit"].map(names))
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    now,
-                    result.framework.index_code,
-                    framework,
-                    data,
-                    json.dumps(result.spec_dict(), ensure_ascii=False),
-                    json.dumps({**result.dataset.hashes, **_framework_hash(result.framework.source)}),
-                    len(result.units),
-                    len(result.codes),
-                    json.dumps(result.screened_out.to_dict(orient="records"), ensure_ascii=False, default=str),
-                    json.dumps(result.warnings, ensure_ascii=False),
-                    result.timings.get("total"),
-                    __version__,
-                    label,
-                ],
-            )
-            self._insert_results(frame)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        row = [
+            run_id,
+            now,
+            result.framework.index_code,
+            framework,
+            data,
+            json.dumps(result.spec_dict(), ensure_ascii=False),
+            json.dumps({**result.dataset.hashes, **_framework_hash(result.framework.source)}),
+            len(result.units),
+            len(result.codes),
+            json.dumps(result.screened_out.to_dict(orient="records"), ensure_ascii=False, default=str),
+            json.dumps(result.warnings, ensure_ascii=False),
+            result.timings.get("total"),
+            __version__,
+            label,
+        ]
+        with self._transaction() as con:
+            con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            self._insert_results(con, frame)
         return run_id
 
     def save_uncertainty(self, ua, index_code: str, hashes: dict[str, str]) -> str:
@@ -164,76 +302,85 @@ class Store:
         run_id = f"ua-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         intervals = ua.rank_intervals()
         sens = ua.sensitivity
-        self.con.execute(
-            "INSERT INTO uncertainty_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id, now, index_code, ua.spec.target or index_code, len(ua.scores), ua.spec.seed,
-                json.dumps(ua.spec.inputs, ensure_ascii=False), json.dumps(hashes),
-                intervals.to_json(orient="records", force_ascii=False),
-                None if sens is None else sens.to_json(orient="records"),
-            ],
-        )
+        row = [
+            run_id, now, index_code, ua.spec.target or index_code, len(ua.scores), ua.spec.seed,
+            json.dumps(ua.spec.inputs, ensure_ascii=False), json.dumps(hashes),
+            intervals.to_json(orient="records", force_ascii=False),
+            None if sens is None else sens.to_json(orient="records"),
+        ]
+        with self._transaction() as con:
+            con.execute("INSERT INTO uncertainty_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         return run_id
-
-    def latest_rank_intervals(self, index_code: str, hashes: dict[str, str]) -> tuple[str, int, pd.DataFrame] | None:
-        """The newest uncertainty run of this index on exactly these input files, if any."""
-        row = self.con.execute(
-            "SELECT run_id, samples, rank_intervals FROM uncertainty_runs WHERE index_code = ? AND input_hashes = ? "
-            "ORDER BY created_at DESC, run_id DESC LIMIT 1",
-            [index_code, json.dumps(hashes)],
-        ).fetchone()
-        if row is None:
-            return None
-        return row[0], int(row[1]), pd.read_json(io.StringIO(row[2]), orient="records")
 
     def add_dataset(self, name: str, content: bytes) -> tuple[int, str]:
         """Store an uploaded data set as the next version of `name` (one transaction); its
         version and SHA-256."""
         digest = hashlib.sha256(content).hexdigest()
-        self.con.execute(DATASETS_SCHEMA)
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            version = self.con.execute("SELECT coalesce(max(version), 0) + 1 FROM datasets WHERE name = ?", [name]).fetchone()[0]
-            self.con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?)",
-                             [name, version, datetime.now(UTC).replace(tzinfo=None), digest, len(content), content])
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        with self._connect(write=True) as con:
+            con.execute(DATASETS_SCHEMA)
+        with self._transaction() as con:
+            version = con.execute("SELECT coalesce(max(version), 0) + 1 FROM datasets WHERE name = ?", [name]).fetchone()[0]
+            con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?)",
+                        [name, version, datetime.now(UTC).replace(tzinfo=None), digest, len(content), content])
         return int(version), digest
+
+    @staticmethod
+    def _insert_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+        con.register("incoming_results", frame)
+        try:
+            con.execute("INSERT INTO results SELECT * FROM incoming_results")
+        finally:
+            con.unregister("incoming_results")
+
+    # -- reads ----------------------------------------------------------------------------
+    def latest_rank_intervals(self, index_code: str, hashes: dict[str, str]) -> tuple[str, int, pd.DataFrame] | None:
+        """The newest uncertainty run of this index on exactly these input files, if any."""
+        with self._connect(write=False) as con:
+            row = con.execute(
+                "SELECT run_id, samples, rank_intervals FROM uncertainty_runs WHERE index_code = ? AND input_hashes = ? "
+                "ORDER BY created_at DESC, run_id DESC LIMIT 1",
+                [index_code, json.dumps(hashes)],
+            ).fetchone()
+        if row is None:
+            return None
+        return row[0], int(row[1]), pd.read_json(io.StringIO(row[2]), orient="records")
 
     def dataset(self, name: str, version: int | None = None) -> tuple[int, bytes] | None:
         """An uploaded data set's version and content: the given version, else the newest;
         None if there is no such data set or version."""
-        self.con.execute(DATASETS_SCHEMA)
-        if version is None:
-            row = self.con.execute("SELECT version, content FROM datasets WHERE name = ? ORDER BY version DESC LIMIT 1", [name]).fetchone()
-        else:
-            row = self.con.execute("SELECT version, content FROM datasets WHERE name = ? AND version = ?", [name, version]).fetchone()
+        with self._connect(write=False) as con:
+            if not _has_table(con, "datasets"):
+                return None
+            if version is None:
+                row = con.execute("SELECT version, content FROM datasets WHERE name = ? ORDER BY version DESC LIMIT 1", [name]).fetchone()
+            else:
+                row = con.execute("SELECT version, content FROM datasets WHERE name = ? AND version = ?", [name, version]).fetchone()
         return None if row is None else (int(row[0]), bytes(row[1]))
 
-    def _insert_results(self, frame: pd.DataFrame) -> None:
-        self.con.register("incoming_results", frame)
-        try:
-            self.con.execute("INSERT INTO results SELECT * FROM incoming_results")
-        finally:
-            self.con.unregister("incoming_results")
-
     def runs(self) -> pd.DataFrame:
-        return self.con.execute(
-            "SELECT run_id, created_at, index_code, n_units, n_codes, duration_s, label, data "
-            "FROM runs ORDER BY created_at, run_id"
-        ).df()
+        """Every run, oldest first; a missing label or data is None (not NaN)."""
+        with self._connect(write=False) as con:
+            frame = con.execute(
+                "SELECT run_id, created_at, index_code, n_units, n_codes, duration_s, label, data "
+                "FROM runs ORDER BY created_at, run_id"
+            ).df()
+        for col in ("label", "data"):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return frame
 
     def resolve(self, run: str) -> str:
         """A run id, a unique prefix of one, or 'latest' / 'previous'."""
+        with self._connect(write=False) as con:
+            return self._resolve(con, run)
+
+    def _resolve(self, con: duckdb.DuckDBPyConnection, run: str) -> str:
         if run in ("latest", "previous"):
-            ids = self.con.execute("SELECT run_id FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 2").fetchall()
+            ids = con.execute("SELECT run_id FROM runs ORDER BY created_at DESC, run_id DESC LIMIT 2").fetchall()
             pick = 0 if run == "latest" else 1
             if len(ids) <= pick:
                 raise RunNotFound(f"no {run} run in {self.path}")
             return ids[pick][0]
-        ids = [r[0] for r in self.con.execute("SELECT run_id FROM runs WHERE starts_with(run_id, ?)", [run]).fetchall()]
+        ids = [r[0] for r in con.execute("SELECT run_id FROM runs WHERE starts_with(run_id, ?)", [run]).fetchall()]
         if not ids:
             raise RunNotFound(f"no run '{run}' in {self.path}")
         if len(ids) > 1:
@@ -241,8 +388,12 @@ class Store:
         return ids[0]
 
     def run_info(self, run: str) -> dict[str, Any]:
-        run_id = self.resolve(run)
-        cur = self.con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
+        with self._connect(write=False) as con:
+            return self._run_info(con, run)
+
+    def _run_info(self, con: duckdb.DuckDBPyConnection, run: str) -> dict[str, Any]:
+        run_id = self._resolve(con, run)
+        cur = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
         cols = [d[0] for d in cur.description]
         row = dict(zip(cols, cur.fetchone(), strict=True))
         for key in ("spec", "input_hashes", "screened_out", "warnings"):
@@ -251,32 +402,37 @@ class Store:
         return row
 
     def results(self, run: str, level: int | None = None, code: str | None = None) -> pd.DataFrame:
-        run_id = self.resolve(run)
         sql = "SELECT unit, unit_name, code, level, score, rank, n_imputed FROM results WHERE run_id = ?"
-        params: list[Any] = [run_id]
-        if level is not None:
-            sql += " AND level = ?"
-            params.append(level)
-        if code is not None:
-            sql += " AND code = ?"
-            params.append(code)
-        return self.con.execute(sql + " ORDER BY code, rank, unit", params).df()
+        with self._connect(write=False) as con:
+            params: list[Any] = [self._resolve(con, run)]
+            if level is not None:
+                sql += " AND level = ?"
+                params.append(level)
+            if code is not None:
+                sql += " AND code = ?"
+                params.append(code)
+            return con.execute(sql + " ORDER BY code, rank, unit", params).df()
 
     def diff(self, run_a: str, run_b: str, code: str | None = None) -> pd.DataFrame:
         """Rank and score changes from run A to run B for one code (default: the index)."""
-        a, b = self.resolve(run_a), self.resolve(run_b)
-        code = code or self.run_info(a)["index_code"]
-        return self.con.execute(
-            """
-            SELECT coalesce(x.unit, y.unit) AS unit, coalesce(x.unit_name, y.unit_name) AS unit_name,
-                   x.rank AS rank_a, y.rank AS rank_b, x.rank - y.rank AS rank_change,
-                   x.score AS score_a, y.score AS score_b, y.score - x.score AS score_change
-            FROM (SELECT * FROM results WHERE run_id = ? AND code = ?) x
-            FULL OUTER JOIN (SELECT * FROM results WHERE run_id = ? AND code = ?) y ON x.unit = y.unit
-            ORDER BY rank_b NULLS LAST, unit
-            """,
-            [a, code, b, code],
-        ).df()
+        with self._connect(write=False) as con:
+            a, b = self._resolve(con, run_a), self._resolve(con, run_b)
+            code = code or self._run_info(con, a)["index_code"]
+            return con.execute(
+                """
+                SELECT coalesce(x.unit, y.unit) AS unit, coalesce(x.unit_name, y.unit_name) AS unit_name,
+                       x.rank AS rank_a, y.rank AS rank_b, x.rank - y.rank AS rank_change,
+                       x.score AS score_a, y.score AS score_b, y.score - x.score AS score_change
+                FROM (SELECT * FROM results WHERE run_id = ? AND code = ?) x
+                FULL OUTER JOIN (SELECT * FROM results WHERE run_id = ? AND code = ?) y ON x.unit = y.unit
+                ORDER BY rank_b NULLS LAST, unit
+                """,
+                [a, code, b, code],
+            ).df()
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
 
 
 def _framework_hash(framework: str) -> dict[str, str]:

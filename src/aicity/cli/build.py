@@ -56,8 +56,8 @@ def build(
 ) -> None:
     """Build an index and write results.csv, results.json and results.xlsx."""
     from aicity.build import build as build_index
-    from aicity.export import write_outputs
-    from aicity.store import Store, default_store_path
+    from aicity.export import staged, write_outputs
+    from aicity.store import Store
 
     overrides: dict[str, dict[str, Any]] = {}
     if normalize:
@@ -75,20 +75,23 @@ def build(
     pair = [v.strip() for v in versus.split(",")] if versus else []
     if versus and len(pair) != 2:
         fail(ValueError("--versus takes two units separated by a comma, e.g. Seoul,Tokyo"))
+    # The store is checked (it opens, it can be written) before anything is computed; the
+    # outputs are written into a staging folder, the run recorded, and only then are the
+    # outputs moved into place: a build that fails anywhere leaves the previous outputs and
+    # the store as they were.
+    st = None if no_store else Store(store)
     with console.status("Building…") as status:
         result = build_index(
             framework, data, pipeline, units=units, overrides=overrides,
             progress=lambda step: status.update(f"Building: {step}…"),
         )
         status.update("Writing results…")
-        written = write_outputs(result, out, xlsx=xlsx, group=group_ranks)
         run_id = None
-        if not no_store:
-            status.update("Recording the run…")
-            with Store(store) as st:
-                run_id = st.save(
-                    result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label
-                )
+        with staged(out) as stage:
+            written = write_outputs(result, stage, xlsx=xlsx, group=group_ranks)
+            if st is not None:
+                status.update("Recording the run…")
+                run_id = st.save(result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label)
     print_ranking(result, top, lang)
     if pair:
         print_versus(result, pair[0], pair[1], lang)
@@ -103,7 +106,7 @@ def build(
     for kind, path in written.items():
         console.print(f"{kind}: {path}")
     if run_id:
-        console.print(f"run: {run_id} (store: {store or default_store_path()})")
+        console.print(f"run: {run_id} (store: {st.path})")
 
 
 @app.command()

@@ -89,21 +89,27 @@ def sources(
     console.print(table)
 
 
+def _text(value: object) -> str:
+    """A stored text column for a table cell: '' for a missing value (None or NaN)."""
+    return "" if value is None or value != value else str(value)
+
+
 @app.command()
 def runs(store: Path = StoreOpt) -> None:
     """List the runs in the store."""
-    from aicity.store import Store, default_store_path
+    from aicity.store import Store
 
-    with Store(store) as st:
+    with Store(store, read_only=True) as st:
         frame = st.runs()
     if frame.empty:
-        console.print(f"No runs yet in {store or default_store_path()}.")
+        console.print(f"No runs yet in {st.path}.")
         return
     table = Table(title="Runs")
     for col in ("run_id", "created_at", "index_code", "n_units", "label", "data"):
         table.add_column(col)
-    for _, row in frame.iterrows():
-        table.add_row(row.run_id, str(row.created_at)[:19], row.index_code, str(row.n_units), row.label or "", row.data or "")
+    for row in frame.itertuples(index=False):
+        table.add_row(str(row.run_id), str(row.created_at)[:19], str(row.index_code), str(row.n_units),
+                      _text(row.label), _text(row.data))
     console.print(table)
 
 
@@ -118,7 +124,7 @@ def show(
     from aicity.store import RunNotFound, Store
 
     try:
-        with Store(store) as st:
+        with Store(store, read_only=True) as st:
             meta = st.run_info(run)
             frame = st.results(run, code=code or meta["index_code"])
     except RunNotFound as exc:
@@ -148,7 +154,7 @@ def diff(
     from aicity.store import RunNotFound, Store
 
     try:
-        with Store(store) as st:
+        with Store(store, read_only=True) as st:
             frame = st.diff(run_a, run_b, code)
     except RunNotFound as exc:
         fail(exc)
