@@ -150,3 +150,24 @@ def test_report_for_any_index_asem(tmp_path, lang):
     assert "None" not in md and "nan" not in md
     assert "Claim" not in md and "주장" not in md and "主張" not in md  # the essay's claims are not checked here
     assert 'id="claims-table"' not in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_only_http_sources_become_links_in_a_report():
+    import datetime as dt
+
+    import pandas as pd
+
+    import aicity
+    from aicity.report import make_report
+
+    fw = {"index": {"code": "IDX"}, "groups": [{"code": "P", "parent": "IDX"}],
+          "indicators": [{"code": "a", "parent": "P"}, {"code": "b", "parent": "P"}]}
+    rows = []
+    for unit, a, b in (("X", 1, 2), ("Y", 2, 1), ("Z", 3, 3)):
+        for code, v in (("a", a), ("b", b)):
+            rows.append({"unit": unit, "indicator": code, "value": v, "source": "S",
+                         "url": "javascript:alert(1)" if code == "a" else "https://example.org/b"})
+    r = aicity.build(fw, pd.DataFrame(rows))
+    page = make_report(r, "X", "Y", "en", today=dt.date(2026, 11, 30)).html()
+    assert 'href="javascript' not in page and "javascript:alert(1)" in page  # shown, inert
+    assert 'href="https://example.org/b"' in page

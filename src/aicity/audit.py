@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from aicity.export import atomic_write
+from aicity.export import atomic_write, to_csv, to_excel
 from aicity.pipeline.aggregate import METHODS as AGG_METHODS
 from aicity.pipeline.aggregate import aggregate, aggregate_level, rescale_minmax
 from aicity.pipeline.rank import rank_desc
@@ -67,13 +67,13 @@ class Audit:
         written: dict[str, Path] = {}
         for name, table in self.tables().items():
             path = out_dir / f"{name}.csv"
-            atomic_write(path, lambda p, t=table: t.to_csv(p, index=False))
+            atomic_write(path, lambda p, t=table: to_csv(t, p))
             written[name] = path
 
         def write_xlsx(p: Path) -> None:
             with pd.ExcelWriter(p, engine="openpyxl") as xl:
                 for name, table in self.tables().items():
-                    table.to_excel(xl, sheet_name=name[:31], index=False)
+                    to_excel(table, xl, sheet_name=name[:31], index=False)
 
         xlsx = out_dir / "audit.xlsx"
         atomic_write(xlsx, write_xlsx)

@@ -224,6 +224,10 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _INFINITY = re.compile(r"[+-]?(?:inf|infinity)", re.IGNORECASE)
 
 
+_CONTROL = r"[\x00-\x1f\x7f]"
+_CONTROL_RE = re.compile(_CONTROL)
+
+
 def parse_number(text: str) -> float | None:
     """A number cell in the documented forms only: ASCII digits, an optional sign, decimal
     point and exponent (1000, -2.5, 1.2e3). Python's float() would also take `1_000`,
@@ -300,6 +304,8 @@ def _unit_table(df: pd.DataFrame, file: str, problems: list[Problem]) -> pd.Data
     codes = _text(df[code_col])
     for i in np.flatnonzero(codes.isin(["", "nan", "None"]).to_numpy()):
         problems.append(Problem(file, "empty unit code", int(i) + 2, code_col))
+    for i in np.flatnonzero(codes.str.contains(_CONTROL, regex=True).to_numpy()):
+        problems.append(Problem(file, "a unit code with a control character (tab, NUL...)", int(i) + 2, code_col))
     dup = codes.duplicated(keep="first")
     for i in np.flatnonzero(dup.to_numpy()):
         first = int(np.flatnonzero((codes == codes.iloc[i]).to_numpy())[0]) + 2
@@ -390,6 +396,8 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
     for i, code in enumerate(units_col):
         if code in ("", "nan", "None"):
             problems.append(Problem(file, "empty unit code", i + 2, "unit"))
+        elif _CONTROL_RE.search(code):
+            problems.append(Problem(file, "a unit code with a control character (tab, NUL...)", i + 2, "unit"))
     key = pd.DataFrame({"u": units_col, "i": ind_col, "y": year if year is not None else 0.0})
     dup = key.duplicated(keep=False).to_numpy()
     if dup.any():

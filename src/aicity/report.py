@@ -29,6 +29,7 @@ from aicity.i18n import josa, ordinal, points, value_text
 from aicity.messages import REPORT_HEADINGS, TRANSFORM_NAMES, VERDICTS
 from aicity.personas import persona_weights, suits
 from aicity.result import IndexResult
+from aicity.urls import http_url
 
 THEMES = {"INFRA": "infrastructure", "INDUSTRY": "industry", "POLICY": "policy", "TRUST": "trust"}
 COLOURS = {"a": "#1f77b4", "b": "#d62728", "other": "#b8b8b8"}
@@ -676,6 +677,7 @@ class Report:
         from plotly.offline import get_plotlyjs
 
         env = Environment(loader=PackageLoader("aicity", "templates"), autoescape=select_autoescape(enabled_extensions=("html", "j2")))
+        env.tests["safe_link"] = lambda url: http_url(url) is not None  # only http(s) sources become links
 
         def para(text: str) -> str:
             escaped = html.escape(text)

@@ -791,16 +791,16 @@ class UncertaintyResult:
         return frame
 
     def write(self, out: Path, save_samples: bool = False) -> dict[str, Path]:
-        from aicity.export import atomic_write
+        from aicity.export import atomic_write, to_csv
 
         out.mkdir(parents=True, exist_ok=True)
         written = {}
         table = self.rank_intervals()
-        atomic_write(out / "rank_intervals.csv", lambda p: table.to_csv(p, index=False))
+        atomic_write(out / "rank_intervals.csv", lambda p: to_csv(table, p))
         written["rank_intervals"] = out / "rank_intervals.csv"
         if self.sensitivity is not None:
             sens = self.sensitivity
-            atomic_write(out / "sensitivity.csv", lambda p: sens.to_csv(p, index=False))
+            atomic_write(out / "sensitivity.csv", lambda p: to_csv(sens, p))
             written["sensitivity"] = out / "sensitivity.csv"
         if save_samples:
             frame = self.samples_frame()

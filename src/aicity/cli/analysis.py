@@ -162,11 +162,11 @@ def profile(
         cols = [c for c in ("indicator", "value", "year", "geo", "publisher", "url") if c in p.sources.columns]
         console.print(frame_table(p.sources[cols], "Sources of every value", 4))
     if out:
-        from aicity.export import atomic_write
+        from aicity.export import atomic_write, to_csv
 
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in (("profile", p.scores), ("strengths", p.strengths), ("weaknesses", p.weaknesses), ("peers", p.peers), ("sources", p.sources)):
-            atomic_write(out / f"{name}.csv", lambda path, f=frame: f.to_csv(path, index=False))
+            atomic_write(out / f"{name}.csv", lambda path, f=frame: to_csv(f, path))
         console.print(f"written: {out}")
 
 
@@ -184,7 +184,7 @@ def compare_cmd(
     """Head-to-head: scores per pillar and indicator, the gap, and each indicator's
     contribution to it (contributions.csv, waterfall.html)."""
     from aicity.compare import compare
-    from aicity.export import atomic_write
+    from aicity.export import atomic_write, to_csv
 
     result = build_result(framework, data, units, pipeline)
     c = compare(result, a, b, lang)
@@ -198,8 +198,8 @@ def compare_cmd(
     console.print(frame_table(fav_b[["code", "score_a", "score_b", "contribution"]], f"What favours {nb}"))
     out.mkdir(parents=True, exist_ok=True)
     contrib = c.contributions[["code", "level", "pillar", "score_a", "score_b", "contribution"]]
-    atomic_write(out / "contributions.csv", lambda p: contrib.to_csv(p, index=False))
-    atomic_write(out / "levels.csv", lambda p: c.levels.to_csv(p, index=False))
+    atomic_write(out / "contributions.csv", lambda p: to_csv(contrib, p))
+    atomic_write(out / "levels.csv", lambda p: to_csv(c.levels, p))
     import plotly.graph_objects as go
 
     pc = c.pillar_contributions()
@@ -307,7 +307,7 @@ def trends(
     out: Path = typer.Option(Path("out/trends"), "--out", "-o"),
 ) -> None:
     """An index per year (normalised across years), rank trajectories, momentum and stability."""
-    from aicity.export import atomic_write
+    from aicity.export import atomic_write, to_csv
     from aicity.trends import build_trends
 
     t = build_trends(framework, data, pipeline, units=units, carry=carry)
@@ -322,7 +322,7 @@ def trends(
     console.print(frame_table(joined.reset_index(), "Momentum against stability"))
     out.mkdir(parents=True, exist_ok=True)
     tidy = t.to_frame()
-    atomic_write(out / "trends.csv", lambda p: tidy.to_csv(p, index=False))
+    atomic_write(out / "trends.csv", lambda p: to_csv(tidy, p))
     summary = mom.add_prefix("momentum_").join(stab)
-    atomic_write(out / "momentum_stability.csv", lambda p: summary.to_csv(p))
+    atomic_write(out / "momentum_stability.csv", lambda p: to_csv(summary, p, index=True))
     console.print(f"written: {out}; carried values are counted in n_carried ({carry})")

@@ -47,7 +47,11 @@ def serve(
     os.environ["AICITY_SERVE_ARGS"] = json.dumps({k: str(v) if v else None for k, v in
                                                   {"framework": framework, "data": data, "units": units, "pipeline": pipeline, "store": store}.items()})
     console.print(f"AI City Index explorer on http://{host}:{port}/ (API docs: /docs)")
-    uvicorn.run("aicity.web:app_from_env", host=host, port=port, workers=workers, factory=True, log_level="warning")
+    from aicity.web.settings import MAX_HEADERS_BYTES
+
+    # h11's own cap on a request's head; the app answers 431 above its limits whatever the parser
+    uvicorn.run("aicity.web:app_from_env", host=host, port=port, workers=workers, factory=True, log_level="warning",
+                h11_max_incomplete_event_size=MAX_HEADERS_BYTES)
 
 
 SOURCE_COLUMNS = ["unit", "unit_name", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure",

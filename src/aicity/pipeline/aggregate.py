@@ -368,7 +368,7 @@ def _bod(
             res = linprog(-y[u], A_ub=a, b_ub=b, bounds=scaled_bounds, method="highs")
             if res.status != 0:
                 raise PipelineError(f"bod: the linear programme for unit {unit_codes[u] if unit_codes else u} in '{group_codes[g]}' has no solution ({res.message}); loosen the bounds")
-            out[u, g] = -res.fun
+            out[u, g] = min(1.0, -res.fun)  # at most 1 by the unit's own constraint; the solver's tolerance may add ~1e-7
             if notes is not None:
                 notes.append({"kind": "bod_weights", "group": group_codes[g], "unit": int(u),
                               "weights": {child_codes[c]: float(x / scale) for c, x in zip(kids, res.x, strict=True)},

@@ -162,13 +162,13 @@ class Explorer:
     def ranking(self, result: IndexResult, lang: str) -> list[dict[str, Any]]:
         fw = result.framework
         frame = result.ranking(lang)
-        units = self.result.dataset.units
+        units = result.dataset.units  # the ranked result's own units (an upload may have units the served data lacks)
         rows = []
         for unit, row in frame.iterrows():
             rows.append({
                 "unit": unit, "name": row["name"], "rank": row["rank"], "score": row[fw.index_code],
                 "pillars": {p: row[p] for p in fw.pillars()}, "missing": int(row["missing"]),
-                "region": units.at[unit, "region"] if "region" in units.columns else None,
+                "region": units.at[unit, "region"] if "region" in units.columns and unit in units.index else None,
             })
         return clean(rows)
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from aicity.errors import InputError, PipelineError, UnitNotFound, UnitNotRanked
+from aicity.store import StoreBusy, StoreError
 from aicity.web.settings import CSP, SECURITY_HEADERS
+
+log = logging.getLogger("aicity.web")
 
 
 async def no_such_unit(_: Request, exc: InputError) -> JSONResponse:
@@ -17,6 +22,17 @@ async def no_such_unit(_: Request, exc: InputError) -> JSONResponse:
 async def input_error(_: Request, exc: InputError) -> JSONResponse:
     problems = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason} for p in exc.problems]
     return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
+
+
+async def store_busy(_: Request, exc: InputError) -> JSONResponse:
+    log.warning("%s", exc)
+    return JSONResponse({"detail": "the run store is busy (held by another process); try again"}, status_code=503,
+                        headers={"Retry-After": "5"})
+
+
+async def store_error(_: Request, exc: InputError) -> JSONResponse:
+    log.error("%s", exc)  # the store's path stays in the server's log
+    return JSONResponse({"detail": "the run store cannot be used; see the server's log"}, status_code=500)
 
 
 async def pipeline_error(_: Request, exc: PipelineError) -> JSONResponse:
@@ -38,6 +54,8 @@ def install_handlers(app: FastAPI) -> None:
     """Unknown or unranked unit: 404; bad input: 422 with every problem; anything else: 500."""
     app.add_exception_handler(UnitNotFound, no_such_unit)
     app.add_exception_handler(UnitNotRanked, no_such_unit)
+    app.add_exception_handler(StoreBusy, store_busy)  # a store problem anywhere: 503 / 500, never a 422 with a path
+    app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(InputError, input_error)
     app.add_exception_handler(PipelineError, pipeline_error)
     app.add_exception_handler(RequestValidationError, validation_error)

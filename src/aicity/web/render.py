@@ -4,10 +4,8 @@ favicon."""
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 from fastapi.responses import HTMLResponse
@@ -16,6 +14,7 @@ from markupsafe import Markup, escape
 
 from aicity.i18n import value_text
 from aicity.messages import UI
+from aicity.urls import http_url
 from aicity.web.explorer import Explorer
 from aicity.web.settings import LANGS
 
@@ -40,22 +39,7 @@ def year_text(year: Any) -> str:
         return str(year)
 
 
-_UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f\\]")  # controls, spaces, backslashes
 INERT_URL_CHARS = 80
-
-
-def http_url(url: Any) -> str | None:
-    """`url` when it is an absolute http or https URL with a host, else None: the only URLs
-    the pages make links of. `javascript:`, `data:`, relative or protocol-relative URLs,
-    URLs with spaces, control characters or backslashes (which browsers read leniently) are
-    never links."""
-    if not isinstance(url, str) or not url or len(url) > 2048 or _UNSAFE_IN_URL.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
 
 
 def link(url: Any, text: Any) -> Markup:
