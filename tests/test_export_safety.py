@@ -151,3 +151,22 @@ def test_a_move_that_fails_puts_back_the_files_already_moved(tmp_path, monkeypat
         stage.path("two.csv").write_text("new two")
     monkeypatch.setattr(os, "replace", real_replace)
     assert snapshot(tmp_path) == {"one.csv": b"old one.csv", "two.csv": b"old two.csv"}
+
+
+def test_a_failed_write_leaves_no_run_in_the_store(tmp_path, monkeypatch):
+    """The run is recorded while the files are written; when a file fails the run is removed."""
+    from typer.testing import CliRunner
+
+    import aicity.export as export
+    from aicity.cli import app
+    from aicity.store import Store
+
+    def broken(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_json", broken)
+    store = tmp_path / "runs.duckdb"
+    res = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "out"), "--store", str(store)])
+    assert res.exit_code == 2 and "No space left" in res.output
+    assert Store(store, read_only=True).runs().empty
+    assert not (tmp_path / "out" / "results.csv").exists()

@@ -111,12 +111,14 @@ class IndexResult:
     def imputed_counts(self) -> np.ndarray:
         """(units, codes): how many imputed indicator values feed each score."""
         fw = self.framework
-        pos = {c: i for i, c in enumerate(fw.indicators)}
         out = np.zeros(self.scores_array.shape, dtype=np.int64)
-        imp = self.imputed_array.astype(np.int64)
-        for j, code in enumerate(self.codes):
-            leaves = [pos[c] for c in fw.leaves_under(code)]
-            out[:, j] = imp[:, leaves].sum(axis=1)
+        n = len(fw.indicators)
+        if not self.imputed_array.any():
+            return out
+        out[:, :n] = self.imputed_array
+        pos = {c: j for j, c in enumerate(self.codes)}
+        for code in fw.aggregates:  # bottom up: a group counts what its children count
+            out[:, pos[code]] = out[:, [pos[k] for k in fw.children[code]]].sum(axis=1)
         return out
 
     def level_codes(self, level: int) -> list[str]:
@@ -137,16 +139,17 @@ class IndexResult:
         """The headline ranking: rank, unit, name, index score and each pillar's score."""
         fw = self.framework
         cols = [fw.index_code] + fw.pillars()
+        pos = {c: j for j, c in enumerate(self.codes)}
         out = pd.DataFrame(
             {
-                "rank": self.ranks[fw.index_code],
+                "rank": self.ranks_array[:, pos[fw.index_code]],
                 "name": [self.dataset.unit_name(u, lang) for u in self.units],
             },
             index=pd.Index(self.units, name="unit"),
         )
-        for c in cols:
-            out[c] = self.scores[c]
-        raw = self.stages["raw"].loc[self.units].to_numpy()
+        for c in cols:  # columns of the arrays: no frame of every score is made for a few of them
+            out[c] = self.scores_array[:, pos[c]]
+        raw = self.stages["raw"].reindex(self.units).to_numpy()
         out["missing"] = np.isnan(raw).sum(axis=1) - self.imputed_array.sum(axis=1)
         out["imputed"] = self.imputed_array.sum(axis=1)
         return out.sort_values("rank", kind="stable", na_position="last")

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from aicity import __version__
 from aicity.errors import InputError, Problem
@@ -268,13 +270,25 @@ class Store:
         self.close()
 
     # -- writes ---------------------------------------------------------------------------
-    def save(self, result: IndexResult, *, framework: str = "", data: str = "", label: str | None = None) -> str:
+    def save(self, result: IndexResult, *, framework: str = "", data: str = "", label: str | None = None,
+             table: pa.Table | None = None) -> str:
+        """Record a build: its parameters and every score and rank, through Arrow (no row by
+        row insert). `table` is the build's tidy table (`export.results_table`) when the caller
+        already has it, so nothing is computed twice."""
+        from aicity.export import results_table
+
         now = datetime.now(UTC).replace(tzinfo=None)
         run_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-        frame = result.to_frame()[["unit", "code", "level", "score", "rank", "n_imputed"]]
-        names = {u: result.dataset.unit_name(u) for u in result.units}
-        frame.insert(0, "run_id", run_id)
-        frame.insert(2, "unit_name", frame["unit"].map(names))
+        table = results_table(result) if table is None else table
+        units = table.column("unit").combine_chunks()
+        names = pa.array([result.dataset.unit_name(u) for u in units.dictionary.to_pylist()], pa.string())
+        frame = pa.table({
+            "run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(table), dtype=np.int32)), pa.array([run_id])),
+            "unit": units,
+            "unit_name": pa.DictionaryArray.from_arrays(units.indices, names),
+            "code": table.column("code"), "level": table.column("level"), "score": table.column("score"),
+            "rank": table.column("rank"), "n_imputed": table.column("n_imputed"),
+        })
         row = [
             run_id,
             now,
@@ -295,6 +309,13 @@ class Store:
             con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
             self._insert_results(con, frame)
         return run_id
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove a build's run and its results (one transaction): what undoes a run recorded
+        beside outputs that then failed to be written."""
+        with self._transaction() as con:
+            con.execute("DELETE FROM results WHERE run_id = ?", [run_id])
+            con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
 
     def save_uncertainty(self, ua, index_code: str, hashes: dict[str, str]) -> str:
         """An uncertainty run's rank intervals (and Sobol indices), so profiles can show them."""
@@ -325,7 +346,7 @@ class Store:
         return int(version), digest
 
     @staticmethod
-    def _insert_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
+    def _insert_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame | pa.Table) -> None:
         con.register("incoming_results", frame)
         try:
             con.execute("INSERT INTO results SELECT * FROM incoming_results")

@@ -55,8 +55,10 @@ def build(
     lang: str = LangOpt,
 ) -> None:
     """Build an index and write results.csv, results.json and results.xlsx."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from aicity.build import build as build_index
-    from aicity.export import staged, write_outputs
+    from aicity.export import results_table, staged, write_outputs
     from aicity.store import Store
 
     overrides: dict[str, dict[str, Any]] = {}
@@ -76,8 +78,10 @@ def build(
     if versus and len(pair) != 2:
         fail(ValueError("--versus takes two units separated by a comma, e.g. Seoul,Tokyo"))
     # The store is checked (it opens, it can be written) before anything is computed; the
-    # outputs are written into a staging folder, the run recorded, and only then are the
-    # outputs moved into place: a build that fails anywhere leaves the previous outputs and
+    # outputs are written into a staging folder while the run is recorded beside them (two
+    # threads: the writers and DuckDB release the GIL), and only when both succeed are the
+    # outputs moved into place. A failed write removes the run it recorded, a failed record
+    # leaves the outputs unmoved: a build that fails anywhere leaves the previous outputs and
     # the store as they were.
     st = None if no_store else Store(store)
     with console.status("Building…") as status:
@@ -87,11 +91,18 @@ def build(
         )
         status.update("Writing results…")
         run_id = None
-        with staged(out) as stage:
-            written = write_outputs(result, stage, xlsx=xlsx, group=group_ranks)
-            if st is not None:
+        table = results_table(result, group_ranks)  # once, for every file and the store
+        with staged(out) as stage, ThreadPoolExecutor(1, thread_name_prefix="aicity-store") as pool:
+            saving = None if st is None else pool.submit(
+                st.save, result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label, table=table)
+            try:
+                written = write_outputs(result, stage, xlsx=xlsx, group=group_ranks, table=table)
+            except BaseException:
+                _undo_run(st, saving)
+                raise
+            if saving is not None:
                 status.update("Recording the run…")
-                run_id = st.save(result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label)
+                run_id = saving.result()
     print_ranking(result, top, lang)
     if pair:
         print_versus(result, pair[0], pair[1], lang)
@@ -107,6 +118,17 @@ def build(
         console.print(f"{kind}: {path}")
     if run_id:
         console.print(f"run: {run_id} (store: {st.path})")
+
+
+def _undo_run(st: Any, saving: Any) -> None:
+    """The outputs failed: the run recorded beside them must not stay without them."""
+    if saving is None:
+        return
+    try:
+        run_id = saving.result()
+    except Exception:  # noqa: BLE001 - recording failed too: nothing to undo
+        return
+    st.delete_run(run_id)
 
 
 @app.command()
