@@ -169,6 +169,13 @@ class Framework:
     def directions(self) -> np.ndarray:
         return np.array([self.nodes[c].direction for c in self.indicators], dtype=float)
 
+    def groups_without_weight(self, weights: dict[str, float]) -> list[str]:
+        """The groups whose children would all weigh 0 with some weights replaced (the rule
+        `with_weights` enforces, checked without building a framework: the web's hot path)."""
+        parents = {self.nodes[c].parent for c in weights if c in self.nodes and self.nodes[c].parent is not None}
+        return [p for p in parents
+                if all(float(weights.get(k, self.nodes[k].weight)) == 0 for k in self.children[p])]
+
     def with_weights(self, weights: dict[str, float]) -> Framework:
         """A copy with some weights replaced (validated like any framework)."""
         unknown = sorted(set(weights) - set(self.nodes))
@@ -271,10 +278,13 @@ def _validate(nodes: list[Node], source: str) -> list[Problem]:
     for parent in has_children:
         kids = [n for n in nodes if n.parent == parent]
         if all(k.weight == 0 for k in kids):
-            problems.append(
-                Problem(source, f"all children of '{parent}' have weight 0: it cannot be aggregated")
-            )
+            problems.append(Problem(source, all_zero_reason(parent)))
     return problems
+
+
+def all_zero_reason(parent: str) -> str:
+    """The one wording of the rule that a group needs a weighted child."""
+    return f"all children of '{parent}' have weight 0: it cannot be aggregated"
 
 
 # -- readers ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from aicity.data import parse_number
 from aicity.errors import InputError, Problem
-from aicity.framework import Framework, find_code
+from aicity.framework import Framework, all_zero_reason, find_code
 
 MAX_WEIGHT = 1_000_000.0
 
@@ -48,10 +48,8 @@ def check_weights(framework: Framework, weights: Mapping[str, object], source: s
             continue
         out[code] = weight
     if not problems and out:
-        try:
-            framework.with_weights(out)  # the framework's own rule: no group left without weight
-        except InputError as exc:
-            problems.extend(Problem(source, p.reason) for p in exc.problems)
+        # the framework's own rule: no group left without weight
+        problems += [Problem(source, all_zero_reason(p)) for p in sorted(framework.groups_without_weight(out))]
     if problems:
         raise InputError(problems)
     return out

@@ -142,7 +142,7 @@ class Explorer:
         return (
             '{"weights":' + json.dumps(weights) + "," + self.fixed_json(lang)
             + ',"rank":' + json_ints(ranks) + ',"score":' + json_floats(index)
-            + pillars + ',"order":' + json.dumps(order.tolist()) + "}"
+            + pillars + ',"order":' + json_ints(order) + "}"
         ).encode()
 
     def fixed_json(self, lang: str) -> str:
