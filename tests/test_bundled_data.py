@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 import aicity
 from aicity.bundled import alternatives_path, data_path, units_path
 from aicity.cli import app
+from aicity.data import load_units
 
 REQUIRED_CITIES = {"Seoul", "Tokyo", "Singapore", "Beijing", "Shanghai", "Shenzhen", "San Francisco Bay Area",
                    "New York", "London", "Paris", "Berlin", "Toronto", "Bengaluru", "Tel Aviv", "Dubai", "Hong Kong"}
@@ -40,7 +41,7 @@ def test_every_value_carries_its_source_and_geographic_unit(values):
 
 
 def test_no_unknown_codes_and_no_duplicates(values, framework):
-    units = aicity.data.load_units(units_path())
+    units = load_units(units_path())
     assert set(values.unit) <= set(units.index)
     known = set(framework.indicators) | {c.code for c in framework.context}
     assert set(values.indicator) <= known
@@ -54,7 +55,7 @@ def test_alternatives_keep_the_values_not_chosen(values):
 
 
 def test_size_and_required_cities(framework):
-    units = aicity.data.load_units(units_path())
+    units = load_units(units_path())
     assert len(units) >= 20
     assert REQUIRED_CITIES <= set(units.name_en)
     assert len(framework.indicators) >= 25
