@@ -179,8 +179,10 @@ def _wrong_types(step: str, params: dict[str, Any]) -> list[str]:
     if step == "weights":
         if not isinstance(params.get("set", "framework"), str):
             out.append(f"'set' must be a name (framework, equal, custom or a weight set), got {params['set']!r}")
-        if "values" in params and not isinstance(params["values"], dict):
-            out.append("'values' must map codes to weights")
+        values = params.get("values")
+        if "values" in params and (not isinstance(values, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in values.values())):
+            out.append("'values' must map codes to finite weights >= 0")
     for name in ("range", "rescale", "bounds"):
         if params.get(name) is not None and not isinstance(params[name], list | tuple):
             out.append(f"'{name}' must be [lo, hi], got {params[name]!r}")
