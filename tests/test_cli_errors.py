@@ -157,3 +157,16 @@ def test_validate_refuses_what_build_refuses(tmp_path):
     for cmd in ("validate", "build"):
         res = CliRunner().invoke(app, [cmd, "-f", str(fw), "-d", str(data), "--no-store", "--out", str(tmp_path / "o")][: 5 if cmd == "validate" else 9])
         assert res.exit_code == 2 and "without goalposts" in " ".join(res.output.split()), (cmd, res.output)
+
+
+@pytest.mark.parametrize(("pipeline", "message"), [
+    ({"treat": {"method": "winsorise_log", "winmax": float("inf")}}, "'winmax' must be a finite number"),
+    ({"normalize": {"method": "minmax", "range": [0, float("inf")]}}, "'range' must hold finite numbers"),
+    ({"normalize": {"method": "zscore", "sd": float("nan")}}, "'sd' must be a finite number"),
+    ({"aggregate": {"method": "generalised_mean", "p": float("inf")}}, "'p' must be a finite number"),
+    ({"weights": {"INFRA": float("inf")}}, "finite weights"),
+    ({"rank": {"digits": 2.5}}, "digits must be a whole number"),
+])
+def test_non_finite_or_out_of_range_parameters_are_refused(pipeline, message):
+    with pytest.raises(InputError, match=message):
+        aicity.build(pipeline=pipeline)

@@ -193,6 +193,13 @@ def _wrong_types(step: str, params: dict[str, Any]) -> list[str]:
         if name in ("p", "min_share", "k", "max_iter", "seed", "winmax", "skew", "kurtosis", "mean", "sd", "min_coverage",
                     "max_weight_ratio", "digits") and value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             out.append(f"'{name}' must be a number, got {value!r}")
+        elif isinstance(value, float) and not math.isfinite(value):
+            out.append(f"'{name}' must be a finite number, got {value!r}")
+    for name in ("range", "rescale", "bounds"):
+        pair = params.get(name)
+        if isinstance(pair, list | tuple) and any(isinstance(v, bool) or (v is not None and not isinstance(v, int | float))
+                                                  or (isinstance(v, float) and not math.isfinite(v)) for v in pair):
+            out.append(f"'{name}' must hold finite numbers, got {pair!r}")
     return out
 
 
