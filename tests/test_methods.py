@@ -307,7 +307,7 @@ def test_treatment_of_a_column_that_goes_constant_stops_and_logs():
 
 
 @pytest.mark.parametrize(("params", "message"), [({"skew": 0}, "skew must be a positive number"),
-                                                 ({"kurtosis": float("nan")}, "kurtosis must be a finite number")])
+                                                 ({"kurtosis": float("nan")}, "'kurtosis' must be a finite number")])
 def test_treatment_thresholds_are_checked(params, message):
     from aicity.errors import InputError
     from aicity.spec import parse_pipeline
