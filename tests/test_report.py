@@ -144,7 +144,7 @@ def test_report_for_any_index_asem(tmp_path, lang):
     assert "AI" not in md.split("\n")[0]  # no AI-city framing on another index
     words = {"en": ("group mean", "15 indicators winsorised", "default inputs", "51 ranked"),
              "ko": ("집단 평균", "윈저화한 지표는 15개", "기본 입력값", "평가 대상 51개"),
-             "ja": ("グループ平均", "ウィンソライズしたのは15指標", "既定の入力", "51の評価対象")}[lang]
+             "ja": ("グループ平均", "ウィンソライズしたのは15指標", "既定の入力", "51件の評価対象")}[lang]
     for w in words:
         assert w in md, w
     assert "None" not in md and "nan" not in md
