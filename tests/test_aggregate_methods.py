@@ -273,3 +273,31 @@ def test_any_group_override_equals_two_separate_builds(values, method):
     ari = aicity.build(TREE, data, pipe)
     np.testing.assert_allclose(mixed.scores["P"], own.scores["P"], equal_nan=True)
     np.testing.assert_allclose(mixed.scores["Q"], ari.scores["Q"], equal_nan=True)
+
+
+def test_a_power_mean_with_positive_p_is_not_zeroed_by_a_zero_child():
+    out = aggregate_level(np.array([[0.0, 1.0]]), ONE, np.ones(2), "generalised_mean", p=0.5)[0, 0]
+    assert out == pytest.approx(((0.0 ** 0.5 + 1.0 ** 0.5) / 2) ** 2)  # 0.25, not 0
+
+
+@pytest.mark.parametrize("framework", [
+    {**TREE, "groups": [{"code": "P", "parent": "IDX", "aggregate": "geometric"}, {"code": "Q", "parent": "IDX"}]},
+    {**TREE, "index": {"code": "IDX", "aggregate": "topsis"}},
+])
+def test_uncertainty_with_varying_weights_under_a_groups_own_method(framework):
+    """Per-sample weights meet shared 2-D data at a level whose groups differ in method (and in
+    TOPSIS): each sample equals a build with that sample's weights."""
+    from aicity.pipeline.aggregate import aggregate
+
+    r = aicity.build(framework, DATA, PIPE)
+    rng = np.random.default_rng(2)
+    weights = np.tile(r.weights, (4, 1)) * rng.uniform(0.5, 1.5, (4, len(r.weights)))
+    method, params = r.aggregation
+    batched = aggregate(r.scores_array[:, :4], r.plan, method, weights=weights, aggregates_only=True, **params)
+    for k in range(4):
+        one = aggregate(r.scores_array[:, :4], r.plan, method, weights=weights[k], aggregates_only=True, **params)
+        np.testing.assert_allclose(batched[k], one)
+    from aicity.uncertainty import run_uncertainty
+
+    ua = run_uncertainty(framework, DATA, PIPE, samples=50, uncertainty={"inputs": {"weights": {"noise": 0.2, "levels": [1]}}})
+    assert len(ua.rank_intervals()) == 5

@@ -170,3 +170,50 @@ def test_a_failed_write_leaves_no_run_in_the_store(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "No space left" in res.output
     assert Store(store, read_only=True).runs().empty
     assert not (tmp_path / "out" / "results.csv").exists()
+
+
+def test_missing_scores_are_empty_cells_and_nulls_everywhere(tmp_path):
+    """A missing score is an empty CSV cell, a Parquet null and NULL in the store, never NaN."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    import aicity
+    from aicity.export import write_outputs
+    from aicity.store import Store
+
+    fw = {"index": {"code": "IDX"}, "indicators": [{"code": "a", "parent": "IDX"}, {"code": "b", "parent": "IDX"}]}
+    data = pd.DataFrame({"unit": ["u1", "u2", "u3"], "a": [1.0, None, 3.0], "b": [2.0, 1.0, 3.0]})
+    r = aicity.build(fw, data)
+    written = write_outputs(r, tmp_path / "out")
+    text = (tmp_path / "out" / "results.csv").read_text()
+    assert "nan" not in text.lower() and '"u2","a",1,,,false,0' in text
+    assert pq.read_table(written["parquet"]).column("score").null_count == 1
+    store = Store(tmp_path / "runs.duckdb")
+    store.save(r)
+    assert store.query("SELECT count(*) FROM results WHERE score IS NULL AND rank IS NULL")[0][0] == 1
+    assert store.query("SELECT max(rank) FROM results")[0][0] == 3
+
+
+def test_a_failed_move_into_place_leaves_no_run_in_the_store(tmp_path, monkeypatch):
+    """The files move into place after the run is recorded; when a move fails, the run goes too."""
+    import os
+
+    from typer.testing import CliRunner
+
+    import aicity.export as export
+    from aicity.cli import app
+    from aicity.store import Store
+
+    real = os.replace
+
+    def flaky(src, dst):
+        if str(dst).endswith("results.json") and ".aicity-staging" not in str(dst) and ".previous" not in str(dst):
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", flaky)
+    store, out = tmp_path / "runs.duckdb", tmp_path / "out"
+    res = CliRunner().invoke(app, ["build", "--out", str(out), "--store", str(store), "--xlsx", "never"])
+    assert res.exit_code == 2
+    assert Store(store, read_only=True).runs().empty
+    assert not (out / "results.csv").exists()

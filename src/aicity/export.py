@@ -205,15 +205,16 @@ def results_table(result: IndexResult, group: str | None = None) -> pa.Table:
         "code": pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(len(codes), dtype=np.int32), n_units)),
                                                pa.array(codes, pa.string())),
         "level": np.tile(np.array([result.framework.levels[c] for c in codes], dtype=np.int64), n_units),
-        "score": np.ascontiguousarray(result.scores_array).reshape(-1),
-        "rank": np.ascontiguousarray(result.ranks_array).reshape(-1),
+        # missing is null (an empty CSV cell, NULL in the store), never the float NaN
+        "score": pa.array(np.ascontiguousarray(result.scores_array).reshape(-1), from_pandas=True),
+        "rank": pa.array(np.ascontiguousarray(result.ranks_array).reshape(-1), from_pandas=True),
         "imputed": counts > 0,
         "n_imputed": counts,
     }
     if group is not None:
         labels = result.dataset.unit_column(group)[pd.Index(result.dataset.unit_codes).get_indexer(result.units)]
         columns["group"] = pa.DictionaryArray.from_arrays(unit_idx, pa.array([None if _missing(v) else str(v) for v in labels], pa.string()))
-        columns["group_rank"] = result.group_ranks(group).to_numpy().reshape(-1)
+        columns["group_rank"] = pa.array(result.group_ranks(group).to_numpy().reshape(-1), from_pandas=True)
     return pa.table(columns)
 
 

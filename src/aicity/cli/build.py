@@ -58,7 +58,7 @@ def build(
     from concurrent.futures import ThreadPoolExecutor
 
     from aicity.build import build as build_index
-    from aicity.export import results_table, staged, write_outputs
+    from aicity.export import Staging, results_table, write_outputs
     from aicity.store import Store
 
     overrides: dict[str, dict[str, Any]] = {}
@@ -92,17 +92,20 @@ def build(
         status.update("Writing results…")
         run_id = None
         table = results_table(result, group_ranks)  # once, for every file and the store
-        with staged(out) as stage, ThreadPoolExecutor(1, thread_name_prefix="aicity-store") as pool:
+        stage = Staging(out)
+        with ThreadPoolExecutor(1, thread_name_prefix="aicity-store") as pool:
             saving = None if st is None else pool.submit(
                 st.save, result, framework=str(framework or "bundled"), data=str(data or "bundled"), label=label, table=table)
             try:
                 written = write_outputs(result, stage, xlsx=xlsx, group=group_ranks, table=table)
+                if saving is not None:
+                    status.update("Recording the run…")
+                    run_id = saving.result()
+                stage.commit()  # the files move into place only now; should that fail, the run goes too
             except BaseException:
+                stage.discard()
                 _undo_run(st, saving)
                 raise
-            if saving is not None:
-                status.update("Recording the run…")
-                run_id = saving.result()
     print_ranking(result, top, lang)
     if pair:
         print_versus(result, pair[0], pair[1], lang)

@@ -253,7 +253,7 @@ def aggregate_level(
     wsum = wm.sum(axis=-2)[..., None, :] if complete else weighted(pf, wm)
     x0 = xc if complete else np.where(present, xc, 0.0)
     zero_hit = None
-    if needs_positive:
+    if method in _LOGLIKE or (is_power and p <= 0):  # a zero child makes these 0; a power mean with p > 0 stays defined
         zeros = present & (xc == 0)
         if zeros.any():
             zero_hit = weighted(zeros.astype(float), wm) > 0
@@ -302,7 +302,8 @@ def _topsis(xc: np.ndarray, present: np.ndarray, w: np.ndarray, membership: np.n
     anti-ideal its worst; the score is D- / (D+ + D-), in [0, 1]. Children are already
     direction-adjusted (higher is better). A child missing for a unit is left out of that
     unit's two distances."""
-    out = np.full(xc.shape[:-1] + (membership.shape[1],), np.nan)
+    batch = np.broadcast_shapes(xc.shape[:-2], np.shape(w)[:-1])  # per-sample weights may add the samples' axis
+    out = np.full(batch + (xc.shape[-2], membership.shape[1]), np.nan)
     for g in range(membership.shape[1]):
         kids = np.flatnonzero(membership[:, g])
         v = xc[..., kids] * w[..., None, kids]
@@ -484,7 +485,9 @@ def _level(
         spec = specs[0] if specs else default
         return aggregate_level(xc, lv.membership, w, **spec, child_codes=child_codes, group_codes=group_codes,
                                unit_codes=unit_codes, notes=notes)
-    out = np.full(xc.shape[:-1] + (len(group_codes),), np.nan)
+    # per-sample weights with shared 2-D data: the samples' axis comes from the weights
+    batch = np.broadcast_shapes(xc.shape[:-2], np.shape(w)[:-1])
+    out = np.full(batch + (xc.shape[-2], len(group_codes)), np.nan)
     for key in dict.fromkeys(keys):
         gi = np.array([i for i, k in enumerate(keys) if k == key])
         sub = lv.membership[:, gi]
