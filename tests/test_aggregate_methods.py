@@ -301,3 +301,57 @@ def test_uncertainty_with_varying_weights_under_a_groups_own_method(framework):
 
     ua = run_uncertainty(framework, DATA, PIPE, samples=50, uncertainty={"inputs": {"weights": {"noise": 0.2, "levels": [1]}}})
     assert len(ua.rank_intervals()) == 5
+
+
+# -- review fixes ------------------------------------------------------------------------
+
+def test_group_ranks_and_the_audit_rank_at_the_specs_precision():
+    fw = {"index": {"code": "IDX"}, "indicators": [{"code": "a", "parent": "IDX"}]}
+    data = pd.DataFrame({"unit": ["A", "B", "C"], "a": [0.9664, 0.9659, 0.5], "g": ["x", "x", "x"]})
+    r = aicity.build(fw, data, {"normalize": "none", "rank": {"digits": 3}})
+    assert r.group_ranks("g")["IDX"].tolist() == [1, 1, 3]
+
+
+def test_re_weighting_checks_the_weights_the_build_used():
+    from aicity.personas import reweight
+
+    fw = {**TREE, "weight_sets": {"no_a": {"a": 0}}}
+    r = aicity.build(fw, DATA, {**PIPE, "weights": "no_a"})
+    with pytest.raises(InputError, match="all children of 'P' have weight 0"):
+        reweight(r, {"b": 0})
+
+
+def test_contributions_refuse_handled_non_positive_values():
+    from aicity.compare import contributions
+
+    r = aicity.build(with_group_method("geometric"), DATA, {**PIPE, "aggregate": {"method": "geometric", "on_nonpositive": "zero"}})
+    with pytest.raises(InputError, match="on_nonpositive"):
+        contributions(r, "X", "V")
+
+
+def test_levels_beyond_the_tree_are_an_error():
+    with pytest.raises(InputError, match=r"level\(s\) \[9\]"):
+        aicity.build(TREE, DATA, {"aggregate": {"levels": {9: "geometric"}}})
+
+
+def test_fracmax_of_a_cost_indicator_needs_positive_values():
+    with pytest.raises(PipelineError, match="needs positive values"):
+        normalize(np.array([[0.0], [2.0], [4.0]]), "fracmax", DOWN, codes=["cost"])
+
+
+def test_a_transformed_indicator_is_not_outlier_treated():
+    fw = {"index": {"code": "IDX"}, "indicators": [{"code": "a", "parent": "IDX", "transform": "log"},
+                                                    {"code": "b", "parent": "IDX"}]}
+    values = [1.0, 2.0, 3.0, 2.0, 1.5, 2.5, 1.0, 2.0, 3.0, 1e5]
+    data = pd.DataFrame({"unit": [f"u{i}" for i in range(10)], "a": values, "b": values})
+    r = aicity.build(fw, data, {"treat": {"method": "winsorise_log"}})
+    status = r.treatment.set_index("indicator")["status"]
+    assert status["a"] == "excluded" and status["b"] != "excluded"
+    assert r.stages["transformed"].at["u9", "a"] == pytest.approx(math.log(1e5))  # logged once
+
+
+def test_report_scores_take_the_index_scale():
+    from aicity.report import score_digits
+
+    r = aicity.build({**TREE, "index": {"code": "IDX", "aggregate": "topsis"}}, DATA, PIPE)
+    assert score_digits(r) == 3  # closeness in [0, 1] over indicators on [1, 100]

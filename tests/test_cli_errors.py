@@ -170,3 +170,27 @@ def test_validate_refuses_what_build_refuses(tmp_path):
 def test_non_finite_or_out_of_range_parameters_are_refused(pipeline, message):
     with pytest.raises(InputError, match=message):
         aicity.build(pipeline=pipeline)
+
+
+def test_validate_reads_the_uncertainty_section_as_uncertainty_does(tmp_path):
+    """A pipeline file without `uncertainty:` leaves the framework's section in force: validate
+    checks that one, as `aicity uncertainty` would read it."""
+    fw = tmp_path / "f.yaml"
+    fw.write_text(OK_FRAMEWORK + "uncertainty: {sampels: 5}\n", encoding="utf-8")
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text("normalize: minmax\n", encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("unit,a,b\nX,1,2\nY,2,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match="did you mean 'samples'"):
+        aicity.check(fw, data, pipe)
+
+
+def test_validate_judges_transformed_values_after_screening_as_build_does(tmp_path):
+    raw = {"index": {"code": "IDX"}, "indicators": [{"code": "a", "parent": "IDX", "transform": "log"},
+                                                   {"code": "b", "parent": "IDX"}],
+           "pipeline": {"screen": {"min_coverage": 1.0}}}
+    import pandas as pd
+
+    data = pd.DataFrame({"unit": ["X", "Y", "Z"], "a": [1.0, 2.0, 0.0], "b": [1.0, 2.0, None]})  # Z screened out
+    assert aicity.build(raw, data).units == ["X", "Y"]
+    assert aicity.check(raw, data).spec.steps

@@ -33,7 +33,7 @@ from scipy.stats import rankdata
 from aicity.export import atomic_write, to_csv, to_excel
 from aicity.pipeline.aggregate import METHODS as AGG_METHODS
 from aicity.pipeline.aggregate import aggregate, aggregate_level, rescale_minmax
-from aicity.pipeline.rank import rank_desc
+from aicity.pipeline.rank import at_precision, rank_desc
 from aicity.pipeline.treat import kurtosis, passes, skewness
 from aicity.result import IndexResult
 
@@ -689,7 +689,7 @@ def leave_one_out(result: IndexResult) -> pd.DataFrame:
             w = weights[start : start + per]
             x = np.broadcast_to(normalised, (len(w),) + normalised.shape)
             index_scores[start : start + per] = aggregate(x, plan, method, **{**kw, "weights": w})[..., idx]
-    ranks = rank_desc(index_scores[..., None])[..., 0]  # (components, units)
+    ranks = rank_desc(at_precision(index_scores, result.rank_digits)[..., None])[..., 0]  # (components, units), as the build ranks
     shift = np.abs(ranks - nominal[None, :])
     with warnings.catch_warnings():  # a variant that ranks no unit: NaN, no warning
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -41,6 +41,10 @@ def aggregation_plan(framework: Framework, aggregate: dict[str, Any] | None = No
     `aggregate:` on the group, else the pipeline's per-level form (`aggregate.levels` of the
     spec's `aggregate` step, when given), else none (the step's method applies)."""
     levels = (aggregate or {}).get("levels") or {}
+    beyond = sorted(int(k) for k in levels if int(k) > framework.n_levels)
+    if beyond:
+        raise InputError([Problem("pipeline", f"aggregate.levels names level(s) {beyond}, but the framework has levels "
+                                              f"2 to {framework.n_levels} (1 is the indicators)")])
     methods: dict[str, dict[str, Any]] = {}
     for code in framework.aggregates:
         own = framework.node(code).aggregate or levels.get(str(framework.levels[code]))
@@ -210,7 +214,9 @@ def _screen(st: _State, params: dict[str, Any]) -> None:
 def _treat(st: _State, params: dict[str, Any]) -> None:
     reports = []
     if params["method"] != "none":
-        exclude = np.array([not st.fw.node(c).treat for c in st.codes])
+        # `treat: false`, and a transformed indicator: its transform is its treatment (COINr's log
+        # fallback and then `transform: log` would take the log twice)
+        exclude = np.array([not st.fw.node(c).treat or st.fw.node(c).transform != "none" for c in st.codes])
         st.x, reports = treat(st.x, params["method"], int(params["winmax"]), float(params["skew"]), float(params["kurtosis"]), exclude)
     st.treatment = _treatment_table(reports, st.codes, st.units) if reports else pd.DataFrame()
     st.stages["treated"] = _frame(st.x, st.units, st.codes)
@@ -454,10 +460,10 @@ def check(
         spec = resolve_spec(fw, pipeline)
     except InputError as exc:
         problems += exc.problems
-    raw_u = load_uncertainty(pipeline) if pipeline is not None else fw.uncertainty
+    raw_u = (load_uncertainty(pipeline) if pipeline is not None else None) or fw.uncertainty  # as run_uncertainty reads it
     if raw_u is not None:
         try:
-            parse_uncertainty(raw_u, fw, str(pipeline or fw.source))
+            parse_uncertainty(raw_u, fw, str(pipeline) if pipeline is not None and load_uncertainty(pipeline) else fw.source)
         except InputError as exc:
             problems += exc.problems
     names = [fw.node(c).transform for c in fw.indicators]
@@ -466,8 +472,8 @@ def check(
         lo = np.array([np.nan if g is None else g[0] for g in gp])
         hi = np.array([np.nan if g is None else g[1] for g in gp])
         targets = np.array([np.nan if fw.node(c).target is None else fw.node(c).target for c in fw.indicators])
-        try:
-            transform_indicators(ds.matrix(fw.indicators), names, np.array(ds.unit_codes, dtype=object), fw.indicators,
+        try:  # goalposts and targets here; the values when the pipeline runs below (after screening, as build)
+            transform_indicators(np.empty((0, len(names))), names, np.array([], dtype=object), fw.indicators,
                                  lo, hi, targets, fw.directions())
         except InputError as exc:
             problems += exc.problems

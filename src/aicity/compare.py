@@ -59,6 +59,13 @@ def contributions(result: IndexResult, a: str, b: str) -> pd.DataFrame:
     rescaled aggregates have no exact additive split: refused, naming the group.
     """
     methods = group_methods(result)
+    method, params = result.aggregation
+    default = {"method": method, **params}
+    handled = [c for c in result.framework.aggregates
+               if result.plan.method_of(c, default).get("on_nonpositive", "error") != "error"]
+    if handled:  # the values aggregated are not the scores the split would use
+        raise InputError([Problem("compare", "contributions are not defined where non-positive values were handled by "
+                                             f"on_nonpositive (groups {', '.join(handled)})")])
     other = {c: m for c, m in methods.items() if m not in ADDITIVE}
     if result.aggregation[1]["rescale"] is not None or other:
         what = ", ".join(f"{c} ({m})" for c, m in other.items()) or "rescaled aggregates"

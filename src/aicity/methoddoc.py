@@ -45,7 +45,8 @@ def render() -> str:
             "behind `direction_rule: coinr`.", "", "| method | a direction -1 indicator becomes |", "|---|---|"]
     out += [f"| `{m}` | {how} |" for m, how in norm.DIRECTIONS.items()]
     out += ["", "## Indicator transforms (`transform:` on an indicator, before normalisation)", "",
-            "Applied to the values and to the indicator's `goalposts` and `target`, which stay in its own units.", "",
+            "Applied to the values and to the indicator's `goalposts` and `target`, which stay in its own units.",
+            "A transformed indicator is left out of the outlier treatment: its transform is its treatment.", "",
             "| transform | what it does | defined for |", "|---|---|---|"]
     out += [f"| `{t.name}` | {t.doc} | {t.domain} |" for t in TRANSFORMS.values()]
     out += ["", "## Non-positive children (`on_nonpositive`, for geometric, harmonic, power means with p <= 0 and product)", "",
@@ -59,6 +60,7 @@ def render() -> str:
             "A group's `aggregate:` in the framework (a method name, or a mapping of `method` and its parameters) overrides",
             "the pipeline's for that group's children; the pipeline's `aggregate: {levels: {2: ..., 3: ...}}` sets a level's.",
             "The group's own wins, then the level's, then the step's. Parameters not written come from the `aggregate` step.",
+            "A level the framework does not have is an error.",
             "", "## Ranks", "",
             "Ranks are 1 for the best; equal scores share the best rank. `rank: {digits: 3}` ranks the scores rounded",
             "(half to even) to 3 decimals, as UNDP publishes HDI ranks."]

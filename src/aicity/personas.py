@@ -15,7 +15,7 @@ import pandas as pd
 from aicity.build import aggregation_plan
 from aicity.compare import Comparison, compare
 from aicity.errors import InputError, Problem
-from aicity.framework import Framework
+from aicity.framework import Framework, all_zero_reason
 from aicity.pipeline.aggregate import AggregationPlan, reaggregate
 from aicity.pipeline.rank import at_precision, rank_desc, rank_with_order
 from aicity.result import IndexResult
@@ -38,6 +38,11 @@ def reweighted_scores(result: IndexResult, weights: dict[str, float], plan: Aggr
     w = result.weights.copy()
     for code, value in weights.items():
         w[plan.codes.index(code)] = float(value)
+    # the rule on the weights the build really used (a weight set or custom values included)
+    empty = [plan.codes[g] for lv in plan.levels
+             for g, alive in zip(lv.group_cols, (lv.membership.T @ (w[lv.child_cols] > 0)) > 0, strict=True) if not alive]
+    if empty:
+        raise InputError([Problem("weights", all_zero_reason(code)) for code in empty])
     method, params = result.aggregation
     scores = reaggregate(result.scores_array, plan, result.weights, w, method, **params)
     return scores, w

@@ -817,7 +817,8 @@ def _shown_geo(result: IndexResult, unit: str, row: dict) -> str | None:
 def score_digits(result: IndexResult) -> int:
     """Decimals that show the index's scores apart: 1 on a 0-100 scale, 3 on a 0-1 scale (the
     HDI's), never fewer than the ranks were taken at."""
-    top = float(np.nanmax(np.abs(result.scores_array))) if np.isfinite(result.scores_array).any() else 100.0
+    index = result.scores_array[:, result.codes.index(result.framework.index_code)]
+    top = float(np.nanmax(np.abs(index))) if np.isfinite(index).any() else 100.0
     digits = 1 if top > 15 else (2 if top > 1.5 else 3)
     return max(digits, result.rank_digits or 0)
 

@@ -12,7 +12,7 @@ from aicity.data import Dataset, find_unit
 from aicity.errors import Problem, UnitNotRanked
 from aicity.framework import Framework
 from aicity.pipeline.aggregate import AggregationPlan
-from aicity.pipeline.rank import rank_within_groups
+from aicity.pipeline.rank import at_precision, rank_within_groups
 from aicity.spec import Spec
 
 
@@ -157,7 +157,7 @@ class IndexResult:
     def group_ranks(self, column: str) -> pd.DataFrame:
         groups = self.dataset.unit_column(column)
         kept = pd.Index(self.dataset.unit_codes).get_indexer(self.units)
-        r = rank_within_groups(self.scores_array, groups[kept])
+        r = rank_within_groups(at_precision(self.scores_array, self.rank_digits), groups[kept])
         return pd.DataFrame(r, index=pd.Index(self.units, name="unit"), columns=self.codes)
 
     def to_frame(self, group: str | None = None) -> pd.DataFrame:

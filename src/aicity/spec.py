@@ -84,6 +84,9 @@ def parse_aggregate(value: Any, where: str, source: str) -> tuple[dict[str, Any]
         return None, [Problem(source, f"{where}: unknown aggregation '{method}' (choose from {', '.join(agg.METHODS)}){hint}")]
     known = ("method", "min_share", *agg.METHODS[method].params)
     problems += unknown_keys(out, known, source=source, where=f"the aggregation of {where} ({method})")
+    wrong = _wrong_types("aggregate", out)
+    if wrong:
+        return None, problems + [Problem(source, f"{where}: {w}") for w in wrong]
     problems += [Problem(source, f"{where}: {p.reason}") for p in _check_values("aggregate", {**STEPS["aggregate"], **out}, source)]
     return out, problems
 
@@ -102,6 +105,11 @@ def _unknown_params(step: str, given: dict[str, Any], allowed: set[str], source:
     if registry is None or method not in registry:
         return out
     reads = set(COMMON_PARAMS.get(step, ())) | set(registry[method].params) | ({"group"} if step == "impute" else set())
+    if step == "aggregate" and isinstance(given.get("levels"), dict):  # the levels' methods read the step's parameters too
+        for spec in given["levels"].values():
+            name = spec if isinstance(spec, str) else (spec or {}).get("method") if isinstance(spec, dict) else None
+            if name in registry:
+                reads |= set(registry[name].params)
     for name, value in given.items():
         if name in allowed and name not in reads and value != STEPS[step].get(name):
             line = line_of(text, (*loc, name))

@@ -21,7 +21,7 @@ from aicity.data import Dataset, find_unit
 from aicity.errors import InputError, Problem, UnitNotFound
 from aicity.framework import Framework
 from aicity.inputs import resolve_inputs
-from aicity.pipeline.rank import rank_desc
+from aicity.pipeline.rank import at_precision, rank_desc
 
 CARRY_METHODS = ("none", "latest", "linear")
 SEP = "@"
@@ -204,7 +204,7 @@ def build_trends(
             r = row_of.get(f"{unit}{SEP}{year}")
             if r is not None:
                 scores[yi, ui] = result.scores_array[r]
-    ranks = rank_desc(scores)
+    ranks = rank_desc(at_precision(scores, result.rank_digits))  # at the precision the spec ranks at
     return TrendResult(
         framework=fw,
         years=years,

@@ -15,6 +15,7 @@ import pandas as pd
 from aicity.compare import code_columns, effective_weights
 from aicity.data import Dataset
 from aicity.errors import InputError, Problem
+from aicity.pipeline.rank import at_precision
 from aicity.result import IndexResult
 
 
@@ -67,7 +68,8 @@ def _target_met(result: IndexResult, unit: str, rank: int | None, beat: str | No
     col = result.codes.index(fw.index_code)
     i = result.units.index(unit)
     if beat is not None:
-        return result.scores_array[i, col] > result.scores_array[result.units.index(beat), col]
+        a, b = at_precision(result.scores_array[[i, result.units.index(beat)], col], result.rank_digits)
+        return bool(a > b)
     return result.ranks_array[i, col] <= rank
 
 

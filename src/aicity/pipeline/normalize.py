@@ -193,7 +193,7 @@ def normalize(
         "rank": lambda: rank(xd),
         "percentile": lambda: percentile(xd),
         "borda": lambda: borda(xd),
-        "fracmax": lambda: fracmax(xd) if rule == "coinr" else _fracmax(x, d),
+        "fracmax": lambda: fracmax(xd) if rule == "coinr" else _fracmax(x, d, names),
         "vector": lambda: vector(xd),
         "dist2max": lambda: dist2max(xd),
         "dist2target": lambda: dist2target(xd, _need(targets, "a target", names) * d, bool(params.get("cap", True))),
@@ -203,10 +203,16 @@ def normalize(
     return table[method]()
 
 
-def _fracmax(x: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """x / max(x) for higher-is-better indicators, min(x) / x for lower-is-better ones."""
+def _fracmax(x: np.ndarray, d: np.ndarray, codes: list[str]) -> np.ndarray:
+    """x / max(x) for higher-is-better indicators, min(x) / x for lower-is-better ones (which
+    needs positive values: min(x) / x of a zero or negative value means nothing)."""
     if (d > 0).all():
         return fracmax(x)
+    with np.errstate(invalid="ignore"):
+        bad = [c for j, c in enumerate(codes) if d[j] < 0 and (x[..., j] <= 0).any()]
+    if bad:
+        raise PipelineError(f"fracmax of a lower-is-better indicator is min(x) / x, which needs positive values: "
+                            f"{', '.join(bad)} has zero or negative values (use minmax, or direction_rule: coinr)")
     return np.where(d > 0, fracmax(x), fracmin(x))
 
 

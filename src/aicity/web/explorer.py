@@ -119,7 +119,7 @@ class Explorer:
         if self._rank_cache is None:
             self._rank_cache = lru_cache(maxsize=RANK_CACHE_SIZE)(
                 lambda key, lang_, pillars: self.rank_payload(dict(key), lang_, pillars))
-        key = tuple(sorted((k, round(v, 9)) for k, v in weights.items()))
+        key = tuple(sorted(weights.items()))  # the exact weights: the answer is computed from the key
         return self._rank_cache(key, lang, with_pillars)
 
     def rank_payload(self, weights: dict[str, float], lang: str, with_pillars: bool = False) -> bytes:
