@@ -5,6 +5,7 @@ This module only wires the pure array steps of `aicity.pipeline` together; it ho
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -375,6 +376,10 @@ def bod_weights_table(notes: list[dict[str, Any]], units: np.ndarray) -> pd.Data
 @cache
 def _background() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(1, thread_name_prefix="aicity-build")
+
+
+# A process forked after a build has the executor but not its thread: it starts a new one.
+os.register_at_fork(after_in_child=_background.cache_clear)
 
 
 def _frame(x: np.ndarray, units: np.ndarray, codes: list[str]) -> pd.DataFrame:

@@ -83,6 +83,17 @@ class IndexResult:
         return params["method"], aggregate_params(params)
 
     @property
+    def aggregates_in_batches(self) -> bool:
+        """Whether every group's aggregation takes stacked samples (all but benefit of the
+        doubt's linear programmes and Copeland's pairs): what re-weighting and uncertainty
+        analysis can do at array speed."""
+        from aicity.pipeline.aggregate import METHODS
+
+        method, _ = self.aggregation
+        own = {m["method"] for lv in self.plan.levels for m in lv.methods if m}
+        return all(METHODS[m].batched for m in {method, *own})
+
+    @property
     def rank_digits(self) -> int | None:
         """The precision scores are ranked at (`rank: {digits: n}`), None for full precision."""
         return next((p.get("digits") for s, p in self.spec if s == "rank"), None)

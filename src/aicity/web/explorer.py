@@ -114,6 +114,12 @@ class Explorer:
             self._names[lang] = [self.result.dataset.unit_name(u, lang) for u in self.result.units]
         return self._names[lang]
 
+    @property
+    def slow_reaggregation(self) -> bool:
+        """Whether re-weighting runs a method that takes no batch (BoD's linear programmes,
+        Copeland's pairs): those go to a thread rather than the event loop."""
+        return not self.result.aggregates_in_batches
+
     def ranked_payload(self, weights: dict[str, float], lang: str, with_pillars: bool) -> bytes:
         """`rank_payload`, cached by the weights (repeated weights cost a dictionary lookup)."""
         if self._rank_cache is None:

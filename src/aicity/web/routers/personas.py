@@ -34,4 +34,10 @@ async def api_rank(ex: ExplorerDep, req: RankRequest) -> Response:
             raise HTTPException(422, detail="too many weights")
         weights = check_weights(ex.fw, req.weights or {})
     # Pre-serialised bytes (the answer is built from arrays): the schema is in RANK_RESPONSES.
-    return Response(ex.ranked_payload(weights, req.lang, req.pillars), media_type="application/json")
+    if ex.slow_reaggregation:  # benefit of the doubt (a linear programme per unit) or Copeland: off the event loop
+        from starlette.concurrency import run_in_threadpool
+
+        payload = await run_in_threadpool(ex.ranked_payload, weights, req.lang, req.pillars)
+    else:
+        payload = ex.ranked_payload(weights, req.lang, req.pillars)
+    return Response(payload, media_type="application/json")
