@@ -350,3 +350,18 @@ def test_building_an_upload_with_too_little_data_is_422(client):
 def test_an_upload_without_rows_is_422(client):
     r = client.post("/api/datasets?name=empty", content=b"unit,indicator,value\n", headers=AUTH)
     assert r.status_code == 422 and "no data rows" in r.json()["problems"][0]["reason"]
+
+
+def test_a_chunked_body_over_the_limit_is_413_on_a_json_route(client):
+    from aicity.web.settings import MAX_BODY_BYTES
+
+    def chunks():
+        yield b'{"weights": {"INFRA": 1}, "x": "'
+        for _ in range(MAX_BODY_BYTES // 100_000 + 2):
+            yield b"a" * 100_000
+        yield b'"}'
+
+    r = client.post("/api/rank", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    small = client.post("/api/rank", content=iter([b'{"weights": ', b'{"INFRA": 2}}']), headers={"content-type": "application/json"})
+    assert small.status_code == 200
