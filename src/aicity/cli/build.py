@@ -54,7 +54,7 @@ def build(
     label: str = typer.Option(None, "--label", help="A label stored with the run."),
     lang: str = LangOpt,
 ) -> None:
-    """Build an index and write results.csv, results.json and results.xlsx."""
+    """Build an index and write results.csv, .parquet, .json and .xlsx, and record the run."""
     from concurrent.futures import ThreadPoolExecutor
 
     from aicity.build import build as build_index
