@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ class Explorer:
             self._names[lang] = [self.result.dataset.unit_name(u, lang) for u in self.result.units]
         return self._names[lang]
 
-    @property
+    @cached_property
     def slow_reaggregation(self) -> bool:
         """Whether re-weighting runs a method that takes no batch (BoD's linear programmes,
         Copeland's pairs): those go to a thread rather than the event loop."""
