@@ -51,7 +51,7 @@ def serve(
 
     # h11's own cap on a request's head; the app answers 431 above its limits whatever the parser
     uvicorn.run("aicity.web:app_from_env", host=host, port=port, workers=workers, factory=True, log_level="warning",
-                h11_max_incomplete_event_size=MAX_HEADERS_BYTES)
+                h11_max_incomplete_event_size=MAX_HEADERS_BYTES, access_log=False)
 
 
 SOURCE_COLUMNS = ["unit", "unit_name", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure",
