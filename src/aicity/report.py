@@ -815,12 +815,8 @@ def _shown_geo(result: IndexResult, unit: str, row: dict) -> str | None:
 
 
 def score_digits(result: IndexResult) -> int:
-    """Decimals that show the index's scores apart: 1 on a 0-100 scale, 3 on a 0-1 scale (the
-    HDI's), never fewer than the ranks were taken at."""
-    index = result.scores_array[:, result.codes.index(result.framework.index_code)]
-    top = float(np.nanmax(np.abs(index))) if np.isfinite(index).any() else 100.0
-    digits = 1 if top > 15 else (2 if top > 1.5 else 3)
-    return max(digits, result.rank_digits or 0)
+    """Decimals that show the index's scores apart (`IndexResult.score_digits`)."""
+    return result.score_digits
 
 
 def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:

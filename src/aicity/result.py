@@ -83,6 +83,16 @@ class IndexResult:
         return params["method"], aggregate_params(params)
 
     @property
+    def score_digits(self) -> int:
+        """Decimals that show the index's scores apart: 1 on a 0-100 scale, 3 on a 0-1 scale
+        (the HDI's, TOPSIS closeness), never fewer than the ranks were taken at. What the
+        report and the command line print scores with."""
+        index = self.scores_array[:, self.codes.index(self.framework.index_code)]
+        top = float(np.nanmax(np.abs(index))) if np.isfinite(index).any() else 100.0
+        digits = 1 if top > 15 else (2 if top > 1.5 else 3)
+        return max(digits, self.rank_digits or 0)
+
+    @property
     def aggregates_in_batches(self) -> bool:
         """Whether every group's aggregation takes stacked samples (all but benefit of the
         doubt's linear programmes and Copeland's pairs): what re-weighting and uncertainty

@@ -42,7 +42,7 @@ def print_ranking(result: IndexResult, top: int, lang: str = "en") -> None:
     table.add_column("Missing", justify="right")
     table.add_column("Imputed", justify="right")
     table.caption = " · ".join(f"{p}: {fw.node(p).name(lang)}" for p in fw.pillars())
-    digits = max(2, result.rank_digits or 0)  # ranked at 3 decimals: show the 3 decimals ranked on
+    digits = max(2, result.score_digits)  # 2 on a 0-100 scale; 3 on a 0-1 index or when ranked at 3 decimals
     for unit, row in ranking.iterrows():
         table.add_row(
             fmt(row["rank"], 0),
