@@ -365,3 +365,25 @@ def test_a_chunked_body_over_the_limit_is_413_on_a_json_route(client):
     assert r.status_code == 413
     small = client.post("/api/rank", content=iter([b'{"weights": ', b'{"INFRA": 2}}']), headers={"content-type": "application/json"})
     assert small.status_code == 200
+
+
+def test_the_lean_rank_route_answers_as_the_documented_one():
+    """POST /api/rank is served by a lean route placed first; without it, the FastAPI route
+    (the one /openapi.json describes) gives the same answers, errors included."""
+    from starlette.routing import Route
+
+    from aicity.web import create_app
+
+    lean = create_app()
+    documented = create_app()
+    first = documented.router.routes[0]
+    assert isinstance(first, Route) and first.path == "/api/rank" and first.endpoint.__name__ == "rank_fast"
+    documented.router.routes.pop(0)
+    bodies = [b'{"weights": {"INFRA": 2, "industry": 0.5}, "pillars": true}', b'{"persona": "citizen", "lang": "ko"}',
+              b'{"weights": {"INFRA": "x"}}', b'{"lang": "xx"}', b'{"weights": {"atlantis": 1}}', b'[1]']
+    with TestClient(lean) as a, TestClient(documented) as b:
+        for body in bodies:
+            ra = a.post("/api/rank", content=body, headers={"content-type": "application/json"})
+            rb = b.post("/api/rank", content=body, headers={"content-type": "application/json"})
+            assert (ra.status_code, ra.json()) == (rb.status_code, rb.json()), body
+        assert "/api/rank" in a.get("/openapi.json").json()["paths"]
