@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,31 @@ COINR_OUT = ASEM / "coinr-1.1.14-outputs"
 PUBLISHED = SHARED / "published-indices"
 
 ASEM_PIPELINE = Path(__file__).with_name("asem_pipeline.yaml")
+
+
+@contextmanager
+def loopback_server(app) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port in a thread, for browser tests; its URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
 
 
 def need_shared(path: Path) -> Path:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 
 import numpy as np
 import pandas as pd
@@ -15,6 +12,7 @@ from fastapi.testclient import TestClient
 import aicity
 from aicity.personas import persona_weights, reweight
 from aicity.web import MAX_BODY_BYTES, create_app
+from tests.conftest import loopback_server
 
 TOKEN = "test-token-0123456789"
 
@@ -187,20 +185,8 @@ def test_openapi_fuzzing_finds_no_server_error(app):
 def server(app):
     if not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (make test installs it)")
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with loopback_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

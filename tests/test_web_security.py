@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +16,7 @@ from fastapi.testclient import TestClient
 from aicity.web import MAX_ANON_SAMPLES, MAX_HEADER_BYTES, MAX_HEADERS_BYTES, check_port, create_app
 from aicity.web.explorer import DEFAULT_UNCERTAINTY, Busy, UncertaintyCache
 from aicity.web.render import http_url, link
+from tests.conftest import loopback_server
 
 TOKEN = "sec-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -291,22 +289,10 @@ def _chromium() -> str:
 @pytest.fixture(scope="module")
 def payload_server(tmp_path_factory):
     _chromium()
-    import uvicorn
-
     tmp = tmp_path_factory.mktemp("payload")
     app = create_app(*small_index(tmp, urls={"X": "javascript:alert(1)", "Y": "https://ok.example/y", "Z": "data:text/html,hi"}))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with loopback_server(app) as url:
+        yield url
 
 
 @pytest.mark.browser
