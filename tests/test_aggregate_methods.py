@@ -353,7 +353,5 @@ def test_a_transformed_indicator_is_not_outlier_treated():
 
 
 def test_report_scores_take_the_index_scale():
-    from aicity.report import score_digits
-
     r = aicity.build({**TREE, "index": {"code": "IDX", "aggregate": "topsis"}}, DATA, PIPE)
-    assert score_digits(r) == 3  # closeness in [0, 1] over indicators on [1, 100]
+    assert r.score_digits == 3  # closeness in [0, 1] over indicators on [1, 100]

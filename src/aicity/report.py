@@ -91,7 +91,7 @@ class Writer:
     def rank(self, r: float) -> str:
         return ordinal(r, self.lang)
 
-    digits = 1  # decimals of scores: `score_digits` of the result
+    digits = 1  # decimals of scores: `IndexResult.score_digits`
 
     def pts(self, v: float) -> str:
         return points(v, self.lang, self.digits)
@@ -814,11 +814,6 @@ def _shown_geo(result: IndexResult, unit: str, row: dict) -> str | None:
     return geo
 
 
-def score_digits(result: IndexResult) -> int:
-    """Decimals that show the index's scores apart (`IndexResult.score_digits`)."""
-    return result.score_digits
-
-
 def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:
     return {(r["unit"], r["indicator"]): r for r in result.dataset.sources().to_dict(orient="records")}
 
@@ -936,7 +931,7 @@ def make_report(
 
     bundled = str(fw.source) == str(framework_path())
     w = WRITERS[lang](name_a, name_b, generic=not bundled)
-    w.digits = score_digits(result)
+    w.digits = result.score_digits
     fn = Footnotes()
     obs = _obs_lookup(result)
     day = today or dt.date.today()
@@ -1099,7 +1094,7 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
     if generic:  # an index other than the bundled one ranks units, not necessarily cities
         label["heat"] = {"en": "Pillar scores of every ranked unit", "ko": "순위에 오른 모든 평가 대상의 부문별 점수",
                          "ja": "全評価対象の分野別得点"}[lang]
-    digits = score_digits(result)
+    digits = result.score_digits
     names = {u: result.dataset.unit_name(u, lang) for u in result.units}
     ranking = result.ranking(lang).dropna(subset=["rank"])
     pillar_scores = result.scores[fw.pillars()].to_numpy(dtype=float)
