@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from aicity.claims import load_claims
 from aicity.cli import app
 from aicity.errors import InputError
-from aicity.spec import load_pipeline, parse_pipeline
+from aicity.spec import parse_pipeline, read_pipeline_file
 from aicity.yamlfile import parse_yaml, read_yaml
 
 
@@ -20,7 +20,7 @@ def test_yes_no_on_off_stay_words():
 def test_the_documented_screen_on_raw_reaches_the_spec(tmp_path):
     p = tmp_path / "p.yaml"
     p.write_text("pipeline:\n  screen: {min_coverage: 0.5, on: raw}\n", encoding="utf-8")
-    steps = dict(parse_pipeline(load_pipeline(p), str(p)))
+    steps = dict(parse_pipeline(read_pipeline_file(p)[0], str(p)))
     assert steps["screen"]["on"] == "raw"
 
 

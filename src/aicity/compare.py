@@ -39,12 +39,18 @@ def effective_weights(result: IndexResult) -> np.ndarray:
 ADDITIVE = ("arithmetic", "geometric")  # aggregations whose gaps split exactly
 
 
-def group_methods(result: IndexResult) -> dict[str, str]:
-    """The aggregation each group actually uses (its own, its level's, or the step's)."""
+def group_aggregations(result: IndexResult) -> dict[str, dict]:
+    """The aggregation (method and parameters) each group actually uses: its own, its
+    level's, or the step's."""
     method, params = result.aggregation
     default = {"method": method, **params}
     plan = result.plan
-    return {code: plan.method_of(code, default)["method"] for code in result.framework.aggregates}
+    return {code: plan.method_of(code, default) for code in result.framework.aggregates}
+
+
+def group_methods(result: IndexResult) -> dict[str, str]:
+    """The aggregation method each group actually uses."""
+    return {code: spec["method"] for code, spec in group_aggregations(result).items()}
 
 
 def contributions(result: IndexResult, a: str, b: str) -> pd.DataFrame:
@@ -58,11 +64,9 @@ def contributions(result: IndexResult, a: str, b: str) -> pd.DataFrame:
     so the indicators' contributions still add up to the index gap. Other aggregations and
     rescaled aggregates have no exact additive split: refused, naming the group.
     """
-    methods = group_methods(result)
-    method, params = result.aggregation
-    default = {"method": method, **params}
-    handled = [c for c in result.framework.aggregates
-               if result.plan.method_of(c, default).get("on_nonpositive", "error") != "error"]
+    aggregations = group_aggregations(result)
+    methods = {code: spec["method"] for code, spec in aggregations.items()}
+    handled = [c for c, spec in aggregations.items() if spec.get("on_nonpositive", "error") != "error"]
     if handled:  # the values aggregated are not the scores the split would use
         raise InputError([Problem("compare", "contributions are not defined where non-positive values were handled by "
                                              f"on_nonpositive (groups {', '.join(handled)})")])

@@ -316,13 +316,6 @@ def read_pipeline_file(path: str | Path) -> tuple[dict[str, Any], str, tuple[str
     return raw, text, ()
 
 
-def load_pipeline(source: str | Path | dict | None) -> dict[str, Any] | None:
-    """The raw `pipeline:` mapping from a file (with or without the `pipeline:` key) or a dict."""
-    if source is None or isinstance(source, dict):
-        return source
-    return read_pipeline_file(source)[0]
-
-
 def apply_overrides(steps: list[tuple[str, dict[str, Any]]], overrides: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """Merge CLI flags into the spec; a step the spec lacks is added at its canonical place."""
     out = [(s, dict(p)) for s, p in steps]
