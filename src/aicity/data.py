@@ -398,6 +398,8 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
             problems.append(Problem(file, "empty unit code", i + 2, "unit"))
         elif _CONTROL_RE.search(code):
             problems.append(Problem(file, "a unit code with a control character (tab, NUL...)", i + 2, "unit"))
+    if "geo" in df.columns:
+        problems.extend(_geo_problems(file, ind_col, _text(df["geo"]), framework))
     key = pd.DataFrame({"u": units_col, "i": ind_col, "y": year if year is not None else 0.0})
     dup = key.duplicated(keep=False).to_numpy()
     if dup.any():
@@ -431,6 +433,19 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
     obs["used"] = False
     obs.loc[latest.index, "used"] = True
     return Dataset(values=values, units=units, source=file, long_rows=obs)
+
+
+def _geo_problems(file: str, indicators: pd.Series, geo: pd.Series, framework: Framework) -> list[Problem]:
+    """A value measured at another level than its indicator declares (`geo:` in the
+    framework) is an error: a national figure must not pass for a city's."""
+    declared = {c: framework.nodes[c].geo for c in framework.indicators if framework.nodes[c].geo}
+    if not declared:
+        return []
+    want = indicators.map(declared)
+    bad = want.notna() & geo.ne("") & geo.ne(want)
+    return [Problem(file, f"'{indicators.iat[i]}' is measured at {want.iat[i]} level (framework) but this value's geo is "
+                          f"'{geo.iat[i]}'", int(i) + 2, "geo")
+            for i in np.flatnonzero(bad.to_numpy())]
 
 
 def _read_dataset(path: Path, framework: Framework, variables: set[str]) -> tuple[Dataset, bool, list[Problem]]:

@@ -20,6 +20,9 @@ from aicity.pipeline.transform import TRANSFORMS
 from aicity.yamlfile import read_yaml
 
 LANGUAGES = ("en", "ko", "ja")
+# The geographic level an indicator is measured at (`geo:`, as the data's `geo` column), finest
+# first. A group marked `national: true` holds the country-level measures, and only those.
+GEO_LEVELS = ("city", "metro", "cluster", "country")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class Node:
     # A group's own aggregation (method and parameters), overriding the pipeline's.
     aggregate: dict[str, Any] | None = None
     aliases: tuple[str, ...] = ()
+    # An indicator's geographic level (one of GEO_LEVELS), where the framework declares it.
+    geo: str | None = None
+    # A group of national measures: every indicator below it is country-level (and, in a
+    # framework that has one, every country-level indicator sits below one).
+    national: bool = False
     meta: dict[str, Any] = field(default_factory=dict)  # free notes, never read by the engine
 
     def name(self, lang: str = "en") -> str:
@@ -166,6 +174,23 @@ class Framework:
     def weights(self) -> dict[str, float]:
         return {c: n.weight for c, n in self.nodes.items()}
 
+    def is_national(self, code: str) -> bool:
+        """Whether a code is a national measure or a group of them: a country-level indicator
+        or anything at or below a group marked national."""
+        node = self.nodes[code]
+        return node.national or node.geo == "country" or any(self.nodes[a].national for a in self.ancestors(code))
+
+    def nominal_share(self, code: str) -> float:
+        """The share of the index a code's nominal weights give it (product of each level's
+        weight over its siblings'): what `national: true` pillars are documented by."""
+        share, cur = 1.0, code
+        while self.nodes[cur].parent is not None:
+            parent = self.nodes[cur].parent
+            total = sum(self.nodes[k].weight for k in self.children[parent])
+            share *= self.nodes[cur].weight / total if total else 0.0
+            cur = parent
+        return share
+
     def directions(self) -> np.ndarray:
         return np.array([self.nodes[c].direction for c in self.indicators], dtype=float)
 
@@ -212,6 +237,8 @@ class Framework:
                     "unit": n.unit,
                     "denominator": n.denominator,
                     "transform": n.transform if n.kind == "indicator" else None,
+                    "geo": n.geo,
+                    "national": self.is_national(code),
                     "aggregate": None if n.aggregate is None else n.aggregate["method"],
                     "name_en": n.names.get("en"),
                     "name_ko": n.names.get("ko"),
@@ -279,6 +306,30 @@ def _validate(nodes: list[Node], source: str) -> list[Problem]:
         kids = [n for n in nodes if n.parent == parent]
         if all(k.weight == 0 for k in kids):
             problems.append(Problem(source, all_zero_reason(parent)))
+    problems.extend(_level_problems(nodes, parent_of, source))
+    return problems
+
+
+def _level_problems(nodes: list[Node], parent_of: dict[str, str | None], source: str) -> list[Problem]:
+    """The geography rule: below a national group only country-level indicators, and, once a
+    framework has a national group, every country-level indicator below one."""
+    national = {n.code for n in nodes if n.national}
+    if not national:
+        return []
+    problems = []
+    for n in nodes:
+        if n.kind != "indicator":
+            continue
+        cur, under = n.parent, None
+        while cur is not None and under is None:
+            under = cur if cur in national else None
+            cur = parent_of[cur]
+        if under is not None and n.geo != "country":
+            problems.append(Problem(source, f"indicator '{n.code}' is below the national group '{under}' but its geo is "
+                                            f"{n.geo or 'not declared'}: a national group holds country-level indicators only"))
+        if under is None and n.geo == "country":
+            problems.append(Problem(source, f"indicator '{n.code}' is country-level but not below a national group "
+                                            f"({', '.join(sorted(national))}): national figures belong there"))
     return problems
 
 
@@ -323,9 +374,9 @@ def _number(value: Any, what: str, code: str, source: str, problems: list[Proble
 TOP_KEYS = ("index", "groups", "indicators", "context", "denominators", "unit_groups", "pipeline",
             "uncertainty", "weight_sets", "personas")
 INDEX_KEYS = ("code", "names", "name", "description", "aggregate", "aliases")
-GROUP_KEYS = ("code", "parent", "weight", "names", "name", "description", "aggregate", "aliases")
+GROUP_KEYS = ("code", "parent", "weight", "names", "name", "description", "aggregate", "aliases", "national")
 INDICATOR_KEYS = ("code", "parent", "weight", "direction", "unit", "names", "name", "description",
-                  "denominator", "goalposts", "target", "treat", "transform", "aliases")
+                  "denominator", "goalposts", "target", "treat", "transform", "aliases", "geo")
 CONTEXT_KEYS = ("code", "names", "name", "unit", "description")
 DENOMINATOR_KEYS = ("code", "names", "name", "unit", "description")
 PERSONA_KEYS = ("names", "weights", "rationale")
@@ -418,6 +469,14 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                 hint = f"; did you mean '{near}'?" if near else ""
                 problems.append(Problem(source, f"'{code}': unknown transform '{transform}' (choose from {', '.join(TRANSFORMS)}){hint}"))
                 transform = "none"
+            geo = entry.get("geo")
+            if geo is not None and geo not in GEO_LEVELS:
+                problems.append(Problem(source, f"'{code}': unknown geo {geo!r} (the level it is measured at: {', '.join(GEO_LEVELS)})"))
+                geo = None
+            national = entry.get("national", False)
+            if not isinstance(national, bool):
+                problems.append(Problem(source, f"'{code}': national must be true or false, got {national!r}"))
+                national = False
             nodes.append(
                 Node(
                     code=code,
@@ -437,6 +496,8 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                     transform=transform,
                     aggregate=aggregate_of(entry, code) if kind == "group" else None,
                     aliases=aliases_of(entry, code),
+                    geo=geo,
+                    national=national,
                     meta=_meta(entry),
                 )
             )
