@@ -102,3 +102,141 @@ def ranked_rows(ranked: RankedList, units: pd.DataFrame, unit_of_measure: str | 
                          "note": (f"Absent from the complete top {ranked.n}: scored as rank {ranked.n + 1}, below the last "
                                   f"rank, which {PERCENTILE_RULE} maps to 0 (docs/data.md, 'Absence from a top-N list').")})
     return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+
+
+# -- the bundled city data set ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ListSource:
+    """A staged ranking list (`citylevel/lists/<file>`) and how it enters the index."""
+
+    file: str
+    indicator: str
+    year: int
+    n: int
+    geo: str
+    what: str
+    complete: bool = True
+
+
+# Publisher ranks that enter as percentiles. A list read only down to some rank (the rest of
+# the published top 100 could not be read) enters as the top-N list it completely is.
+LISTS = (
+    ListSource("pitchbook_startup_cities_2024.csv", "pitchbook_startup_pctl", 2024, 50, "city", "startup cities"),
+    ListSource("wipo_clusters_2023_top35.csv", "wipo_cluster_pctl", 2023, 35, "cluster",
+               "science and technology clusters (ranks 1-35 of WIPO's top 100, the part read completely)"),
+    ListSource("nature_index_science_cities_2025_top29.csv", "nature_index_city_pctl", 2025, 29, "metro",
+               "science cities (ranks 1-29 of the Nature Index top 100, the part read completely)"),
+)
+# Oxford Economics Global Cities Index 2024 ranks all 1,000 cities it covers: every unit has a
+# rank, so no absence rule is needed. Governance is one rank per country (not staged).
+OXFORD = {
+    "oxford_gci_economics_rank": "oxford_economics_pctl",
+    "oxford_gci_human_capital_rank": "oxford_human_capital_pctl",
+    "oxford_gci_quality_of_life_rank": "oxford_quality_of_life_pctl",
+    "oxford_gci_environment_rank": "oxford_environment_pctl",
+}
+OXFORD_N = 1000
+# National measures (one value per country, `citylevel/national.csv`), copied to each city of
+# that country with geo=country: they are scored only in the national pillar.
+NATIONAL = ("gairi_score", "egdi_score", "epart_index", "girai_score", "gpai_member", "telecom_infra_index")
+
+
+# The bundled data set: derived counts scored (their latest edition), derived series kept
+# whole for the trends, and the growth rate computed from the paper counts.
+BUNDLED_DERIVED = ("cloud_regions", "cloud_providers", "unicorn_hq_per_million", "ai_unicorn_hq",
+                   "ai_conf_papers_industry", "ai_conf_papers_per_million", "qs_top500_per_million",
+                   "open_data_portal_owners", "qs_international_students")
+BUNDLED_PANEL = ("ai_conf_papers", "ai_conf_papers_per_million", "ai_conf_papers_industry",
+                 "qs_top500_universities", "qs_top200_universities", "qs_international_students")
+GROWTH = {"code": "ai_conf_papers_growth", "of": "ai_conf_papers", "early": (2020, 2021), "late": (2022, 2023), "min_base": 5.0}
+
+
+def growth_rows(derived: pd.DataFrame, code: str, of: str, early: tuple[int, ...], late: tuple[int, ...],
+                min_base: float) -> pd.DataFrame:
+    """Growth of a derived count: its sum over the `late` years over its sum over the `early`
+    years, one row per unit; no row where the early sum is below `min_base` (a rate on a
+    handful of papers says nothing), and that rule is in every row's note."""
+    rows = derived[derived.indicator == of].copy()
+    rows["year"] = rows["year"].astype(int)
+    rows["v"] = rows["value"].astype(float)
+    missing = sorted(set(early + late) - set(rows["year"]))
+    if missing:
+        raise InputError([Problem(of, f"growth needs the years {missing}, which the derived values lack")])
+    out = []
+    for unit, g in rows.groupby("unit", sort=False):
+        base = g.loc[g["year"].isin(early), "v"].sum()
+        now = g.loc[g["year"].isin(late), "v"].sum()
+        if base < min_base:
+            continue
+        first = g.iloc[0]
+        span = lambda ys: f"{ys[0]}-{ys[-1]}"  # noqa: E731
+        out.append({"unit": unit, "indicator": code, "value": round(now / base, 6), "year": max(late), "geo": first["geo"],
+                    "geo_name": first["geo_name"], "unit_of_measure": f"ratio ({span(late)} over {span(early)})",
+                    "publisher": first["publisher"], "source": first["source"], "url": first["url"],
+                    "quote": f"{now:.2f} fractional authorships in {span(late)} against {base:.2f} in {span(early)} "
+                             f"(derived values of '{of}', one row per year)",
+                    "note": (f"Computed by aicity.citylevel.growth_rows from the derived yearly counts of '{of}': "
+                             f"sum {span(late)} / sum {span(early)}; a unit with fewer than {min_base:g} in "
+                             f"{span(early)} has no value (too few papers for a rate).")})
+    return pd.DataFrame(out, columns=list(ROW_COLUMNS))
+
+
+def _read(path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, dtype=str)
+
+
+def assemble(data_dir, derived_codes: tuple[str, ...] = BUNDLED_DERIVED,
+             panel_codes: tuple[str, ...] = BUNDLED_PANEL) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bundled `values.csv` (one edition per indicator) and `panel.csv` (every edition of
+    the indicators with several) from the staged files under `data_dir` (the package's data
+    folder): ranking lists, Oxford ranks, national values, the derived counts and the
+    population of each unit. Pure: nothing is written."""
+    from pathlib import Path
+
+    data = Path(data_dir)
+    stage = data / "citylevel"
+    units = _read(data / "units.csv").set_index("code")
+    parts: list[pd.DataFrame] = []
+    for src in LISTS:
+        entries = _read(stage / "lists" / src.file)
+        parts.append(ranked_rows(RankedList(src.indicator, src.year, src.n, src.geo, entries, src.complete, src.what), units))
+    oxford = _read(stage / "oxford_gci.csv")
+    for rank_code, code in OXFORD.items():
+        rows = oxford[oxford.indicator == rank_code]
+        entries = pd.DataFrame({"rank": rows["value"].astype(float), "name": rows["geo_name"], "unit": rows["unit"],
+                                "publisher": rows["publisher"], "source": rows["source"], "url": rows["url"],
+                                "quote": rows["quote"], "note": ""})
+        years = set(rows["year"])
+        if len(years) != 1:
+            raise InputError([Problem(str(stage / "oxford_gci.csv"), f"{rank_code}: one edition expected, found {sorted(years)}")])
+        parts.append(ranked_rows(RankedList(code, int(years.pop()), OXFORD_N, "metro", entries, False, "cities"), units))
+    national = _read(stage / "national.csv")
+    for code in NATIONAL:
+        rows = national[national.indicator == code].set_index("country")
+        for unit, country in units["country"].items():
+            if country in rows.index:
+                row = rows.loc[country].to_dict()
+                parts.append(pd.DataFrame([{**row, "unit": unit, "indicator": code}], columns=list(ROW_COLUMNS)))
+    derived = _read(data / "derived" / "values.csv")
+    for code in derived_codes:
+        rows = derived[derived.indicator == code]
+        if rows.empty:
+            raise InputError([Problem(str(data / "derived" / "values.csv"), f"no derived values for '{code}'")])
+        latest = rows["year"].astype(int).max()
+        parts.append(rows[rows["year"].astype(int) == latest][list(ROW_COLUMNS)])
+    if GROWTH["code"] not in derived_codes:
+        parts.append(growth_rows(derived, GROWTH["code"], GROWTH["of"], GROWTH["early"], GROWTH["late"], GROWTH["min_base"]))
+    population = _read(stage / "population.csv")
+    parts.append(pd.DataFrame({
+        "unit": population["unit"], "indicator": "population", "value": population["population"],
+        "year": population["population_year"], "geo": "metro", "geo_name": population["name_in_source"],
+        "unit_of_measure": "inhabitants", "publisher": population["publisher"], "source": population["source"],
+        "url": population["url"], "quote": population["quote"],
+        "note": "Built-up urban area, one definition for every unit. " + population["note"]}))
+    values = pd.concat(parts, ignore_index=True)[list(ROW_COLUMNS)]
+    values = values[values["unit"].isin(units.index)]
+    order = {u: i for i, u in enumerate(units.index)}
+    values = values.sort_values(["indicator", "unit"], key=lambda s: s.map(order) if s.name == "unit" else s, kind="stable")
+    panel = derived[derived.indicator.isin(panel_codes)][list(ROW_COLUMNS)]
+    return values.reset_index(drop=True), panel.reset_index(drop=True)
