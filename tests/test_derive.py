@@ -368,13 +368,19 @@ def test_out_never_deletes_other_files(tmp_path):
 
 def test_city_selection_rule_and_metros():
     """The written rule's list: at least 40 cities, the current 22 among them, each ranked twice
-    unless it was already in; every selected city has a metro circle."""
+    unless it was already in or is its region's only ranked city (the regional clause: Cape Town
+    for Africa); every region has a city; every selected city has a metro circle."""
     from aicity.derive import bundled_metros_path, derive_dir, read_metros
 
     sel = pd.read_csv(derive_dir() / "city_selection.csv", keep_default_na=False)
     assert len(sel) >= 40
     assert sel["in_current_index"].astype(str).eq("True").sum() == 22
-    assert (sel.loc[sel["in_current_index"].astype(str) != "True", "n_rankings"] >= 2).all()
+    new = sel[sel["in_current_index"].astype(str) != "True"]
+    regional = new["selected_by"].str.startswith("regional clause")
+    assert (new.loc[~regional, "n_rankings"] >= 2).all()
+    assert new.loc[regional, "city"].tolist() == ["Cape Town"]
+    assert set(sel["region"]) == {"East Asia", "South Asia", "South-East Asia", "Middle East", "Europe",
+                                  "North America", "Latin America", "Oceania", "Africa"}
     metros = read_metros(bundled_metros_path()).table
     names = set(metros["name"]) if "name" in metros.columns else set()
     missing = sorted(set(sel["city"]) - names)
