@@ -176,11 +176,11 @@ def plan(recipe: Recipe, base: Path, shown: str, split_files: bool = False, rows
         files = resolve_files(spec, base, shown)
         fmt = _format_of(spec, files, shown)
         if not split_files:
-            parts.append(Part(reader_sql(spec, files, fmt), ", ".join(f.name for f in files)))
+            parts.append(Part(reader_sql(spec, files, fmt), ", ".join(f.name for f in files), constants=_constants(spec)))
             continue
         for f in files:
             if fmt != "parquet":
-                parts.append(Part(reader_sql(spec, [f], fmt), f.name))
+                parts.append(Part(reader_sql(spec, [f], fmt), f.name, constants=_constants(spec)))
                 continue
             import pyarrow.parquet as pq
 
@@ -380,11 +380,11 @@ def check_part(part: Part, recipe: Recipe, shown: str, con: duckdb.DuckDBPyConne
             import pyarrow.parquet as pq
 
             schema = pq.ParquetFile(part.parquet).schema_arrow
-            names = [f.name for f in schema] + [k for k, _ in part.constants]
+            names = [f.name for f in schema]
             types = {f.name: str(f.type) for f in schema} | {k: "VARCHAR" for k, _ in part.constants}
         else:
             described = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()  # type: ignore[union-attr]
-            names = [r[0] for r in described]
+            names = [r[0] for r in described][: len(described) - len(part.constants)]  # the records' own fields
             types = {r[0]: r[1] for r in described}
     except duckdb.Error as exc:
         raise _duck_error(exc, shown, part) from None
@@ -393,7 +393,7 @@ def check_part(part: Part, recipe: Recipe, shown: str, con: duckdb.DuckDBPyConne
             con.close()
     columns = list(types)
     problems = [Problem(shown, f"records.constants: '{k}' is already a field of records '{part.label}'")
-                for k in dict.fromkeys(n for n in names if names.count(n) > 1)]
+                for k, _ in part.constants if k in names]
     for name, key in fields_used(recipe).items():
         if name.split(".")[0] not in types:
             near = difflib.get_close_matches(name, columns, n=1)
