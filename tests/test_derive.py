@@ -368,14 +368,130 @@ def test_out_never_deletes_other_files(tmp_path):
 
 def test_city_selection_rule_and_metros():
     """The written rule's list: at least 40 cities, the current 22 among them, each ranked twice
-    unless it was already in; every selected city has a metro circle."""
+    unless it was already in or is its region's only ranked city (the regional clause: Cape Town
+    for Africa); every region has a city; every selected city has a metro circle."""
     from aicity.derive import bundled_metros_path, derive_dir, read_metros
 
     sel = pd.read_csv(derive_dir() / "city_selection.csv", keep_default_na=False)
     assert len(sel) >= 40
     assert sel["in_current_index"].astype(str).eq("True").sum() == 22
-    assert (sel.loc[sel["in_current_index"].astype(str) != "True", "n_rankings"] >= 2).all()
+    new = sel[sel["in_current_index"].astype(str) != "True"]
+    regional = new["selected_by"].str.startswith("regional clause")
+    assert (new.loc[~regional, "n_rankings"] >= 2).all()
+    assert new.loc[regional, "city"].tolist() == ["Cape Town"]
+    assert set(sel["region"]) == {"East Asia", "South Asia", "South-East Asia", "Middle East", "Europe",
+                                  "North America", "Latin America", "Oceania", "Africa"}
     metros = read_metros(bundled_metros_path()).table
     names = set(metros["name"]) if "name" in metros.columns else set()
     missing = sorted(set(sel["city"]) - names)
     assert not missing, f"selected cities without a metro circle: {missing}"
+
+
+# --- constants, sums with empty values, items selected by kind --------------------------------------
+
+SRC = 'source: {publisher: T, title: T, url: "https://example.org"}\n'
+
+
+def test_constants_name_each_group_and_count_distinct(tmp_path):
+    # two lists with their own column order, read together; each group's constant says which
+    # list a record came from. A: a1, a2 (P1) and g1 (P2); B: a3 (P1); g2 lies outside every unit
+    _write(tmp_path, "p1.csv", "name,lat,lon\na1,0,0.1\na2,0,0.05\na3,0,1\n")
+    _write(tmp_path, "p2.csv", "lon,lat,name\n0.1,0,g1\n10,10,g2\n")
+    p = _write(tmp_path, "r.yaml", "records:\n  - {files: p1.csv, constants: {provider: P1}}\n"
+               "  - {files: p2.csv, constants: {provider: P2}}\n" + SRC +
+               "place: {lat: lat, lon: lon, label: name}\n"
+               "indicators:\n  - {code: regions, unit_of_measure: regions, count: rows, year: 2025}\n"
+               "  - {code: providers, unit_of_measure: providers, count: distinct, field: provider, year: 2025}\n")
+    r = derive_recipes([p], **KW)
+    assert values(r, "regions") == {("A", 2025): 3, ("B", 2025): 1, ("C", 2025): 0}
+    assert values(r, "providers") == {("A", 2025): 2, ("B", 2025): 1, ("C", 2025): 0}
+    # a constant may not shadow a field of the records
+    bad = _write(tmp_path, "bad.yaml", p.read_text().replace("{provider: P2}", "{name: P2}"))
+    with pytest.raises(InputError, match="records.constants: 'name' is already a field"):
+        derive_recipes([bad], **KW)
+
+
+def test_constants_reach_parquet_partitions(tmp_path):
+    # the Dask route reads Parquet row groups itself: the constant is added there too
+    from aicity.derive.engine import pass_one, plan
+    from aicity.derive.recipe import load_recipe
+
+    pq.write_table(pa.table({"name": ["a1", "a2"], "lat": [0.0, 0.0], "lon": [0.1, 1.0]}), tmp_path / "p.parquet")
+    p = _write(tmp_path, "r.yaml", "records: {files: p.parquet, constants: {provider: P1}}\n" + SRC +
+               "filters: [{field: provider, equals: P1}]\nplace: {lat: lat, lon: lon}\n"
+               "indicators: [{code: n, unit_of_measure: x, count: distinct, field: provider, year: 2025}]\n")
+    recipe = load_recipe(p)
+    parts = plan(recipe, tmp_path, "r", split_files=True)
+    assert parts[0].parquet is not None and parts[0].constants == (("provider", "P1"),)
+    table, records, _, _ = pass_one(parts[0], recipe, "r")
+    assert records == 2 and table.num_rows == 2
+
+
+def test_sum_leaves_out_empty_values_and_says_so(tmp_path):
+    # U1 (3730) and U2 (empty) in A; U3 (empty) and U4 (120; Cambridge in Betaland) in B;
+    # U5 (empty) in C: nothing to sum there, so C is missing, not 0
+    _write(tmp_path, "u.csv", "name,city,country,students\nU1,Alpha,Alphaland,3730\nU2,Alpha,Alphaland,\n"
+           "U3,Beta,Betaland,\nU4,Cambridge,Betaland,120\nU5,Cee College,Alphaland, \n")
+    _write(tmp_path, "cee.csv", "key,match,kind,lat,lon,source\nCee College,exact,institution,0,0.5,t\n")
+    p = _write(tmp_path, "r.yaml", "records: {files: u.csv}\n" + SRC + "counted: universities\n"
+               "place: {field: city, country_field: country, crosswalks: [cee.csv, places]}\n"
+               "indicators:\n  - {code: students, unit_of_measure: students, count: sum, field: students, year: 2022}\n"
+               "  - {code: students_pc, unit_of_measure: per million, count: sum, field: students, year: 2022,"
+               " per_capita: {column: population}}\n")
+    r = derive_recipes([p], **KW)
+    assert values(r, "students") == {("A", 2022): 3730, ("B", 2022): 120, ("C", 2022): None}
+    assert values(r, "students_pc") == {("A", 2022): pytest.approx(1865), ("B", 2022): None, ("C", 2022): None}
+    v = r.values.set_index(["indicator", "unit"])
+    assert "1 of the 2 universities placed here have no 'students': left out of the sum, not counted as 0" \
+        in v.loc[("students", "A"), "note"]
+    assert "Missing: no universities placed here has a 'students'" in v.loc[("students", "C"), "note"]
+    cov = r.coverage.set_index("indicator")
+    assert cov.loc["students", "missing_values"] == 3
+    # a number written with a thousands separator is not read as a number: an error, never a guess
+    _write(tmp_path, "u.csv", "name,city,country,students\nU1,Alpha,Alphaland,\"3,730\"\n")
+    with pytest.raises(InputError, match=r"field 'students' .* not a number of at most 29 digits.*'3,730'"):
+        derive_recipes([p], **KW)
+
+
+def _industry(tmp_path, indicators: str) -> Path:
+    # 1 (2020): "BigCo Research, Beta" (company, site Beta -> B) ; Alpha University (A)
+    # 2 (2020): "BigCo" (company, placed only at its HQ in A)
+    # 3 (2021): "Alpha Lab" (placed by the place name in A; a company by its domain bigco.com) ; Beta (B, no kind)
+    # 4 (2021): "Gadget Corp Alpha Office" (company, site Alpha -> A)
+    # 5 (2021): "Gadget Corp" (company, its own site in C, not an HQ row)
+    # 6 (2021): "BigCo University" (an institution: the institution row comes first)
+    _write(tmp_path, "pp.csv", 'id,year,aff,dom\n1,2020,"BigCo Research, Beta;Alpha University",\n'
+           "2,2020,BigCo,\n3,2021,Alpha Lab;Beta,bigco.com;\n4,2021,Gadget Corp Alpha Office,\n"
+           "5,2021,Gadget Corp,\n6,2021,BigCo University,\n")
+    _write(tmp_path, "inst.csv", "key,match,kind,place,country,lat,lon,source\n"
+           "Alpha University,contains,institution,Alpha,XA,,,t\nBigCo University,contains,institution,,,0,0.1,t\n")
+    _write(tmp_path, "cos.csv", "key,match,kind,lat,lon,flag,source\nBigCo,contains,company,0,0.02,hq,t\n"
+           "Gadget Corp,contains,company,0,0.5,,t\n")
+    _write(tmp_path, "doms.csv", "key,match,kind,lat,lon,flag,source\nbigco.com,domain,company,0,0.02,hq,t\n")
+    return _write(tmp_path, "r.yaml", "records: {files: pp.csv}\n" + SRC + "counted: papers\n"
+                  "place: {field: aff, split: ';', domain_field: dom, crosswalks: [inst.csv, places, cos.csv],"
+                  " domain_crosswalks: [doms.csv]}\nindicators:\n" + indicators)
+
+
+def test_kind_selects_company_authorships_at_named_sites(tmp_path):
+    p = _industry(tmp_path, "  - {code: all, unit_of_measure: x, count: fractional, per_year: year}\n"
+                            "  - {code: firms, unit_of_measure: x, count: fractional, per_year: year, kind: company, hq: false}\n"
+                            "  - {code: firms_hq, unit_of_measure: x, count: fractional, per_year: year, kind: company}\n")
+    r = derive_recipes([p], **KW)
+    assert values(r, "firms") == {("A", 2020): 0, ("A", 2021): 1.5, ("B", 2020): 0.5, ("B", 2021): 0,
+                                  ("C", 2020): 0, ("C", 2021): 1}
+    assert values(r, "firms_hq")[("A", 2020)] == 1  # the HQ-placed "BigCo" counts only where hq is not refused
+    assert values(r, "all")[("A", 2020)] == 1.5 and values(r, "all")[("A", 2021)] == 2.5
+    cov = r.coverage.set_index("indicator")
+    assert cov.loc["firms", "in_units"] == pytest.approx(3.0)  # 0.5 + 1.5 + 1
+    assert cov.loc["firms", "hq_share"] == pytest.approx(1 / 4)  # 1 of the 4 company authorships located
+    assert "kind company (4 located), headquarters left out (1 located only at a headquarters)" == cov.loc["firms", "selection"]
+    assert cov.loc["all", "selection"] == "" and cov.loc["all", "in_units"] == pytest.approx(6.0)
+    note = r.values[(r.values["indicator"] == "firms") & (r.values["unit"] == "A") & (r.values["year"] == 2020)]["note"].iat[0]
+    assert "1 placed here only at a company's headquarters (the place text names no site; flagged hq) of kind company left out" in note
+
+
+def test_kind_and_hq_go_with_fractional_counts(tmp_path):
+    p = _industry(tmp_path, "  - {code: firms, unit_of_measure: x, count: rows, per_year: year, kind: company}\n")
+    with pytest.raises(InputError, match="go with count: fractional"):
+        derive_recipes([p], **KW)

@@ -48,7 +48,7 @@ Progress = Callable[[str], None]
 VALUE_COLUMNS = ["unit", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure", "publisher",
                  "source", "url", "quote", "note"]
 COVERAGE_COLUMNS = ["indicator", "records", "placed", "unplaced", "placed_share", "in_units", "in_units_share",
-                    "hq_share", "counted_in"]
+                    "hq_share", "counted_in", "missing_values", "selection"]
 UNPLACED_COLUMNS = ["indicator", "place", "domain", "country", "reason", "items", "weight"]
 INDICATOR_COLUMNS = ["indicator", "name_en", "name_ko", "name_ja", "unit_of_measure", "count", "field", "per_year",
                      "per_capita", "year", "recipe", "description"]
@@ -122,7 +122,23 @@ def _format_of(spec: Records, files: Sequence[Path], shown: str) -> str:
     return kinds.pop()  # type: ignore[return-value]
 
 
+def _constants_sql(constants: Sequence[tuple[str, str]], source: str) -> str:
+    """`source` with a column per constant (the same text on every record), or as it is."""
+    if not constants:
+        return source
+    cols = ", ".join(f"{_q(v)} AS {_ident(k)}" for k, v in constants)
+    return f"(SELECT *, {cols} FROM {source})"
+
+
+def _constants(spec: Records) -> tuple[tuple[str, str], ...]:
+    return tuple((k, _literal(v)) for k, v in spec.constants.items())
+
+
 def reader_sql(spec: Records, files: Sequence[Path], fmt: str) -> str:
+    return _constants_sql(_constants(spec), _reader_sql(spec, files, fmt))
+
+
+def _reader_sql(spec: Records, files: Sequence[Path], fmt: str) -> str:
     lst = "[" + ", ".join(_q(str(f)) for f in files) + "]"
     if fmt == "parquet":
         return f"read_parquet({lst}, union_by_name = true)"
@@ -149,6 +165,7 @@ class Part:
     parquet: str | None = None
     row_groups: tuple[int, ...] | None = None
     columns: tuple[str, ...] = ()
+    constants: tuple[tuple[str, str], ...] = ()  # (field, value) added to every record
 
 
 def plan(recipe: Recipe, base: Path, shown: str, split_files: bool = False, rows_per_part: int = 2_000_000) -> list[Part]:
@@ -159,11 +176,11 @@ def plan(recipe: Recipe, base: Path, shown: str, split_files: bool = False, rows
         files = resolve_files(spec, base, shown)
         fmt = _format_of(spec, files, shown)
         if not split_files:
-            parts.append(Part(reader_sql(spec, files, fmt), ", ".join(f.name for f in files)))
+            parts.append(Part(reader_sql(spec, files, fmt), ", ".join(f.name for f in files), constants=_constants(spec)))
             continue
         for f in files:
             if fmt != "parquet":
-                parts.append(Part(reader_sql(spec, [f], fmt), f.name))
+                parts.append(Part(reader_sql(spec, [f], fmt), f.name, constants=_constants(spec)))
                 continue
             import pyarrow.parquet as pq
 
@@ -174,11 +191,12 @@ def plan(recipe: Recipe, base: Path, shown: str, split_files: bool = False, rows
                 block.append(g)
                 rows += meta.row_group(g).num_rows
                 if rows >= rows_per_part:
-                    parts.append(Part("__arrow", f"{f.name} row groups {block[0]}-{block[-1]}", str(f), tuple(block)))
+                    parts.append(Part("__arrow", f"{f.name} row groups {block[0]}-{block[-1]}", str(f), tuple(block),
+                                      constants=_constants(spec)))
                     block, rows = [], 0
             if block or meta.num_row_groups == 0:
                 parts.append(Part("__arrow", f"{f.name} row groups {block[0] if block else 0}-{block[-1] if block else 0}",
-                                  str(f), tuple(block)))
+                                  str(f), tuple(block), constants=_constants(spec)))
     return parts
 
 
@@ -188,9 +206,11 @@ def _connect(part: Part, columns: Sequence[str]) -> tuple[duckdb.DuckDBPyConnect
         return con, part.sql
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(part.parquet).read_row_groups(list(part.row_groups or ()), columns=list(columns))
+    own = {k for k, _ in part.constants}
+    table = pq.ParquetFile(part.parquet).read_row_groups(list(part.row_groups or ()),
+                                                         columns=[c for c in columns if c not in own])
     con.register("__part", table)
-    return con, "__part"
+    return con, _constants_sql(part.constants, "__part")
 
 
 def _duck_error(exc: Exception, shown: str, part: Part) -> InputError:
@@ -360,16 +380,20 @@ def check_part(part: Part, recipe: Recipe, shown: str, con: duckdb.DuckDBPyConne
             import pyarrow.parquet as pq
 
             schema = pq.ParquetFile(part.parquet).schema_arrow
-            types = {f.name: str(f.type) for f in schema}
+            names = [f.name for f in schema]
+            types = {f.name: str(f.type) for f in schema} | {k: "VARCHAR" for k, _ in part.constants}
         else:
-            types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}  # type: ignore[union-attr]
+            described = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()  # type: ignore[union-attr]
+            names = [r[0] for r in described][: len(described) - len(part.constants)]  # the records' own fields
+            types = {r[0]: r[1] for r in described}
     except duckdb.Error as exc:
         raise _duck_error(exc, shown, part) from None
     finally:
         if own and con is not None:
             con.close()
     columns = list(types)
-    problems = []
+    problems = [Problem(shown, f"records.constants: '{k}' is already a field of records '{part.label}'")
+                for k, _ in part.constants if k in names]
     for name, key in fields_used(recipe).items():
         if name.split(".")[0] not in types:
             near = difflib.get_close_matches(name, columns, n=1)
@@ -409,13 +433,15 @@ def _grouped_single_sql(recipe: Recipe, src: str) -> str:
                 f"{_as_text(p.country_field, ref)} AS __c")
     sums = "count(*) AS __n"
     if vfield:
-        sums += f", sum({_number(_as_text(vfield), _V)}) AS __vs"
+        value = _number(_as_text(vfield), _V)
+        sums += f", sum({value}) AS __vs, count(*) FILTER (WHERE {value} IS NULL) AS __nm"
     group = ", ".join(f"{_ident(f)} AS {alias}" for f, alias in raw.items())
     inner = f"SELECT {group + ', ' if group else ''}{sums} FROM {src} WHERE {_filter_sql(recipe)}"
     inner += " GROUP BY ALL" if group else ""
     vsum = f"sum(__vs)::{_V}" if vfield else f"NULL::{_V}"
+    missing = "sum(__nm)::BIGINT" if vfield else "0::BIGINT"
     return (f"SELECT {keys}, {year}, sum(__n)::BIGINT AS items, "
-            f"sum(__n)::{_W} AS weight, {vsum} AS vsum FROM ({inner}) GROUP BY ALL")
+            f"sum(__n)::{_W} AS weight, {vsum} AS vsum, {missing} AS vmissing FROM ({inner}) GROUP BY ALL")
 
 
 def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, shown: str, part: Part,
@@ -476,9 +502,9 @@ def _top_columns(recipe: Recipe) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name.split(".")[0] for name in fields_used(recipe)))
 
 
-def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int, list[str]]:
-    """Aggregate one partition by place key and year; also its number of filtered records and
-    any warnings."""
+def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int, list[str], int]:
+    """Aggregate one partition by place key and year; also its number of filtered records, any
+    warnings, and the number of filtered records whose summed field is empty."""
     columns = _top_columns(recipe)
     con, src = _connect(part, columns)
     try:
@@ -496,18 +522,24 @@ def pass_one(part: Part, recipe: Recipe, shown: str) -> tuple[pa.Table, int, lis
         if recipe.place.split:
             records = con.execute(f"SELECT count(*) FROM {src} WHERE {_filter_sql(recipe)}").fetchall()[0][0]
             items = _items_sql(recipe, src, rid=False)
-            table = con.sql(
+            table = con.sql(  # vmissing per item here; per record and unit it is counted in pass 2
                 f"SELECT {_keys(recipe)}, __y, count(*)::BIGINT AS items, sum(__w)::{_W} AS weight, "
-                f"sum(__v)::{_V} AS vsum FROM ({items}) GROUP BY ALL"
+                f"sum(__v)::{_V} AS vsum, count(*) FILTER (WHERE __v IS NULL)::BIGINT AS vmissing "
+                f"FROM ({items}) GROUP BY ALL"
             ).to_arrow_table()
         else:  # one item per record: the records are the items
             table = con.sql(_grouped_single_sql(recipe, src)).to_arrow_table()
             records = int(pa.compute.sum(table["items"]).as_py() or 0)
+        missing = 0
+        vfield = _value_field(recipe)
+        if vfield:
+            missing = con.execute(f"SELECT count(*) FROM {src} WHERE {_filter_sql(recipe)} "
+                                  f"AND {_number(_as_text(vfield), _V)} IS NULL").fetchall()[0][0]
     except duckdb.Error as exc:
         raise _duck_error(exc, shown, part) from None
     finally:
         con.close()
-    return table, int(records), warnings
+    return table, int(records), warnings, int(missing)
 
 
 def pass_two(part: Part, recipe: Recipe, lookup: pa.Table, shown: str) -> tuple[pa.Table, pa.Table | None]:
@@ -521,7 +553,8 @@ def pass_two(part: Part, recipe: Recipe, lookup: pa.Table, shown: str) -> tuple[
         con.execute(f"CREATE TEMP TABLE __placed AS SELECT l.unit, i.__y, i.__rid, i.__v, i.__d FROM ({items}) i "
                     f"JOIN __lookup l ON {join} WHERE l.unit <> ''")
         per_unit = con.sql(
-            f"SELECT unit, __y, count(*)::BIGINT AS records, sum(__v)::{_V} AS vsum FROM "
+            f"SELECT unit, __y, count(*)::BIGINT AS records, sum(__v)::{_V} AS vsum, "
+            f"count(*) FILTER (WHERE __v IS NULL)::BIGINT AS vmissing FROM "
             f"(SELECT DISTINCT unit, __y, __rid, __v FROM __placed) GROUP BY ALL"
         ).to_arrow_table()
         distinct = None
@@ -635,8 +668,11 @@ def _final(m, cw_by_name: dict[str, Crosswalk], flags: dict[str, list[str]]) -> 
 
 
 def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matcher | None,
-                 gazetteer: Gazetteer | Callable[[], Gazetteer], metros: Metros) -> pd.DataFrame:
-    """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon.
+                 gazetteer: Gazetteer | Callable[[], Gazetteer], metros: Metros,
+                 kinds: tuple[Matcher, Matcher | None] | None = None) -> pd.DataFrame:
+    """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon,
+    and kind (what the text, else its domain, names: the `kind` of the row the `kinds` matchers
+    find first; '' without them or without a match).
     A crosswalk row that names a place without coordinates is looked up in the gazetteer by
     its exact name (and country); `gazetteer` may be a function, called only if one is needed."""
     cw_by_name = {cw.name: cw for m in (text_matcher, domain_matcher) if m for cw in m.crosswalks}
@@ -650,6 +686,7 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
     reason = np.full(n, "", dtype=object)
     hq = np.zeros(n, dtype=bool)
     place = np.full(n, "", dtype=object)
+    kind = np.full(n, "", dtype=object)
     country_cache: dict[str, str | None] = {}
     gaz_box: list[Gazetteer] = []
 
@@ -671,6 +708,12 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
             country = country_cache[c]
         t = t if isinstance(t, str) else ""
         has_domain = domain_matcher is not None and isinstance(u, str) and bool(u.strip())
+        if kinds is not None:
+            named = kinds[0].first_row(t, country) if t.strip() else None
+            if named is None and kinds[1] is not None and isinstance(u, str) and u.strip():
+                named = kinds[1].first_row(u, country, domain=True)
+            if named is not None:
+                kind[i] = str(named[0].rows["kind"].iat[named[1]]).strip()
         m = text_matcher.match(t, country, accept=leads_somewhere) if t.strip() else None
         if (m is None or not m.ok) and has_domain:
             by_domain = domain_matcher.match(u, country, domain=True, accept=leads_somewhere)  # type: ignore[union-attr]
@@ -697,7 +740,7 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
     unit[has_point] = metros.assign(lat[has_point], lon[has_point])
     reason[(reason == "") & (unit == "")] = "outside every unit"
     out = keys.copy()
-    out["unit"], out["reason"], out["hq"], out["place"] = unit, reason, hq, place
+    out["unit"], out["reason"], out["hq"], out["place"], out["kind"] = unit, reason, hq, place, kind
     out["lat"], out["lon"] = lat, lon
     return out
 
@@ -722,6 +765,7 @@ def resolve_points(keys: pd.DataFrame, metros: Metros) -> pd.DataFrame:
     reason = np.where(~ok, "no coordinates", np.where(unit == "", "outside every unit", ""))
     out = keys.copy()
     out["unit"], out["reason"], out["hq"], out["place"] = unit, reason, False, keys["__t"].fillna("")
+    out["kind"] = ""
     out["lat"], out["lon"] = lat, lon
     return out
 
@@ -747,8 +791,9 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
         matchers = pool.submit(_matchers, recipe, ctx, shown) if recipe.place.lat is None else None
         first = runner.map(pass_one, [(p, recipe, shown) for p in parts], f"{shown}: pass 1")
         text_matcher, domain_matcher = matchers.result() if matchers is not None else (None, None)
-    records = sum(r for _, r, _ in first)
-    warnings = [w for _, _, ws in first for w in ws]
+    records = sum(r for _, r, _, _ in first)
+    missing = sum(m for _, _, _, m in first)
+    warnings = [w for _, _, ws, _ in first for w in ws]
     if records == 0:
         warnings.append(f"{shown}: no record passes the filters; every value is 0")
     key_cols = _keys(recipe).split(", ")
@@ -756,28 +801,47 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
     try:
         # the partitions' groups side by side; every sum below is over exact decimals, so the
         # partitioning (and the order rows arrive in) cannot change a result
-        con.register("__g", pa.concat_tables([t for t, _, _ in first]))
+        con.register("__g", pa.concat_tables([t for t, _, _, _ in first]))
         keys = con.sql(f"SELECT DISTINCT {', '.join(key_cols)} FROM __g ORDER BY ALL").df()
         say(f"{shown}: placing {len(keys):,} distinct place keys")
         if text_matcher is None:
             resolved = resolve_points(keys, ctx.metros)
         else:
-            resolved = resolve_text(keys, text_matcher, domain_matcher, lambda: _gazetteer(ctx), ctx.metros)
-        lookup = pa.Table.from_pandas(resolved[key_cols + ["unit", "reason", "hq"]], preserve_index=False)
+            kinds = _kind_matchers(text_matcher, domain_matcher, ctx.countries) if any(i.kind for i in recipe.indicators) else None
+            resolved = resolve_text(keys, text_matcher, domain_matcher, lambda: _gazetteer(ctx), ctx.metros, kinds)
+        lookup = pa.Table.from_pandas(resolved[key_cols + ["unit", "reason", "hq", "kind"]], preserve_index=False)
         con.register("__r", lookup)
         join = " AND ".join(f"g.{k} IS NOT DISTINCT FROM r.{k}" for k in key_cols)
-        con.execute(f"CREATE TEMP TABLE __m AS SELECT g.*, r.unit, r.reason, r.hq FROM __g g JOIN __r r ON {join}")
+        con.execute(f"CREATE TEMP TABLE __m AS SELECT g.*, r.unit, r.reason, r.hq, r.kind FROM __g g JOIN __r r ON {join}")
         second = None
         if needs_second_pass(recipe):
             say(f"{shown}: pass 2 (distinct records per unit)")
             small = lookup.select(key_cols + ["unit"])
             second = runner.map(pass_two, [(p, recipe, small, shown) for p in parts], f"{shown}: pass 2")
-        totals = _totals(con, recipe, second)
+        totals = _totals(con, recipe, second, missing)
         out = _outputs(recipe, ctx, shown, records, totals)
         out.warnings[:0] = warnings
         return out
     finally:
         con.close()
+
+
+def _kind_matchers(text_matcher: Matcher, domain_matcher: Matcher | None,
+                   countries: pd.DataFrame) -> tuple[Matcher, Matcher | None]:
+    """Matchers that say what a text names (its crosswalk row's `kind`): the recipe's crosswalks
+    in its order, rows of kind `place` (the gazetteer, city names) left out: a place name says
+    where an affiliation is, not what it is."""
+    def without_places(m: Matcher) -> list[Crosswalk]:
+        out = []
+        for cw in m.crosswalks:
+            rows = cw.rows[cw.rows["kind"].str.strip().str.lower() != "place"].reset_index(drop=True)
+            if len(rows):
+                out.append(Crosswalk(cw.name, cw.path, rows))
+        return out
+
+    text = Matcher(without_places(text_matcher), countries)
+    domain = Matcher(without_places(domain_matcher), countries) if domain_matcher is not None else None
+    return text, domain
 
 
 def _matchers(recipe: Recipe, ctx: Context, shown: str) -> tuple[Matcher, Matcher | None]:
@@ -807,6 +871,11 @@ class Totals:
     hq: tuple[dict, dict]
     distinct: tuple[dict, dict]
     unplaced: pd.DataFrame
+    vmissing: tuple[dict, dict] = ({}, {})  # records placed in the unit whose summed field is empty
+    missing: int = 0  # filtered records whose summed field is empty, placed or not
+    # (kind, hq counted) -> {weight: kept in units, hq: of that kind at a headquarters} by unit,
+    # and the same over all records: {in_units, hq_located, located}
+    selected: dict[tuple[str | None, bool], dict[str, Any]] = field(default_factory=dict)
 
 
 def _by_unit(frame: pd.DataFrame, column: str) -> tuple[dict, dict]:
@@ -822,8 +891,25 @@ def _by_unit(frame: pd.DataFrame, column: str) -> tuple[dict, dict]:
     return by_year, by_unit
 
 
+def _selected(con: duckdb.DuckDBPyConnection, kind: str | None, hq_counted: bool) -> dict[str, Any]:
+    """Weights of the items an indicator with `kind` / `hq: false` keeps, by unit and year."""
+    of_kind = "TRUE" if kind is None else f"kind = {_q(kind)}"
+    keep = of_kind if hq_counted else f"{of_kind} AND NOT hq"
+    sets = "GROUP BY GROUPING SETS ((unit, __y), (unit))"
+    per = con.sql(
+        f"SELECT unit, __y, grouping(__y) = 1 AS __all, (sum(weight) FILTER (WHERE {keep}))::DOUBLE AS weight, "
+        f"(sum(weight) FILTER (WHERE {of_kind} AND hq))::DOUBLE AS hq FROM __m WHERE unit <> '' AND reason = '' {sets}"
+    ).df()
+    tot = con.sql(
+        f"SELECT (sum(weight) FILTER (WHERE {keep} AND reason = '' AND unit <> ''))::DOUBLE AS in_units, "
+        f"(sum(weight) FILTER (WHERE {of_kind} AND hq AND reason IN ('', 'outside every unit')))::DOUBLE AS hq_located, "
+        f"(sum(weight) FILTER (WHERE {of_kind} AND reason IN ('', 'outside every unit')))::DOUBLE AS located FROM __m"
+    ).df().iloc[0].fillna(0.0).to_dict()
+    return {"weight": _by_unit(per, "weight"), "hq": _by_unit(per, "hq"), **tot}
+
+
 def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
-            second: list[tuple[pa.Table, pa.Table | None]] | None) -> Totals:
+            second: list[tuple[pa.Table, pa.Table | None]] | None, missing: int = 0) -> Totals:
     cov = con.sql(
         "SELECT sum(weight)::DOUBLE AS total, "
         "(sum(weight) FILTER (WHERE reason IN ('', 'outside every unit')))::DOUBLE AS located, "
@@ -835,16 +921,16 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     sets = "GROUP BY GROUPING SETS ((unit, __y), (unit))"
     first = con.sql(
         f"SELECT unit, __y, grouping(__y) = 1 AS __all, sum(items)::DOUBLE AS records, sum(weight)::DOUBLE AS weight, "
-        f"sum(vsum)::DOUBLE AS vsum, (sum(weight) FILTER (WHERE hq))::DOUBLE AS hq "
+        f"sum(vsum)::DOUBLE AS vsum, (sum(weight) FILTER (WHERE hq))::DOUBLE AS hq, sum(vmissing)::DOUBLE AS vmissing "
         f"FROM __m WHERE unit <> '' {sets}"
     ).df()
-    records, vsum = _by_unit(first, "records"), _by_unit(first, "vsum")
+    records, vsum, vmissing = _by_unit(first, "records"), _by_unit(first, "vsum"), _by_unit(first, "vmissing")
     distinct: tuple[dict, dict] = ({}, {})
     if second is not None:
         con.register("__p2", pa.concat_tables([a for a, _ in second]))
         per = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, sum(records)::DOUBLE AS records, "
-                      f"sum(vsum)::DOUBLE AS vsum FROM __p2 {sets}").df()
-        records, vsum = _by_unit(per, "records"), _by_unit(per, "vsum")
+                      f"sum(vsum)::DOUBLE AS vsum, sum(vmissing)::DOUBLE AS vmissing FROM __p2 {sets}").df()
+        records, vsum, vmissing = _by_unit(per, "records"), _by_unit(per, "vsum"), _by_unit(per, "vmissing")
         d_tables = [b for _, b in second if b is not None]
         if d_tables:
             con.register("__d", pa.concat_tables(d_tables))
@@ -860,7 +946,9 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
         f"FROM __m WHERE reason <> '' GROUP BY ALL) "
         f"ORDER BY reason = 'outside every unit', weight DESC, items DESC, place, domain, country, reason"
     ).df()
-    return Totals(cov, years, records, _by_unit(first, "weight"), vsum, _by_unit(first, "hq"), distinct, unplaced)
+    selected = {(i.kind, i.hq): _selected(con, i.kind, i.hq) for i in recipe.indicators if i.kind is not None or not i.hq}
+    return Totals(cov, years, records, _by_unit(first, "weight"), vsum, _by_unit(first, "hq"), distinct, unplaced,
+                  vmissing, missing, selected)
 
 
 class _Runner:
@@ -929,7 +1017,7 @@ def _fmt(x: float) -> str:
 
 
 _TEMPLATE_FIELDS = ("value", "count", "records", "records_total", "counted", "unit_name", "metro", "year",
-                    "years", "years_all", "unit_of_measure", "indicator", "population", "population_year")
+                    "years", "years_all", "unit_of_measure", "indicator", "population", "population_year", "missing")
 
 
 def _quote(ind: Indicator, recipe: Recipe, fields: dict[str, Any], shown: str) -> str:
@@ -965,14 +1053,24 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
         return float(table[1].get(unit, 0.0) if y is None else table[0].get((unit, y), 0.0))
 
     for ind in recipe.indicators:
+        sel = t.selected.get((ind.kind, ind.hq))
+        ind_in_units, ind_hq, selection = in_units, (hq_weight / located if located else 0.0), ""
+        if sel is not None:  # what the indicator keeps, and the headquarters share of its kind
+            ind_in_units = sel["in_units"]
+            ind_hq = sel["hq_located"] / sel["located"] if sel["located"] else 0.0
+            selection = (f"{'kind ' + ind.kind if ind.kind else 'all kinds'} ({_fmt(sel['located'])} located), "
+                         f"headquarters {'counted' if ind.hq else 'left out'} ({_fmt(sel['hq_located'])} located only "
+                         f"at a headquarters)")
         cov.append({
             "indicator": ind.code, "records": records, "placed": round(located, 6),
             "unplaced": round(weight_total - located, 6),
             "placed_share": round(located / weight_total, 6) if weight_total else float("nan"),
-            "in_units": round(in_units, 6),
-            "in_units_share": round(in_units / weight_total, 6) if weight_total else float("nan"),
-            "hq_share": round(hq_weight / located, 6) if located else 0.0,
+            "in_units": round(ind_in_units, 6),
+            "in_units_share": round(ind_in_units / weight_total, 6) if weight_total else float("nan"),
+            "hq_share": round(ind_hq, 6),
             "counted_in": counted_in,
+            "missing_values": t.missing if ind.count == "sum" else "",
+            "selection": selection,
         })
         if ind.per_capita is not None and ind.per_capita.column not in metros.table.columns:
             raise InputError([Problem(shown, f"indicators: per_capita column '{ind.per_capita.column}' is not in the metro table {metros.path}")])
@@ -980,9 +1078,18 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
         for unit in metros.units:
             pop_row = metro_rows[unit]
             for y in years:
-                count = total({"fractional": t.weight, "rows": t.records, "sum": t.vsum, "distinct": t.distinct}[ind.count], unit, y)
+                sel = t.selected.get((ind.kind, ind.hq))
+                by = {"fractional": t.weight, "rows": t.records, "sum": t.vsum, "distinct": t.distinct}[ind.count]
+                count = total(sel["weight"] if sel is not None else by, unit, y)
                 value = count
                 note = [ind.note] if ind.note else []
+                missing = total(t.vmissing, unit, y) if ind.count == "sum" else 0.0
+                if missing > 0:
+                    placed_here = total(t.records, unit, y)
+                    note.append(f"{_fmt(missing)} of the {_fmt(placed_here)} {recipe.counted} placed here have no "
+                                f"'{ind.field}': left out of the sum, not counted as 0.")
+                    if missing >= placed_here:
+                        note.append(f"Missing: no {recipe.counted} placed here has a '{ind.field}'.")
                 pop = pop_year = ""
                 if ind.per_capita is not None:
                     col = ind.per_capita.column
@@ -997,9 +1104,15 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
                         note.append(f"Per {ind.per_capita.per:,.0f} inhabitants of {pop_row.get('population_area') or 'the metro'} "
                                     f"({pop}, {pop_year or 'year not given'}; {pop_row.get('population_source', '')}"
                                     f"{', ' + str(pop_row['population_url']) if pop_row.get('population_url') else ''}).")
-                hq = total(t.hq, unit, y)
-                if hq > 0:
-                    share = hq / total(t.weight, unit, y)
+                if missing > 0 and missing >= total(t.records, unit, y):
+                    value = float("nan")  # nothing to sum: missing, as its per-capita form
+                hq = total(t.hq if sel is None else sel["hq"], unit, y)
+                if sel is not None and not ind.hq:
+                    if hq > 0:
+                        note.append(f"{_fmt(hq)} placed here only at a company's headquarters (the place text names "
+                                    f"no site; flagged hq) {'of kind ' + ind.kind + ' ' if ind.kind else ''}left out.")
+                elif hq > 0:
+                    share = hq / total(t.weight if sel is None else sel["weight"], unit, y)
                     note.append(f"{share:.1%} of the weight placed here is at a company's headquarters (the place text names no site; flagged hq).")
                 year = y if y is not None else ind.year
                 fields = {
@@ -1008,7 +1121,7 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
                     "counted": recipe.counted, "unit_name": ctx.unit_names.get(unit, unit), "metro": metros.label(unit),
                     "year": year, "years": str(y) if y is not None else (span or str(year)), "years_all": span or str(year),
                     "unit_of_measure": ind.unit_of_measure,
-                    "indicator": ind.code, "population": pop, "population_year": pop_year,
+                    "indicator": ind.code, "population": pop, "population_year": pop_year, "missing": _fmt(missing),
                 }
                 rows.append({
                     "unit": unit, "indicator": ind.code, "value": _num(value), "year": int(year) if year is not None else "",

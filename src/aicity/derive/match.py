@@ -303,6 +303,21 @@ class Matcher:
             passed_over = passed_over or hit
         return passed_over
 
+    def first_row(self, text: object, country: str | None = None, domain: bool = False) -> tuple[Crosswalk, int] | None:
+        """The row the text matches in the first crosswalk (in order) that it matches at all, by the
+        same rule as `match`, aliases not followed and every row accepted: what the text names
+        (its `kind`), not where it is."""
+        norm = normalize_domain(text) if domain else normalize(text)
+        if not norm:
+            return None
+        words = [] if domain else norm.split()
+        allowed = _Allowed(country, words, self)
+        for cw, idx in zip(self.crosswalks, self._indexes, strict=True):
+            found = self._match_one(idx, norm, words, allowed, domain)
+            if found is not None:
+                return cw, found
+        return None
+
     @staticmethod
     def _pick(idx: _Index, rows: list[int], allowed: _Allowed) -> int | None:
         for r in rows:

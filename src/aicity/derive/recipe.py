@@ -65,9 +65,15 @@ class Records(_Strict):
     skip: int = Field(default=0, ge=0)  # lines before the header (or the first record)
     comment: str | None = None  # lines starting with it are skipped
     columns: list[str] | None = None  # names for a file without a header
+    # fields added to every record of this group, the same value for each: which list a record
+    # came from when several are read together ({provider: AWS})
+    constants: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _csv_only(self) -> Records:
+        bad = [k for k in self.constants if not _CODE.match(k)]
+        if bad:
+            raise ValueError(f"constants: {', '.join(repr(b) for b in bad)} is not a field name (a letter, then letters, digits or _)")
         csv_only = [k for k in ("delimiter", "comment", "columns") if getattr(self, k) is not None]
         if (self.skip or not self.header):
             csv_only.append("skip/header")
@@ -195,6 +201,11 @@ class Indicator(_Strict):
     per_year: str | None = None  # field holding each record's year: one value per unit and year
     year: int | None = None  # the year of a single value
     per_capita: PerCapita | None = None
+    # which placed items count (fractional counts only): `kind`, those whose place text (else
+    # e-mail domain) first matches a crosswalk row of this kind, rows of kind `place` aside;
+    # `hq: false` leaves out those placed at a company's headquarters (flag hq)
+    kind: str | None = None
+    hq: bool = True
     names: dict[str, str] = Field(default_factory=dict)
     quote: str | None = None  # a template; see docs/derive.md for the fields it may use
     note: str | None = None
@@ -212,6 +223,10 @@ class Indicator(_Strict):
             raise ValueError(f"count '{self.count}' needs 'field'")
         if self.count in ("rows", "fractional") and self.field:
             raise ValueError(f"count '{self.count}' takes no 'field'")
+        if (self.kind is not None or not self.hq) and self.count != "fractional":
+            raise ValueError("'kind' and 'hq: false' select placed items by how they were placed; they go with count: fractional")
+        if self.kind is not None and not self.kind.strip():
+            raise ValueError("'kind' is empty")
         if (self.per_year is None) == (self.year is None):
             raise ValueError("give 'year' (one value) or 'per_year' (the field holding each record's year), one of the two")
         return self
@@ -241,6 +256,8 @@ class Recipe(_Strict):
         dist = {i.field for i in self.indicators if i.count == "distinct"}
         if len(sums) > 1 or len(dist) > 1:
             raise ValueError("indicators of one recipe sum one field and count one distinct field at most")
+        if self.place.field is None and any(i.kind for i in self.indicators):
+            raise ValueError("'kind' needs records placed by text (place.field): coordinates have no kind")
         seen: set[str] = set()
         for ind in self.indicators:
             if ind.code in seen:
