@@ -376,3 +376,16 @@ def test_asem_audit_is_fast(asem_result):
     t0 = time.perf_counter()
     audit(asem_result)
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_indicators_of_different_groups_that_measure_the_same_thing_are_flagged(tmp_path):
+    """b1 = 2 * a1 + 1 in another group: r = 1, flagged "redundant" (across groups); a2 is
+    unrelated (r(a2, b1) = 0 by construction: deviations (-1, 0, 1) against (1, -2, 1))."""
+    data = {"unit": ["u1", "u2", "u3"], "a1": [1, 2, 3], "a2": [1, 2, 1], "b1": [3, 5, 7]}
+    path = tmp_path / "d.csv"
+    pd.DataFrame(data).to_csv(path, index=False)
+    result = aicity.build(SMALL_FW, path, SMALL_PIPELINE)
+    p = audit(result).correlations.set_index(["method", "x", "y"]).loc["pearson"]
+    assert p.loc[("a1", "b1"), "r"] == pytest.approx(1.0)
+    assert p.loc[("a1", "b1"), "flag"] == "redundant"
+    assert p.loc[("a2", "b1"), "r"] == pytest.approx(0.0, abs=1e-12) and p.loc[("a2", "b1"), "flag"] == ""

@@ -74,15 +74,20 @@ def test_the_index_measures_cities(values, framework):
 
 
 def test_no_two_cities_of_one_country_share_a_quarter_of_their_values(values, framework):
+    """National copies are what this catches: the same value read from the same row of a
+    source (value and quote equal). Two cities that each count 2 cloud regions, or that are
+    both absent from a top-N list, were measured one by one and are not copies."""
     units = load_units(units_path())
-    scored = values[values.indicator.isin(framework.indicators)].pivot(index="unit", columns="indicator", values="value")
+    scored = values[values.indicator.isin(framework.indicators)]
+    value = scored.pivot(index="unit", columns="indicator", values="value")
+    quote = scored.pivot(index="unit", columns="indicator", values="quote")
     for country, members in units.groupby("country").groups.items():
-        members = [m for m in members if m in scored.index]
+        members = [m for m in members if m in value.index]
         for i, a in enumerate(members):
             for b in members[i + 1:]:
-                both = scored.loc[a].notna() & scored.loc[b].notna()
-                same = (scored.loc[a][both] == scored.loc[b][both]).sum()
-                assert same <= 0.25 * both.sum(), f"{a} and {b} ({country}) share {same} of {both.sum()} values"
+                both = value.loc[a].notna() & value.loc[b].notna()
+                copied = ((value.loc[a] == value.loc[b]) & (quote.loc[a] == quote.loc[b]) & both).sum()
+                assert copied <= 0.25 * both.sum(), f"{a} and {b} ({country}) share {copied} of {both.sum()} values"
 
 
 def test_values_and_panel_are_assembled_from_their_sources(values):
@@ -202,20 +207,22 @@ def test_docs_generator_replaces_only_inside_the_markers():
 
 
 def test_city_level_staging_files_follow_the_rules():
-    """src/aicity/data/citylevel/: published city rankings gathered for the city-level rebuild.
-    One edition per indicator, every value sourced and quoted, known units only, each rank with
-    the size of its list."""
+    """src/aicity/data/citylevel/: the published city rankings (one row per unit), the national
+    values (one row per country), the full ranking lists (lists/) and the population of each
+    unit. One edition per indicator, every value sourced and quoted, known units only, each
+    rank with the size of its list."""
     import re
 
+    from aicity.citylevel import LISTS
     from aicity.derive import bundled_metros_path, read_metros
 
     folder = Path(str(resources.files("aicity") / "data" / "citylevel"))
-    files = sorted(folder.glob("*.csv"))
-    assert files, "no city-level files"
     units = set(read_metros(bundled_metros_path()).units)
     columns = ["unit", "indicator", "value", "year", "geo", "geo_name", "unit_of_measure", "publisher",
                "source", "url", "quote", "note"]
-    for f in files:
+    by_unit = [f for f in sorted(folder.glob("*.csv")) if f.read_text(encoding="utf-8").startswith("unit,indicator,")]
+    assert len(by_unit) >= 5
+    for f in by_unit:
         d = pd.read_csv(f, dtype=str, keep_default_na=False)
         assert list(d.columns) == columns, f.name
         assert set(d["unit"]) <= units, (f.name, sorted(set(d["unit"]) - units))
@@ -232,3 +239,15 @@ def test_city_level_staging_files_follow_the_rules():
                          for u in g["unit_of_measure"]}
                 assert None not in sizes and len(sizes) == 1, f"{f.name}: {code} needs one 'rank (of N)'"
                 assert (pd.to_numeric(g["value"]) <= int(sizes.pop())).all(), f"{f.name}: {code} rank above N"
+    national = pd.read_csv(folder / "national.csv", dtype=str, keep_default_na=False)
+    assert not national.duplicated(["country", "indicator"]).any()
+    assert (national["geo"] == "country").all() and national["url"].str.match(r"https?://").all()
+    assert (national.groupby("indicator")["year"].nunique() == 1).all()
+    for src in LISTS:
+        entries = pd.read_csv(folder / "lists" / src.file, dtype=str, keep_default_na=False)
+        assert len(entries) == src.n, src.file
+        assert set(" ".join(entries["unit"]).split()) <= units, src.file
+        assert (entries["quote"].str.strip() != "").all() and entries["url"].str.match(r"https?://").all(), src.file
+    population = pd.read_csv(folder / "population.csv", dtype=str, keep_default_na=False)
+    assert set(population["unit"]) == units and (population["quote"].str.strip() != "").all()
+    assert population["source"].nunique() == 1, "one population definition for every unit"

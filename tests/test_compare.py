@@ -115,15 +115,15 @@ def test_custom_weights_by_alias_and_why_the_first_wins(bundled):
     with pytest.raises(InputError):
         parse_weights(bundled.framework, "nonsense=2")
     with pytest.raises(InputError, match="all children"):
-        reweight(bundled, {"INFRA": 0, "INDUSTRY": 0, "POLICY": 0, "TRUST": 0})
+        reweight(bundled, {"INFRA": 0, "INDUSTRY": 0, "POLICY": 0, "TRUST": 0, "NATIONAL": 0})
 
 
 def test_whatif_equals_a_rebuild_with_changed_data(bundled, tmp_path):
-    after = whatif(bundled, "Tokyo", {"imd_smart_city_rank": 10, "gser_rank": 3})
+    after = whatif(bundled, "Tokyo", {"pitchbook_startup_pctl": 90, "cloud_regions": 5})
     values = pd.read_csv(aicity.bundled.data_path())
-    mask = (values.unit == "TYO") & values.indicator.isin(["imd_smart_city_rank", "gser_rank"])
-    values.loc[mask & (values.indicator == "imd_smart_city_rank"), "value"] = 10
-    values.loc[mask & (values.indicator == "gser_rank"), "value"] = 3
+    mask = (values.unit == "TYO") & values.indicator.isin(["pitchbook_startup_pctl", "cloud_regions"])
+    values.loc[mask & (values.indicator == "pitchbook_startup_pctl"), "value"] = 90
+    values.loc[mask & (values.indicator == "cloud_regions"), "value"] = 5
     path = tmp_path / "values.csv"
     values.to_csv(path, index=False)
     rebuilt = aicity.build(aicity.bundled.framework_path(), path, units=aicity.bundled.units_path())
@@ -232,7 +232,7 @@ def test_values_show_as_published(value, text):
     ("infrastructure=2e7", "from 0 to 1,000,000"),
     ("atlantis=1", "no code, alias or name 'atlantis'"),
     ("infrastructure", "is not CODE=WEIGHT"),
-    ("infrastructure=0,industry=0,policy=0,trust=0", "have weight 0"),
+    ("infrastructure=0,industry=0,policy=0,trust=0,national=0", "have weight 0"),
 ])
 def test_weights_are_checked_by_one_rule_for_cli_and_web(bundled, text, message):
     from typer.testing import CliRunner

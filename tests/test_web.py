@@ -32,7 +32,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 def test_read_endpoints(client):
     fw = client.get("/api/framework").json()
-    assert fw["index"] == "AICI" and fw["pillars"] == ["INFRA", "INDUSTRY", "POLICY", "TRUST"]
+    assert fw["index"] == "AICI" and fw["pillars"] == ["INFRA", "INDUSTRY", "POLICY", "TRUST", "NATIONAL"]
     units = client.get("/api/units").json()
     assert {"SEL", "TYO"} <= {u["unit"] for u in units}
     inds = client.get("/api/indicators").json()
@@ -71,7 +71,7 @@ def test_rank_equals_a_build_with_those_weights(client):
 @pytest.mark.parametrize(
     "body",
     [{"weights": {"INFRA": -1}}, {"weights": {"nope": 1}}, {"persona": "nobody"}, {"persona": "citizen", "weights": {"INFRA": 1}},
-     {"weights": {"INFRA": 0, "INDUSTRY": 0, "POLICY": 0, "TRUST": 0}}, {"weights": {"INFRA": 1e300}}, {"lang": "fr"}],
+     {"weights": {"INFRA": 0, "INDUSTRY": 0, "POLICY": 0, "TRUST": 0, "NATIONAL": 0}}, {"weights": {"INFRA": 1e300}}, {"lang": "fr"}],
 )
 def test_rank_rejects_bad_requests_with_4xx(client, body):
     r = client.post("/api/rank", json=body)
@@ -82,8 +82,8 @@ def test_rank_rejects_bad_requests_with_4xx(client, body):
 def test_whatif_equals_the_python_api(client):
     from aicity.whatif import whatif
 
-    body = client.post("/api/whatif", json={"unit": "Tokyo", "changes": {"gser_rank": 1}}).json()
-    after = whatif(aicity.build(), "TYO", {"gser_rank": 1})
+    body = client.post("/api/whatif", json={"unit": "Tokyo", "changes": {"pitchbook_startup_pctl": 100}}).json()
+    after = whatif(aicity.build(), "TYO", {"pitchbook_startup_pctl": 100})
     index_row = next(r for r in body["changes"] if r["code"] == "AICI")
     assert abs(index_row["score_after"] - after.index_scores["TYO"]) < 1e-12
 
@@ -93,7 +93,7 @@ def test_sample_counts_are_limited(client):
 
 
 def test_writes_need_the_token(client):
-    data = b"unit,indicator,value\nSEL,gser_rank,3\n"
+    data = b"unit,indicator,value\nSEL,pitchbook_startup_pctl,3\n"
     assert client.post("/api/datasets?name=x", content=data).status_code == 401
     assert client.post("/api/datasets?name=x", content=data, headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.post("/api/builds", json={"dataset": "x"}).status_code == 401
@@ -131,7 +131,7 @@ def test_request_size_is_limited(client):
 
 def test_html_escapes_names_and_values(tmp_path):
     values = tmp_path / "values.csv"
-    values.write_text("unit,indicator,value\nEVIL,gser_rank,3\nSEL,gser_rank,5\nTYO,gser_rank,9\n")
+    values.write_text("unit,indicator,value\nEVIL,pitchbook_startup_pctl,3\nSEL,pitchbook_startup_pctl,5\nTYO,pitchbook_startup_pctl,9\n")
     units = tmp_path / "units.csv"
     units.write_text('code,name_en,region\nEVIL,<script>alert(1)</script>,"<b>x</b>"\nSEL,Seoul,East Asia\nTYO,Tokyo,East Asia\n')
     c = TestClient(create_app(aicity.bundled.framework_path(), values, units=units, store=tmp_path / "s.duckdb", pipeline={"normalize": "minmax"}))
@@ -277,10 +277,11 @@ def test_phone_width_and_keyboard(server, browser):
 
 def test_city_page_draws_the_tree_and_values_as_published(client):
     html = client.get("/city/SEL?lang=en").text
-    order = [html.index(name) for name in ("Technology infrastructure", "Connectivity", "Industry ecosystem", "Startups")]
+    order = [html.index(name) for name in ("Technology infrastructure", "Industry ecosystem", "Startups and scale-ups", "Corporate R&amp;D and patents")]
     assert order == sorted(order), "each pillar is followed by its own sub-pillars"
-    assert "9,630,879" in html and "9630879.0" not in html  # Seoul's population, as published
-    assert ">Population<" in html  # a context variable by its name, not its code
+    assert "21,794,000" in html and "21794000.0" not in html  # Seoul's population, as published
+    assert ">Population (built-up urban area)<" in html  # a context variable by its name, not its code
+    assert "national figure" in html  # a national value is marked as one
 
 
 def test_pages_for_data_without_a_year_column(tmp_path):

@@ -327,7 +327,7 @@ def test_payload_pages_in_chromium_have_no_javascript_links_nor_csp_errors(paylo
 
 
 def test_building_an_upload_with_too_little_data_is_422(client):
-    up = client.post("/api/datasets?name=tiny", content=b"unit,indicator,value\nSEL,gser_rank,3\nTYO,gser_rank,4\n", headers=AUTH)
+    up = client.post("/api/datasets?name=tiny", content=b"unit,indicator,value\nSEL,pitchbook_startup_pctl,3\nTYO,pitchbook_startup_pctl,4\n", headers=AUTH)
     assert up.status_code == 201
     r = client.post("/api/builds", json={"dataset": "tiny"}, headers=AUTH)
     assert r.status_code == 422 and "leaves no unit to rank" in r.json()["problems"][0]["reason"]

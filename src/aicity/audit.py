@@ -267,6 +267,8 @@ def correlation_table(result: IndexResult, *, corr_threshold: float = 0.9, weak_
       Pearson rows of level 1 with r > 0 and this flag are exactly its table.
     - "weak_with_parent": a code's r with its own parent is below `weak_threshold`: the group
       score hardly reflects it.
+    - "redundant": two indicators of different groups with |r| > `corr_threshold`: the same
+      thing may be measured twice across the tree (merge them, or say why both stay).
     """
     fw = result.framework
     codes = result.codes
@@ -301,6 +303,8 @@ def correlation_table(result: IndexResult, *, corr_threshold: float = 0.9, weak_
             flags[k].append("collinear")
         for k in np.flatnonzero((relation == "parent") & (r < weak_threshold)):
             flags[k].append("weak_with_parent")
+        for k in np.flatnonzero((relation == "level") & (levels[i] == 1) & (np.abs(r) > corr_threshold)):
+            flags[k].append("redundant")
         frames.append(
             pd.DataFrame(
                 {

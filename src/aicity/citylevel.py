@@ -139,16 +139,21 @@ OXFORD = {
 OXFORD_N = 1000
 # National measures (one value per country, `citylevel/national.csv`), copied to each city of
 # that country with geo=country: they are scored only in the national pillar.
-NATIONAL = ("gairi_score", "egdi_score", "epart_index", "girai_score", "gpai_member", "telecom_infra_index")
+# Staged but not scored: the UN Telecommunication Infrastructure Index (one third of the EGDI,
+# correlated with it at 0.95 across the 54 cities: merged into egdi_score) and GPAI membership
+# (a yes/no on the 29-member list that the 44-member integrated GPAI of 2024 superseded; as a
+# sixth shared national value it made cities of one country more alike than the index allows).
+NATIONAL = ("gairi_score", "egdi_score", "epart_index", "girai_score")
 
 
 # The bundled data set: derived counts scored (their latest edition), derived series kept
 # whole for the trends, and the growth rate computed from the paper counts.
-BUNDLED_DERIVED = ("cloud_regions", "cloud_providers", "unicorn_hq_per_million", "ai_unicorn_hq",
-                   "ai_conf_papers_industry", "ai_conf_papers_per_million", "qs_top500_per_million",
-                   "open_data_portal_owners", "qs_international_students")
-BUNDLED_PANEL = ("ai_conf_papers", "ai_conf_papers_per_million", "ai_conf_papers_industry",
-                 "qs_top500_universities", "qs_top200_universities", "qs_international_students")
+BUNDLED_DERIVED = ("cloud_regions", "unicorn_hq_per_million", "ai_unicorn_hq",
+                   "ai_conf_papers_industry_per_million", "ai_conf_papers_per_million", "qs_top500_per_million",
+                   "qs_top200_per_million", "qs_faculty_per_million", "open_data_portal_owners",
+                   "qs_international_students_per_million")
+BUNDLED_PANEL = ("ai_conf_papers_per_million", "ai_conf_papers_industry_per_million", "qs_top500_per_million",
+                 "qs_top200_per_million", "qs_faculty_per_million", "qs_international_students_per_million")
 GROWTH = {"code": "ai_conf_papers_growth", "of": "ai_conf_papers", "early": (2020, 2021), "late": (2022, 2023), "min_base": 5.0}
 
 

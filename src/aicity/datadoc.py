@@ -21,7 +21,7 @@ from aicity.bundled import data_path, framework_path, units_path
 from aicity.derive import bundled_derived_dir, derive_dir
 from aicity.framework import Framework, load_framework
 
-GEO_LETTER = {"city": "c", "metro": "m", "country": "n"}
+GEO_LETTER = {"city": "c", "metro": "m", "cluster": "k", "country": "n"}
 BLOCK = re.compile(r"(<!-- BEGIN GENERATED: (\w+) -->\n)(.*?)(<!-- END GENERATED: \2 -->)", re.S)
 
 
@@ -31,15 +31,26 @@ def _names(fw: Framework, code: str) -> str:
 
 
 def framework_block(fw: Framework) -> str:
+    def leaf(code: str) -> str:
+        return f"`{code}` ({fw.node(code).geo or 'geo not declared'})"
+
     lines = []
     for pillar in fw.children[fw.index_code]:
-        lines.append(f"- **{pillar}** {_names(fw, pillar)}")
+        node = fw.node(pillar)
+        mark = " (national)" if node.national else ""
+        lines.append(f"- **{pillar}** {_names(fw, pillar)}{mark}: weight {node.weight:g}, "
+                     f"{fw.nominal_share(pillar):.0%} of the index")
         for sub in fw.children[pillar]:
-            kids = ", ".join(f"`{c}`" for c in fw.children[sub])
-            lines.append(f"  - **{sub}** {_names(fw, sub)}: {kids}")
+            if fw.node(sub).kind == "indicator":
+                lines.append(f"  - {leaf(sub)}")
+            else:
+                kids = ", ".join(leaf(c) for c in fw.children[sub])
+                lines.append(f"  - **{sub}** {_names(fw, sub)}: {kids}")
     context = ", ".join(f"`{c.code}`" for c in fw.context)
+    city = [c for c in fw.indicators if not fw.is_national(c)]
     lines.append("")
-    lines.append(f"{len(fw.indicators)} scored indicators; context (shown, not scored): {context}.")
+    lines.append(f"{len(fw.indicators)} scored indicators ({len(city)} measured at city, metro or cluster level, "
+                 f"{len(fw.indicators) - len(city)} national); context (shown, not scored): {context}.")
     return "\n".join(lines) + "\n"
 
 
@@ -72,7 +83,7 @@ def indicators_block(fw: Framework, values: pd.DataFrame, unit_order: list[str])
             "",
             f"- Names: {other_names}",
             f"- Pillar: {_path_to_pillar(fw, code)}; direction {direction}; unit: {node.unit}; "
-            f"preferred geo: {meta.get('preferred_geo', '?')}"
+            f"measured at: {node.geo or '?'}" + (" (national figure, scored only in the national pillar)" if fw.is_national(code) else "")
             + ("" if node.treat else "; outlier treatment: none (`treat: false`)"),
             f"- Definition: {node.description}",
             f"- Why: {why}" + (f" Theme: {theme}." if theme else ""),
@@ -92,7 +103,7 @@ def coverage_block(fw: Framework, values: pd.DataFrame, units: pd.DataFrame) -> 
     geo = {(r.unit, r.indicator): GEO_LETTER.get(str(r.geo), "?") for r in scored.itertuples()}
     header = "| Unit | City | Present | Share | " + " | ".join(str(i + 1) for i in range(len(codes))) + " |"
     lines = [
-        "Share of the scored indicators with a value (`c` city, `m` metro/cluster, `n` national proxy, `.` missing).",
+        "Share of the scored indicators with a value (`c` city, `m` metro, `k` cluster, `n` national figure, `.` missing).",
         "",
         header,
         "|" + "---|" * (4 + len(codes)),
@@ -154,10 +165,12 @@ def derived_block(coverage: pd.DataFrame, values: pd.DataFrame, unit_order: list
 
 
 def citylevel_block(folder: Path, unit_order: list[str]) -> str:
-    """The published city rankings gathered for the rebuild: edition, list size, coverage."""
+    """The published city rankings staged one row per unit: edition, list size, coverage."""
     lines = ["| indicator | file | edition | publisher | entity | cities of the "
              f"{len(unit_order)} with a value | not found |", "|---|---|---|---|---|---|---|"]
     for f in sorted(folder.glob("*.csv")):
+        if not f.read_text(encoding="utf-8").startswith("unit,indicator,"):
+            continue
         d = pd.read_csv(f, dtype=str, keep_default_na=False)
         for code, g in d.groupby("indicator", sort=False):
             absent = [u for u in unit_order if u not in set(g["unit"])]
@@ -167,12 +180,84 @@ def citylevel_block(folder: Path, unit_order: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def lists_block(folder: Path, unit_order: list[str]) -> str:
+    """The ranking lists that enter as percentiles, and which cities each one ranks."""
+    from aicity.citylevel import LISTS, PERCENTILE_RULE
+
+    lines = [f"Each rank enters as {PERCENTILE_RULE}; a city absent from a complete list scores 0 (rank N + 1).", "",
+             "| indicator | list (file) | edition | N | publisher | source read | cities of the "
+             f"{len(unit_order)} ranked | absent (scored 0) |", "|---|---|---|---|---|---|---|---|"]
+    for src in LISTS:
+        d = pd.read_csv(folder / "lists" / src.file, dtype=str, keep_default_na=False)
+        ranked = [u for u in unit_order if u in set(" ".join(d["unit"]).split())]
+        absent = [u for u in unit_order if u not in ranked]
+        lines.append(f"| `{src.indicator}` | {src.what} (`{src.file}`) | {src.year} | {src.n} | {d['publisher'].iat[0]} | "
+                     f"{d['url'].iat[0]} | {len(ranked)} | {', '.join(absent) or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
+def correlations_block(result) -> str:
+    """Indicator pairs the audit flags (|r| > 0.9 within a group: collinear; across groups:
+    redundant), on the bundled build's normalised indicators."""
+    from aicity.audit import correlation_table
+
+    c = correlation_table(result)
+    fw = result.framework
+    hits = c[(c.level_x == 1) & (c.level_y == 1) & c.flag.str.contains("collinear|redundant")]
+    if hits.empty:
+        return "No pair of scored indicators has |r| > 0.9.\n"
+    lines = ["| x | y | method | r | flag |", "|---|---|---|---|---|"]
+    for r in hits.sort_values(["method", "r"], ascending=[True, False]).itertuples():
+        flag = ";".join(f for f in r.flag.split(";") if f in ("collinear", "redundant"))
+        lines.append(f"| `{r.x}` | `{r.y}` | {r.method} | {r.r:.3f} | {flag} |")
+    lines += ["", f"Computed on the {len(result.units)} ranked cities of the bundled build "
+                  f"({len(fw.indicators)} scored indicators)."]
+    return "\n".join(lines) + "\n"
+
+
+def comparisons_block(result) -> str:
+    """Spearman correlation of the index ranking with each published ranking used as an
+    input, on the cities both rank. Descriptive only: never used to set weights."""
+    from scipy.stats import spearmanr
+
+    from aicity.citylevel import LISTS
+
+    folder = Path(str(resources.files("aicity") / "data" / "citylevel"))
+    index_rank = result.ranks[result.framework.index_code].dropna()
+    published: list[tuple[str, pd.Series]] = []
+    for src in LISTS:
+        d = pd.read_csv(folder / "lists" / src.file, dtype=str, keep_default_na=False)
+        ranks: dict[str, float] = {}
+        for rank, units in zip(d["rank"].astype(float), d["unit"], strict=True):
+            for u in units.split():
+                ranks.setdefault(u, rank)
+        published.append((f"{src.what.split(' (')[0]} {src.year} (`{src.file}`)", pd.Series(ranks)))
+    oxford = pd.read_csv(folder / "oxford_gci.csv", dtype=str, keep_default_na=False)
+    overall = oxford[oxford.indicator == "oxford_gci_overall_rank"]
+    published.append(("Oxford Economics Global Cities Index 2024, overall rank (its categories are inputs)",
+                      pd.Series(overall["value"].astype(float).to_numpy(), index=overall["unit"])))
+    lines = ["| published ranking | cities in common | Spearman ρ |", "|---|---|---|"]
+    for label, ranks in published:
+        common = [u for u in index_rank.index if u in ranks.index]
+        rho = spearmanr(index_rank[common], ranks[common]).statistic if len(common) > 2 else float("nan")
+        lines.append(f"| {label} | {len(common)} | {rho:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def render_blocks(fw: Framework | None = None, values: pd.DataFrame | None = None, units: pd.DataFrame | None = None) -> dict[str, str]:
     """The generated blocks of docs/data.md, by name, from the bundled data (or the given)."""
     fw = fw or load_framework(framework_path())
     values = values if values is not None else pd.read_csv(data_path())
     units = units if units is not None else pd.read_csv(units_path()).set_index("code")
+    from aicity.build import build
+
+    folder = Path(str(resources.files("aicity") / "data" / "citylevel"))
+    order = list(pd.read_csv(derive_dir() / "metros.csv")["unit"])
+    result = build()
     return {
+        "lists": lists_block(folder, order),
+        "correlations": correlations_block(result),
+        "comparisons": comparisons_block(result),
         "framework": framework_block(fw),
         "indicators": indicators_block(fw, values, list(units.index)),
         "coverage": coverage_block(fw, values, units),

@@ -222,6 +222,24 @@ class Framework:
             source=f"{self.source} (custom weights)",
         )
 
+    def restricted(self, indicators: list[str]) -> Framework:
+        """The same index over some of its indicators: groups left without any are dropped,
+        personas and weight sets keep the codes that remain."""
+        keep = set(indicators) | {a for c in indicators for a in self.ancestors(c)}
+        nodes = [n for n in self.nodes.values() if n.code in keep]
+        return Framework(
+            nodes,
+            context=self.context,
+            denominators=self.denominators,
+            unit_groups=self.unit_groups,
+            pipeline=self.pipeline,
+            uncertainty=self.uncertainty,
+            weight_sets={k: {c: w for c, w in ws.items() if c in keep} for k, ws in self.weight_sets.items()},
+            personas=[Persona(p.code, p.names, {c: w for c, w in p.weights.items() if c in keep}, p.rationale)
+                      for p in self.personas.values()],
+            source=f"{self.source} (restricted to {len(indicators)} indicators)",
+        )
+
     def to_frame(self) -> pd.DataFrame:
         rows = []
         for code in self.codes:

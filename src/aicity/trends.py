@@ -10,7 +10,7 @@ flagged.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,32 @@ def panel_values(dataset: Dataset, codes: list[str], years: list[int], carry: st
     return filled[pick], (~measured & ~np.isnan(filled))[pick]
 
 
+# A trend needs an indicator measured at least twice; it is "thin" (and said to be) below
+# THIN_EDITIONS editions or THIN_UNITS units in an edition.
+MIN_EDITIONS = 2
+THIN_EDITIONS = 3
+THIN_UNITS = 30
+
+
+def trend_support(dataset: Dataset, codes: list[str], min_editions: int = MIN_EDITIONS, min_units: int = THIN_UNITS) -> pd.DataFrame:
+    """Per indicator: its editions (years with a value for at least `min_units` units, or for
+    every unit of a smaller panel), whether it has enough of them for a trend, and whether
+    that trend is thin (fewer than THIN_EDITIONS editions or THIN_UNITS units)."""
+    obs = dataset.observations
+    need = min(min_units, len(dataset.unit_codes))
+    rows = obs[obs["indicator"].isin(codes) & obs["value"].notna() & obs["year"].notna()]
+    counts = rows.groupby(["indicator", "year"])["unit"].nunique()
+    out = []
+    for code in codes:
+        per_year = counts.get(code, pd.Series(dtype=int)) if code in counts.index.get_level_values(0) else pd.Series(dtype=int)
+        editions = sorted(int(y) for y, n in per_year.items() if n >= need)
+        out.append({"indicator": code, "editions": editions, "n_editions": len(editions),
+                    "min_units": int(per_year[per_year >= need].min()) if editions else 0,
+                    "enough": len(editions) >= min_editions,
+                    "thin": len(editions) < THIN_EDITIONS or (int(per_year.max()) if len(per_year) else 0) < THIN_UNITS})
+    return pd.DataFrame(out).set_index("indicator")
+
+
 @dataclass
 class TrendResult:
     framework: Framework
@@ -87,6 +113,25 @@ class TrendResult:
     carried: np.ndarray  # (years, units, indicators)
     carry: str
     dataset: Dataset | None = None  # the panel: finds units by code or name
+    support: pd.DataFrame | None = None  # trend_support of every indicator of the full framework
+    left_out: list[str] = field(default_factory=list)  # indicators with too few editions for a trend
+
+    def caveats(self) -> list[str]:
+        """What the trend rests on, where that is less than the whole framework or thin data:
+        the sentences the CLI and the report print instead of drawing thin trajectories
+        without a word."""
+        out = []
+        kept = list(self.framework.indicators)
+        if self.left_out:
+            out.append(f"Trends use the {len(kept)} indicators measured in at least {MIN_EDITIONS} editions "
+                       f"({', '.join(kept)}); the other {len(self.left_out)} have one edition and are left out, so "
+                       f"this is a trend of those {len(kept)} measures, not of the whole index.")
+        if self.support is not None:
+            thin = [c for c in kept if bool(self.support.at[c, "thin"])]
+            if thin:
+                out.append(f"Thin data: {', '.join(thin)} have fewer than {THIN_EDITIONS} editions or fewer than "
+                           f"{THIN_UNITS} units in an edition; read their trajectories as indications only.")
+        return out
 
     def unit(self, query: str) -> str:
         """A unit of the panel by code or name (en/ko/ja); `UnitNotFound` otherwise."""
@@ -183,7 +228,23 @@ def build_trends(
     from aicity.bundled import panel_path
 
     fw, ds = resolve_inputs(framework, data, units, bundled_data=panel_path() if framework is None else None)
-    all_years = sorted(int(y) for y in ds.observations["year"].dropna().unique()) if "year" in ds.observations else []
+    if "year" not in ds.observations or ds.observations["year"].isna().all():
+        raise InputError([Problem(ds.source, "trends need a 'year' column (long data)")])
+    support = trend_support(ds, fw.indicators)
+    left_out = [c for c in fw.indicators if not support.at[c, "enough"]]
+    if len(left_out) == len(fw.indicators):
+        best = int(support["n_editions"].max()) if len(support) else 0
+        raise InputError([Problem(ds.source, f"no indicator has {MIN_EDITIONS} editions with at least "
+                                             f"{min(THIN_UNITS, len(ds.unit_codes))} units each (the most: {best}): "
+                                             "too little data for a trend")])
+    if left_out:
+        fw = fw.restricted([c for c in fw.indicators if c not in left_out])
+    obs = ds.observations
+    kept = obs[obs["indicator"].isin(fw.indicators) & obs["value"].notna() & obs["year"].notna()]
+    # the years from which every kept indicator has been measured (values are carried
+    # forward, never backwards)
+    first = int(kept.groupby("indicator")["year"].min().max())
+    all_years = sorted(int(y) for y in kept["year"].unique() if y >= first)
     years = sorted(years or all_years)
     if not years:
         raise InputError([Problem(ds.source, "no years in the data")])
@@ -215,4 +276,6 @@ def build_trends(
         carried=carried,
         carry=carry,
         dataset=ds,
+        support=support,
+        left_out=left_out,
     )

@@ -311,6 +311,8 @@ def trends(
     from aicity.trends import build_trends
 
     t = build_trends(framework, data, pipeline, units=units, carry=carry)
+    for caveat in t.caveats():  # what the trend rests on, said before any trajectory is shown
+        console.print(styled(("Note: ", "bold"), caveat))
     traj = t.trajectories()
     stab, mom = t.stability(), t.momentum()
     if cities:
