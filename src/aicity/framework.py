@@ -53,6 +53,8 @@ class Node:
     # A group of national measures: every indicator below it is country-level (and, in a
     # framework that has one, every country-level indicator sits below one).
     national: bool = False
+    # What a group cannot measure, by language: said in reports and docs beside its scores.
+    limits: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)  # free notes, never read by the engine
 
     def name(self, lang: str = "en") -> str:
@@ -392,7 +394,7 @@ def _number(value: Any, what: str, code: str, source: str, problems: list[Proble
 TOP_KEYS = ("index", "groups", "indicators", "context", "denominators", "unit_groups", "pipeline",
             "uncertainty", "weight_sets", "personas")
 INDEX_KEYS = ("code", "names", "name", "description", "aggregate", "aliases")
-GROUP_KEYS = ("code", "parent", "weight", "names", "name", "description", "aggregate", "aliases", "national")
+GROUP_KEYS = ("code", "parent", "weight", "names", "name", "description", "aggregate", "aliases", "national", "limits")
 INDICATOR_KEYS = ("code", "parent", "weight", "direction", "unit", "names", "name", "description",
                   "denominator", "goalposts", "target", "treat", "transform", "aliases", "geo")
 CONTEXT_KEYS = ("code", "names", "name", "unit", "description")
@@ -516,6 +518,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                     aliases=aliases_of(entry, code),
                     geo=geo,
                     national=national,
+                    limits=_names(entry["limits"], code, source, problems) if entry.get("limits") is not None else {},
                     meta=_meta(entry),
                 )
             )

@@ -31,7 +31,7 @@ from aicity.personas import persona_weights, suits
 from aicity.result import IndexResult
 from aicity.urls import http_url
 
-THEMES = {"INFRA": "infrastructure", "INDUSTRY": "industry", "POLICY": "policy", "TRUST": "trust"}
+THEMES = {"INFRA": "infrastructure", "INDUSTRY": "industry", "POLICY": "policy", "TRUST": "trust", "NATIONAL": "national"}
 COLOURS = {"a": "#1f77b4", "b": "#d62728", "other": "#b8b8b8"}
 
 
@@ -212,6 +212,24 @@ class English(Writer):
             f"{i18n.number(c['volatility'], self.digits)} points from year to year (volatility).{c['fn']}"
         )
 
+    def same_top(self, c: dict) -> str:
+        best = " and ".join(f"{i18n.lower_first(n)} ({self.rank(r)})" for n, r in c["best"])
+        return (f"{c['name']} comes first for all {c['n']} readers. That is one finding, not {c['n']}: it rests on {best}, "
+                f"and its weakest pillar, {i18n.lower_first(c['weak'][0])} ({self.rank(c['weak'][1])}), weighs too little for any of "
+                "these readers to pull it down.")
+
+    def trend_basis(self, c: dict) -> str:
+        s = (f"The trends below rest on the {c['n']} indicators measured in several editions ({c['names']}), "
+             f"{c['years']}; ")
+        if c["left_out"]:
+            s += (f"the other {c['left_out']} have one edition each and are left out, so these are trends of those "
+                  f"{c['n']} measures, not of the whole index.")
+        else:
+            s += "every indicator of the index is in them."
+        if c["thin"]:
+            s += f" Thin data ({c['thin']}): read those trajectories as indications only."
+        return s
+
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
         if faster == steadier:
             return f"On these measures {faster} is both the faster-moving and the steadier city."
@@ -252,7 +270,11 @@ class English(Writer):
             s.append(f"These are aggregated their own way: {listed}.")
         if m.get("rank_digits") is not None:
             s.append(f"Ranks are given on scores rounded to {m['rank_digits']} decimals; equal rounded scores share the better rank.")
-        if m["proxies"]:
+        if m.get("national"):
+            for names, share in m["national"]:
+                s.append(f"National figures sit only in their own pillar, {names.get('en')} ({i18n.number(100 * share, 0)}% of the index "
+                         "by its weights), and are marked as such wherever they are shown.")
+        elif m["proxies"]:
             s.append("Country-level figures stand in for cities where no city figure exists and are marked as such.")
         return " ".join(s)
 
@@ -376,6 +398,25 @@ class Korean(Writer):
             f"지수 점수의 연간 표준편차(변동성)는 {i18n.number(c['volatility'], self.digits)}점이었다{c['fn']}."
         )
 
+    def same_top(self, c: dict) -> str:
+        best = ", ".join(f"{n}({self.rank(r)})" for n, r in c["best"])
+        return (f"네 관점 모두에서 1위는 {josa(c['name'], '이다/다')}. 이는 {c['n']}개의 결과가 아니라 하나의 결과다. "
+                f"그 바탕은 {josa(best, '이고/고')}, 가장 약한 부문인 {c['weak'][0]}({self.rank(c['weak'][1])})는 "
+                "어느 관점에서도 순위를 끌어내릴 만큼 비중이 크지 않다.") if c["n"] == 4 else (
+                f"{c['n']}개 관점 모두에서 1위는 {josa(c['name'], '이다/다')}. 그 바탕은 {josa(best, '이고/고')}, "
+                f"가장 약한 부문인 {c['weak'][0]}({self.rank(c['weak'][1])})는 어느 관점에서도 순위를 끌어내릴 만큼 비중이 크지 않다.")
+
+    def trend_basis(self, c: dict) -> str:
+        s = (f"아래 추세는 여러 해에 걸쳐 측정된 {c['n']}개 지표({c['names']})의 {c['years']} 값에 바탕을 둔다. ")
+        if c["left_out"]:
+            s += (f"나머지 {c['left_out']}개 지표는 한 해의 값만 있어 제외했으므로, 이는 지수 전체가 아니라 "
+                  f"이 {c['n']}개 지표의 추세다.")
+        else:
+            s += "지수의 모든 지표가 포함되어 있다."
+        if c["thin"]:
+            s += f" 자료가 적은 지표({c['thin']})의 추이는 참고로만 읽어야 한다."
+        return s
+
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
         if faster == steadier:
             return f"이 척도로 보면 {josa(faster, '은/는')} 더 빠르게 움직이는 도시이자 더 안정적인 도시다."
@@ -421,7 +462,11 @@ class Korean(Writer):
             s.append(f"다만 {listed} 집계했다.")
         if m.get("rank_digits") is not None:
             s.append(f"순위는 점수를 소수점 이하 {m['rank_digits']}자리로 반올림해 매겼고, 반올림한 점수가 같으면 같은 순위를 주었다.")
-        if m["proxies"]:
+        if m.get("national"):
+            for names, share in m["national"]:
+                s.append(f"국가 단위 수치는 별도 부문인 ‘{names.get('ko') or names.get('en')}’(가중치로 지수의 {i18n.number(100 * share, 0)}%)에만 넣었고, "
+                         "보여 주는 모든 곳에 국가 단위 수치임을 표시했다.")
+        elif m["proxies"]:
             s.append("도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다.")
         return " ".join(s)
 
@@ -554,6 +599,22 @@ class Japanese(Writer):
             f"指数得点の年ごとの標準偏差（ボラティリティ）は{i18n.number(c['volatility'], self.digits)}点であった{c['fn']}。"
         )
 
+    def same_top(self, c: dict) -> str:
+        best = "、".join(f"{n}（{self.rank(r)}）" for n, r in c["best"])
+        return (f"{c['n']}つの視点すべてで首位は{c['name']}である。これは{c['n']}つの結果ではなく一つの結果である。"
+                f"その土台は{best}であり、最も弱い分野である{c['weak'][0]}（{self.rank(c['weak'][1])}）は、"
+                "どの視点でも順位を押し下げるほどの重みを持たない。")
+
+    def trend_basis(self, c: dict) -> str:
+        s = f"以下の推移は、複数年にわたって測定された{c['n']}指標（{c['names']}）の{c['years']}の値に基づく。"
+        if c["left_out"]:
+            s += f"残る{c['left_out']}指標は一年分の値しかないため除いた。したがって、これは指数全体ではなく、この{c['n']}指標の推移である。"
+        else:
+            s += "指数のすべての指標が含まれている。"
+        if c["thin"]:
+            s += f"データの少ない指標（{c['thin']}）の推移は参考にとどめるべきである。"
+        return s
+
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
         if faster == steadier:
             return f"これらの尺度では、{faster}は動きが速く、かつ安定した都市である。"
@@ -595,7 +656,11 @@ class Japanese(Writer):
             s.append(f"ただし、{listed}で集計した。")
         if m.get("rank_digits") is not None:
             s.append(f"順位は得点を小数第{m['rank_digits']}位に丸めて付け、丸めた得点が等しい場合は同順位とした。")
-        if m["proxies"]:
+        if m.get("national"):
+            for names, share in m["national"]:
+                s.append(f"国単位の数値は独立した分野「{names.get('ja') or names.get('en')}」（重みで指数の{i18n.number(100 * share, 0)}%）にのみ入れ、"
+                         "示すすべての箇所で国単位の数値であることを明記した。")
+        elif m["proxies"]:
             s.append("都市単位の数値がない場合は国単位の数値で代替し、その旨を示した。")
         return "".join(s)
 
@@ -786,12 +851,21 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
 # -- assembling the content ---------------------------------------------------------------
 
 
+def _prose_precision(value: float, digits: int = 4) -> float:
+    """A value as prose states it: at most `digits` significant digits (770.854364 per
+    million reads 770.9; a published 36.18 stays 36.18). The tables keep every digit."""
+    if value is None or not np.isfinite(value) or float(value).is_integer() or value == 0:
+        return value
+    magnitude = int(np.floor(np.log10(abs(value))))
+    return float(round(value, max(0, digits - 1 - magnitude)))
+
+
 def _value_with_unit(value: float, unit: str | None, lang: str) -> str:
     """A raw value as a reader expects it: ranks as ranks (16위, 16位, 16th: a bare 16 against
     72 would read as a score), percentages with %, short units (Mbps) attached as each
     language writes them; descriptive English units ('score (0-100)') stay in the tables,
     where the indicator's name already says what it counts."""
-    text = value_text(value, lang)
+    text = value_text(_prose_precision(value), lang)
     unit = (unit or "").strip()
     head = unit.split()[0].lower() if unit else ""
     if head.startswith("rank"):
@@ -887,6 +961,8 @@ def method_facts(result: IndexResult, n_ranked: int) -> dict[str, Any]:
         "weights": kind, "weight_set": weights.get("set", ""),
         "denominated": sum(1 for c in fw.indicators if fw.node(c).denominator) if spec.get("denominate", {}).get("enabled") else 0,
         "proxies": _has_national_proxies(result, rows),
+        # a framework's groups of national figures: (names by language, share of the index by nominal weights)
+        "national": [(fw.node(g).names, fw.nominal_share(g)) for g in fw.codes if fw.node(g).national],
         # indicators transformed before normalisation: (names by language, transform)
         "transforms": [(fw.node(c).names, fw.node(c).transform) for c in fw.indicators if fw.node(c).transform != "none"],
         # groups aggregated otherwise than the step says (their own `aggregate:` or their level's)
@@ -970,6 +1046,9 @@ def make_report(
         if len(gaps) > 1:
             widest = gaps.abs().idxmax()
             paras[-1] += w.sentence_gap + w.widest({"name": fw.node(widest).name(lang), "gap": gaps[widest]})
+        if fw.node(pillar).limits:
+            limits = fw.node(pillar).limits
+            paras[-1] += w.sentence_gap + (limits.get(lang) or limits.get("en", ""))
         leaves = fw.leaves_under(pillar)
         shown = contrib.loc[leaves].assign(mag=lambda d: d.contribution.abs()).sort_values("mag", ascending=False)
         sentences = []
@@ -1001,6 +1080,15 @@ def make_report(
     # trends: speed against stability
     if trends is not None:
         tpar = []
+        support = trends.support
+        if support is not None:
+            kept = trends.framework.indicators
+            years = {"en": f"{trends.years[0]}-{trends.years[-1]}", "ko": f"{trends.years[0]}~{trends.years[-1]}년",
+                     "ja": f"{trends.years[0]}～{trends.years[-1]}年"}[lang]
+            sep = {"en": ", ", "ko": ", ", "ja": "、"}[lang]
+            thin = [trends.framework.node(c).name(lang) for c in kept if bool(support.at[c, "thin"])]
+            tpar.append(w.trend_basis({"n": len(kept), "names": sep.join(trends.framework.node(c).name(lang) for c in kept),
+                                       "years": years, "left_out": len(trends.left_out), "thin": sep.join(thin)}))
         mom, stab = trends.momentum(), trends.stability()
         traj = trends.trajectories()
         for unit, name in ((ua, name_a), (ub, name_b)):
@@ -1014,9 +1102,9 @@ def make_report(
                 "name": name, "y0": int(ranks.index[0]), "y1": int(ranks.index[-1]), "r0": ranks.iloc[0], "r1": ranks.iloc[-1],
                 "n0": int(ranked[ranks.index[0]]), "n1": int(ranked[ranks.index[-1]]),
                 "momentum": mom.at[unit, "mean"], "volatility": stab.at[unit, "score_volatility"],
-                "fn": fn.cite("trends", {"en": "AICI panel: the bundled multi-year data, normalised across years; missing years carried forward from the latest earlier value and flagged.",
-                                         "ko": "AICI 패널: 기본 제공 다년도 데이터를 연도 전체에 걸쳐 정규화. 빠진 해는 직전 값으로 채우고 표시함.",
-                                         "ja": "AICIパネル：同梱の複数年データを年をまたいで正規化。欠けた年は直前の値を引き継ぎ、その旨を示した。"}[lang]),
+                "fn": fn.cite("trends", {"en": "AICI panel: yearly values counted from record files (AI conference papers 2020-2023, QS World University Rankings 2017-2022), normalised across years; a year without a value takes the latest earlier one, flagged.",
+                                         "ko": "AICI 패널: 레코드 파일에서 해마다 집계한 값(AI 학술대회 논문 2020~2023년, QS 세계 대학 순위 2017~2022년)을 연도 전체에 걸쳐 정규화했다. 값이 없는 해는 직전 값으로 채우고 표시했다.",
+                                         "ja": "AICIパネル：レコードファイルから年ごとに集計した値（AI国際会議論文2020～2023年、QS世界大学ランキング2017～2022年）を年をまたいで正規化した。値のない年は直前の値で補い、その旨を示した。"}[lang]),
             }))
         if len(tpar) == 2:
             m = mom["mean"].reindex([ua, ub])
@@ -1025,7 +1113,7 @@ def make_report(
                 faster = name_a if m[ua] >= m[ub] else name_b
                 steadier = name_a if v[ua] <= v[ub] else name_b
                 tpar.append(w.speed_vs_stability(faster, steadier))
-        if tpar:
+        if len(tpar) > (support is not None):
             sections.append(Section("trends", w.headings["trends"], [w.sentence_gap.join(tpar)]))
     # conclusion: personas
     cpar = []
@@ -1041,6 +1129,17 @@ def make_report(
                                "top": result.dataset.unit_name(top, lang), "winner": winner, "ra": ra_, "rb": rb_}))
         persona_rows.append({"persona": persona.name(lang), "first_city": result.dataset.unit_name(top, lang), f"rank_{ua}": ra_, f"rank_{ub}": rb_,
                              "weights": json.dumps(persona.weights)})
+    tops = {r["first_city"] for r in persona_rows}
+    if len(persona_rows) > 1 and len(tops) == 1:
+        # the same first city for every reader is a finding: say what it rests on
+        top_code = result.dataset.units.index[[result.dataset.unit_name(u, lang) == next(iter(tops)) for u in result.dataset.units.index]][0] \
+            if len(result.dataset.units) else None
+        if top_code in result.units:
+            pr = {p: result.ranks_array[result.units.index(top_code), result.codes.index(p)] for p in fw.pillars()}
+            ordered = sorted(pr, key=lambda p: pr[p])
+            cpar.append(w.same_top({"name": next(iter(tops)), "n": len(persona_rows),
+                                    "best": [(fw.node(p).name(lang), pr[p]) for p in ordered if pr[p] <= 3] or [(fw.node(ordered[0]).name(lang), pr[ordered[0]])],
+                                    "weak": (fw.node(ordered[-1]).name(lang), pr[ordered[-1]])}))
     if cpar:
         sections.append(Section("conclusion", w.headings["conclusion"], cpar))
     # what the data cannot tell
