@@ -179,6 +179,9 @@ def test_claims_verdicts_by_hand(tiny):
 
     verdicts = check_claims(tiny, [claim(["b", "c"]), claim(["a"]), claim(["a", "b"]), claim([]), claim(["a"], "lower")])
     assert [v.verdict for v in verdicts] == ["supported", "contradicted", "mixed", "not enough data", "supported"]
+    # Z against itself: equal on every code, which is a tie, not missing data
+    same = Claim("c", "t", {"en": "x"}, "Z", "Z", ["a", "b"], "higher")
+    assert check_claims(tiny, [same])[0].verdict == "tied"
     assert verdicts[0].evidence[0].value_subject == 10
 
 

@@ -61,7 +61,7 @@ def test_korean_and_japanese_read_without_template_leftovers(reports):
 def test_claims_are_checked_and_shown(reports):
     verdicts = reports["en"].verdicts
     assert len(verdicts) >= 8
-    assert {v.verdict for v in verdicts} <= {"supported", "contradicted", "mixed", "not enough data"}
+    assert {v.verdict for v in verdicts} <= {"supported", "contradicted", "mixed", "not enough data", "tied"}
     assert any(v.verdict == "not enough data" for v in verdicts)
     assert "claim" in reports["en"].markdown()
 

@@ -107,13 +107,15 @@ def check_claims(result: IndexResult, claims: list[Claim]) -> list[Verdict]:
     out = []
     for claim in claims:
         evidence = []
+        tied = False
         if claim.subject in result.units and claim.other in result.units:
             i, k = result.units.index(claim.subject), result.units.index(claim.other)
             for code in claim.indicators:
                 j = result.codes.index(code)
                 s, o = result.scores_array[i, j], result.scores_array[k, j]
                 if np.isnan(s) or np.isnan(o) or s == o:
-                    continue  # no data for one of them, or a tie: no evidence either way
+                    tied = tied or s == o  # a tie is evidence of neither; said apart from missing data
+                    continue
                 is_indicator = code in raw.columns
                 evidence.append(
                     Evidence(
@@ -126,7 +128,7 @@ def check_claims(result: IndexResult, claims: list[Claim]) -> list[Verdict]:
                     )
                 )
         if not evidence:
-            verdict = "not enough data"
+            verdict = "tied" if tied else "not enough data"
         elif all(e.agrees for e in evidence):
             verdict = "supported"
         elif not any(e.agrees for e in evidence):

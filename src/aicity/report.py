@@ -196,6 +196,7 @@ class English(Writer):
             "contradicted": "is contradicted by the data",
             "mixed": "is only partly supported: the evidence points both ways",
             "not enough data": "cannot be checked: the data set has no comparable figures for both cities",
+            "tied": "cannot be decided: the two cities are equal on every measure the data has for it",
         }[v.verdict]
         return f"{'The essay’s' if first else 'The'} claim that “{v.claim.say('en').rstrip('.')}” {verdict}."
 
@@ -213,7 +214,8 @@ class English(Writer):
         )
 
     def same_top(self, c: dict) -> str:
-        best = " and ".join(f"{i18n.lower_first(n)} ({self.rank(r)})" for n, r in c["best"])
+        parts = [f"{i18n.lower_first(n)} ({self.rank(r)})" for n, r in c["best"]]
+        best = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         return (f"{c['name']} comes first for all {c['n']} readers. That is one finding, not {c['n']}: it rests on {best}, "
                 f"and its weakest pillar, {i18n.lower_first(c['weak'][0])} ({self.rank(c['weak'][1])}), weighs too little for any of "
                 "these readers to pull it down.")
@@ -377,6 +379,7 @@ class Korean(Writer):
             "contradicted": "데이터와 어긋난다",
             "mixed": "근거가 엇갈려 일부만 뒷받침된다",
             "not enough data": "두 도시를 비교할 수치가 데이터에 없어 확인할 수 없다",
+            "tied": "데이터에 있는 지표에서 두 도시의 값이 같아 판단할 수 없다",
         }[v.verdict]
         text = v.claim.say("ko").rstrip(".")
         return f"“{text}”라는 {'에세이의 ' if first else ''}주장은 {verdict}."
@@ -400,11 +403,10 @@ class Korean(Writer):
 
     def same_top(self, c: dict) -> str:
         best = ", ".join(f"{n}({self.rank(r)})" for n, r in c["best"])
-        return (f"네 관점 모두에서 1위는 {josa(c['name'], '이다/다')}. 이는 {c['n']}개의 결과가 아니라 하나의 결과다. "
-                f"그 바탕은 {josa(best, '이고/고')}, 가장 약한 부문인 {c['weak'][0]}({self.rank(c['weak'][1])})는 "
-                "어느 관점에서도 순위를 끌어내릴 만큼 비중이 크지 않다.") if c["n"] == 4 else (
-                f"{c['n']}개 관점 모두에서 1위는 {josa(c['name'], '이다/다')}. 그 바탕은 {josa(best, '이고/고')}, "
-                f"가장 약한 부문인 {c['weak'][0]}({self.rank(c['weak'][1])})는 어느 관점에서도 순위를 끌어내릴 만큼 비중이 크지 않다.")
+        weak = f"{c['weak'][0]}({self.rank(c['weak'][1])})"
+        return (f"{c['n']}개 관점 모두에서 1위는 {josa(c['name'], '이다/다')}. 관점마다 다른 이유로 1위가 된 것이 아니라, "
+                f"같은 강점에서 나온 하나의 결과다. {best}에서 앞서고, 가장 약한 부문인 {josa(weak, '은/는')} "
+                "어느 관점에서도 순위를 끌어내릴 만큼 비중이 크지 않다.")
 
     def trend_basis(self, c: dict) -> str:
         s = (f"아래 추세는 여러 해에 걸쳐 측정된 {c['n']}개 지표({c['names']})의 {c['years']} 값에 바탕을 둔다. ")
@@ -578,6 +580,7 @@ class Japanese(Writer):
             "contradicted": "データと矛盾する",
             "mixed": "根拠が分かれており、一部しか裏付けられない",
             "not enough data": "両都市を比較できる数値がデータにないため、検証できない",
+            "tied": "データにある指標で両都市の値が同じため、判断できない",
         }[v.verdict]
         text = v.claim.say("ja").rstrip("。")
         return f"「{text}」という{'エッセイの' if first else ''}主張は、{verdict}。"

@@ -70,7 +70,7 @@ def report(
         claims_table = Table(title="Claims check")
         claims_table.add_column("Verdict", no_wrap=True)
         claims_table.add_column("Claim")
-        colour = {"supported": "green", "contradicted": "red", "mixed": "yellow", "not enough data": "dim"}
+        colour = {"supported": "green", "contradicted": "red", "mixed": "yellow", "not enough data": "dim", "tied": "dim"}
         for v in rep.verdicts:
             claims_table.add_row(styled((v.verdict, colour[v.verdict])), v.claim.say(lang))
         console.print(claims_table)
