@@ -216,7 +216,7 @@ class English(Writer):
     def same_top(self, c: dict) -> str:
         parts = [f"{i18n.lower_first(n)} ({self.rank(r)})" for n, r in c["best"]]
         best = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        return (f"{c['name']} comes first for all {c['n']} readers. That is one finding, not {c['n']}: it rests on {best}, "
+        return (f"{c['name']} comes first for all {c['n']} readers. That is one finding, not {c['n']}, with one cause: it rests on {best}, "
                 f"and its weakest pillar, {i18n.lower_first(c['weak'][0])} ({self.rank(c['weak'][1])}), weighs too little for any of "
                 "these readers to pull it down.")
 
@@ -604,8 +604,8 @@ class Japanese(Writer):
 
     def same_top(self, c: dict) -> str:
         best = "、".join(f"{n}（{self.rank(r)}）" for n, r in c["best"])
-        return (f"{c['n']}つの視点すべてで首位は{c['name']}である。これは{c['n']}つの結果ではなく一つの結果である。"
-                f"その土台は{best}であり、最も弱い分野である{c['weak'][0]}（{self.rank(c['weak'][1])}）は、"
+        return (f"{c['n']}つの視点すべてで首位は{c['name']}である。視点ごとに別々の理由で首位になったのではなく、"
+                f"同じ強みから出た一つの結果である。その土台は{best}であり、最も弱い分野である{c['weak'][0]}（{self.rank(c['weak'][1])}）は、"
                 "どの視点でも順位を押し下げるほどの重みを持たない。")
 
     def trend_basis(self, c: dict) -> str:
