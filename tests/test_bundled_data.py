@@ -251,3 +251,14 @@ def test_city_level_staging_files_follow_the_rules():
     population = pd.read_csv(folder / "population.csv", dtype=str, keep_default_na=False)
     assert set(population["unit"]) == units and (population["quote"].str.strip() != "").all()
     assert population["source"].nunique() == 1, "one population definition for every unit"
+
+
+def test_results_mark_the_scores_that_rest_on_national_figures():
+    from aicity.export import results_table
+
+    result = aicity.build()
+    table = results_table(result).to_pandas()
+    marked = set(table.loc[table["national"], "code"].astype(str))
+    assert marked == {"NATIONAL", *result.framework.leaves_under("NATIONAL")}
+    meta = result.framework.to_frame().set_index("code")
+    assert meta.at["gairi_score", "geo"] == "country" and bool(meta.at["NATIONAL", "national"])

@@ -194,7 +194,8 @@ def staged(out: Path) -> Iterator[Staging]:
 
 def results_table(result: IndexResult, group: str | None = None) -> pa.Table:
     """The tidy results (`IndexResult.to_frame`'s rows and columns: unit, code, level, score,
-    rank, imputed, n_imputed[, group, group_rank]) as one Arrow table, built once from the
+    rank, imputed, n_imputed[, national where the framework has a national group][, group,
+    group_rank]) as one Arrow table, built once from the
     arrays and shared by results.csv, results.parquet and the run store. Unit, code and group
     are dictionary-encoded: 2.5 million rows cost their few thousand distinct strings."""
     codes, n_units = result.codes, len(result.units)
@@ -211,6 +212,10 @@ def results_table(result: IndexResult, group: str | None = None) -> pa.Table:
         "imputed": counts > 0,
         "n_imputed": counts,
     }
+    fw = result.framework
+    if any(fw.node(c).national for c in codes):
+        # an index with a pillar of national figures marks every score that rests on them
+        columns["national"] = np.tile(np.array([fw.is_national(c) for c in codes], dtype=bool), n_units)
     if group is not None:
         labels = result.dataset.unit_column(group)[pd.Index(result.dataset.unit_codes).get_indexer(result.units)]
         columns["group"] = pa.DictionaryArray.from_arrays(unit_idx, pa.array([None if _missing(v) else str(v) for v in labels], pa.string()))
