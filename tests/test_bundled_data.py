@@ -262,3 +262,9 @@ def test_results_mark_the_scores_that_rest_on_national_figures():
     assert marked == {"NATIONAL", *result.framework.leaves_under("NATIONAL")}
     meta = result.framework.to_frame().set_index("code")
     assert meta.at["gairi_score", "geo"] == "country" and bool(meta.at["NATIONAL", "national"])
+
+
+def test_profile_marks_national_figures():
+    res = CliRunner().invoke(app, ["profile", "Tokyo"], env={"COLUMNS": "240"})
+    assert res.exit_code == 0, res.output
+    assert "country (national figure)" in res.output

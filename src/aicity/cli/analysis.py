@@ -153,14 +153,17 @@ def profile(
     console.print(styled((f"{p.name} ({p.unit})", "bold"), f": {p.coverage['present']}/{p.coverage['of']} indicators with data"))
     levels = p.scores[p.scores.level > 1][["code", "name", "score", "rank", "of"] + [c for c in ("rank_p05", "rank_p95") if c in p.scores]]
     console.print(frame_table(levels, "Scores and ranks"))
-    console.print(frame_table(p.strengths[["code", "name", "rank", "of", "value", "year", "geo"]], "Strengths"))
-    console.print(frame_table(p.weaknesses[["code", "name", "rank", "of", "value", "year", "geo"]], "Weaknesses"))
+    def marked(frame):  # a national figure says so on screen (the CSVs keep the plain level)
+        return frame.assign(geo=frame["geo"].replace({"country": "country (national figure)"})) if "geo" in frame else frame
+
+    console.print(frame_table(marked(p.strengths[["code", "name", "rank", "of", "value", "year", "geo"]]), "Strengths"))
+    console.print(frame_table(marked(p.weaknesses[["code", "name", "rank", "of", "value", "year", "geo"]]), "Weaknesses"))
     console.print(frame_table(p.peers, "Nearest peers"))
     if p.coverage["missing"]:
         console.print("Missing (left missing, not estimated): " + ", ".join(p.coverage["missing"]))
     if len(p.sources):
         cols = [c for c in ("indicator", "value", "year", "geo", "publisher", "url") if c in p.sources.columns]
-        console.print(frame_table(p.sources[cols], "Sources of every value", 4))
+        console.print(frame_table(marked(p.sources[cols]), "Sources of every value", 4))
     if out:
         from aicity.export import atomic_write, to_csv
 
