@@ -86,7 +86,7 @@ def indicators_block(fw: Framework, values: pd.DataFrame, unit_order: list[str])
             f"measured at: {node.geo or '?'}" + (" (national figure, scored only in the national pillar)" if fw.is_national(code) else "")
             + ("" if node.treat else "; outlier treatment: none (`treat: false`)"),
             f"- Definition: {node.description}",
-            f"- Why: {why}" + (f" Theme: {theme}." if theme else ""),
+            *([f"- Why: {why}" + (f" Theme: {theme}." if theme else "")] if why else ([f"- Theme: {theme}."] if theme else [])),
             "- Sources: " + "; ".join(f"{p} ({n})" for p, n in sorted(publishers.items(), key=lambda kv: (-kv[1], kv[0]))),
             "- Geo of the values: "
             + ", ".join(f"{g} {n}" for g, n in sorted(geos.items(), key=lambda kv: (-kv[1], kv[0])))
