@@ -100,3 +100,12 @@ def test_a_value_measured_at_another_level_is_an_error(tmp_path):
         load_data(path, fw)
     text = str(err.value)
     assert "'c1' is measured at city level (framework) but this value's geo is 'country'" in text and "row 4" in text
+
+
+def test_a_framework_restricted_to_some_indicators_drops_the_empty_groups():
+    spec = _fw()
+    spec["personas"] = {"p": {"names": {"en": "P"}, "weights": {"CITY": 2, "NAT": 3}}}
+    fw = framework_from_dict(spec).restricted(["c1"])
+    assert fw.indicators == ["c1"] and fw.codes == ["c1", "CITY", "I"]
+    assert fw.personas["p"].weights == {"CITY": 2}
+    assert "restricted to 1 indicators" in fw.source

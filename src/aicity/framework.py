@@ -212,23 +212,22 @@ class Framework:
             _replace(n, weight=float(weights[n.code])) if n.code in weights else n
             for n in self.nodes.values()
         ]
-        return Framework(
-            nodes,
-            context=self.context,
-            denominators=self.denominators,
-            unit_groups=self.unit_groups,
-            pipeline=self.pipeline,
-            uncertainty=self.uncertainty,
-            weight_sets=self.weight_sets,
-            personas=list(self.personas.values()),
-            source=f"{self.source} (custom weights)",
-        )
+        return self._derived(nodes, "custom weights")
 
     def restricted(self, indicators: list[str]) -> Framework:
         """The same index over some of its indicators: groups left without any are dropped,
         personas and weight sets keep the codes that remain."""
         keep = set(indicators) | {a for c in indicators for a in self.ancestors(c)}
         nodes = [n for n in self.nodes.values() if n.code in keep]
+        weight_sets = {k: {c: w for c, w in ws.items() if c in keep} for k, ws in self.weight_sets.items()}
+        personas = [Persona(p.code, p.names, {c: w for c, w in p.weights.items() if c in keep}, p.rationale)
+                    for p in self.personas.values()]
+        return self._derived(nodes, f"restricted to {len(indicators)} indicators", weight_sets=weight_sets, personas=personas)
+
+    def _derived(self, nodes: list[Node], how: str, *, weight_sets: dict[str, dict[str, float]] | None = None,
+                 personas: list[Persona] | None = None) -> Framework:
+        """A framework made from this one with other nodes (validated like any framework),
+        keeping everything else unless given."""
         return Framework(
             nodes,
             context=self.context,
@@ -236,10 +235,9 @@ class Framework:
             unit_groups=self.unit_groups,
             pipeline=self.pipeline,
             uncertainty=self.uncertainty,
-            weight_sets={k: {c: w for c, w in ws.items() if c in keep} for k, ws in self.weight_sets.items()},
-            personas=[Persona(p.code, p.names, {c: w for c, w in p.weights.items() if c in keep}, p.rationale)
-                      for p in self.personas.values()],
-            source=f"{self.source} (restricted to {len(indicators)} indicators)",
+            weight_sets=self.weight_sets if weight_sets is None else weight_sets,
+            personas=list(self.personas.values()) if personas is None else personas,
+            source=f"{self.source} ({how})",
         )
 
     def to_frame(self) -> pd.DataFrame:
