@@ -109,3 +109,11 @@ def test_a_framework_restricted_to_some_indicators_drops_the_empty_groups():
     assert fw.indicators == ["c1"] and fw.codes == ["c1", "CITY", "I"]
     assert fw.personas["p"].weights == {"CITY": 2}
     assert "restricted to 1 indicators" in fw.source
+
+
+def test_ranks_read_as_text_sort_as_numbers():
+    """Lists are read as text; a unit listed at 9 and at 10 takes 9, not the "10" that sorts first."""
+    entries = pd.DataFrame({"rank": ["10", "9"], "name": ["B-west", "B-east"], "unit": ["B", "B"],
+                            "publisher": "P", "source": "S", "url": "https://example.org", "quote": "q", "note": ""})
+    rows = ranked_rows(RankedList("x", 2025, 10, "city", entries, False, "cities"), UNITS).set_index("unit")
+    assert rows.at["B", "value"] == pytest.approx(20.0)  # 100 * (10 + 1 - 9) / 10

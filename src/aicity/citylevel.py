@@ -73,7 +73,8 @@ def ranked_rows(ranked: RankedList, units: pd.DataFrame, unit_of_measure: str | 
     if problems:
         raise InputError(problems)
     by_unit: dict[str, pd.Series] = {}
-    for _, entry in ranked.entries.sort_values("rank", kind="stable").iterrows():
+    entries = ranked.entries.assign(_rank=pd.to_numeric(ranked.entries["rank"]))  # "10" after "9", not before
+    for _, entry in entries.sort_values("_rank", kind="stable").iterrows():
         for code in str(entry.get("unit") or "").split():
             if code not in units.index:
                 raise InputError([Problem(ranked.indicator, f"{ranked.year}: unit '{code}' (entry '{entry['name']}') is not a unit")])
@@ -140,7 +141,7 @@ OXFORD_N = 1000
 # National measures (one value per country, `citylevel/national.csv`), copied to each city of
 # that country with geo=country: they are scored only in the national pillar.
 # Staged but not scored: the UN Telecommunication Infrastructure Index (one third of the EGDI,
-# correlated with it at 0.95 across the 54 cities: merged into egdi_score) and GPAI membership
+# correlated with it at 0.95 across the 53 cities with both: merged into egdi_score) and GPAI membership
 # (a yes/no on the 29-member list that the 44-member integrated GPAI of 2024 superseded; as a
 # sixth shared national value it made cities of one country more alike than the index allows).
 NATIONAL = ("gairi_score", "egdi_score", "epart_index", "girai_score")
@@ -149,11 +150,10 @@ NATIONAL = ("gairi_score", "egdi_score", "epart_index", "girai_score")
 # The bundled data set: derived counts scored (their latest edition), derived series kept
 # whole for the trends, and the growth rate computed from the paper counts.
 BUNDLED_DERIVED = ("cloud_regions", "unicorn_hq_per_million", "ai_unicorn_hq",
-                   "ai_conf_papers_industry_per_million", "ai_conf_papers_per_million", "qs_top500_per_million",
-                   "qs_top200_per_million", "qs_faculty_per_million", "open_data_portal_owners",
-                   "qs_international_students_per_million")
-BUNDLED_PANEL = ("ai_conf_papers_per_million", "ai_conf_papers_industry_per_million", "qs_top500_per_million",
-                 "qs_top200_per_million", "qs_faculty_per_million", "qs_international_students_per_million")
+                   "ai_conf_papers_industry_per_million", "ai_ml_papers_per_million", "ai_robotics_papers_per_million",
+                   "qs_top500_per_million", "qs_top200_per_million", "qs_mean_score", "open_data_portal_owners")
+BUNDLED_PANEL = ("ai_ml_papers_per_million", "ai_robotics_papers_per_million", "ai_conf_papers_industry_per_million",
+                 "qs_top500_per_million", "qs_top200_per_million", "qs_mean_score")
 GROWTH = {"code": "ai_conf_papers_growth", "of": "ai_conf_papers", "early": (2020, 2021), "late": (2022, 2023), "min_base": 5.0}
 
 
@@ -229,7 +229,8 @@ def assemble(data_dir, derived_codes: tuple[str, ...] = BUNDLED_DERIVED,
         if rows.empty:
             raise InputError([Problem(str(data / "derived" / "values.csv"), f"no derived values for '{code}'")])
         latest = rows["year"].astype(int).max()
-        parts.append(rows[rows["year"].astype(int) == latest][list(ROW_COLUMNS)])
+        rows = rows[(rows["year"].astype(int) == latest) & (rows["value"].str.strip() != "")]  # missing: no row
+        parts.append(rows[list(ROW_COLUMNS)])
     if GROWTH["code"] not in derived_codes:
         parts.append(growth_rows(derived, GROWTH["code"], GROWTH["of"], GROWTH["early"], GROWTH["late"], GROWTH["min_base"]))
     population = _read(stage / "population.csv")
@@ -243,5 +244,5 @@ def assemble(data_dir, derived_codes: tuple[str, ...] = BUNDLED_DERIVED,
     values = values[values["unit"].isin(units.index)]
     order = {u: i for i, u in enumerate(units.index)}
     values = values.sort_values(["indicator", "unit"], key=lambda s: s.map(order) if s.name == "unit" else s, kind="stable")
-    panel = derived[derived.indicator.isin(panel_codes)][list(ROW_COLUMNS)]
+    panel = derived[derived.indicator.isin(panel_codes) & (derived["value"].str.strip() != "")][list(ROW_COLUMNS)]
     return values.reset_index(drop=True), panel.reset_index(drop=True)

@@ -224,12 +224,14 @@ class English(Writer):
         s = (f"The trends below rest on the {c['n']} indicators measured in several editions ({c['names']}), "
              f"{c['years']}; ")
         if c["left_out"]:
-            s += (f"the other {c['left_out']} have one edition each and are left out, so these are trends of those "
-                  f"{c['n']} measures, not of the whole index.")
+            s += (f"the other {c['left_out']} lack a second edition covering enough cities and are left out, so these are "
+                  f"trends of those {c['n']} measures, not of the whole index.")
         else:
             s += "every indicator of the index is in them."
         if c["thin"]:
             s += f" Thin data ({c['thin']}): read those trajectories as indications only."
+        if c["thin_years"]:
+            s += f" In {c['thin_years']} few cities have a value measured that year; the rest are carried from earlier years."
         return s
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -411,12 +413,14 @@ class Korean(Writer):
     def trend_basis(self, c: dict) -> str:
         s = (f"아래 추세는 여러 해에 걸쳐 측정된 {c['n']}개 지표({c['names']})의 {c['years']} 값에 바탕을 둔다. ")
         if c["left_out"]:
-            s += (f"나머지 {c['left_out']}개 지표는 한 해의 값만 있어 제외했으므로, 이는 지수 전체가 아니라 "
+            s += (f"나머지 {c['left_out']}개 지표는 충분한 도시를 다룬 두 번째 해의 값이 없어 제외했으므로, 이는 지수 전체가 아니라 "
                   f"이 {c['n']}개 지표의 추세다.")
         else:
             s += "지수의 모든 지표가 포함되어 있다."
         if c["thin"]:
             s += f" 자료가 적은 지표({c['thin']})의 추이는 참고로만 읽어야 한다."
+        if c["thin_years"]:
+            s += f" {c['thin_years']}에는 그해에 측정된 값이 있는 도시가 적고, 나머지는 이전 해의 값을 이어 썼다."
         return s
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -611,11 +615,13 @@ class Japanese(Writer):
     def trend_basis(self, c: dict) -> str:
         s = f"以下の推移は、複数年にわたって測定された{c['n']}指標（{c['names']}）の{c['years']}の値に基づく。"
         if c["left_out"]:
-            s += f"残る{c['left_out']}指標は一年分の値しかないため除いた。したがって、これは指数全体ではなく、この{c['n']}指標の推移である。"
+            s += f"残る{c['left_out']}指標は十分な都市を含む二年目の値がないため除いた。したがって、これは指数全体ではなく、この{c['n']}指標の推移である。"
         else:
             s += "指数のすべての指標が含まれている。"
         if c["thin"]:
             s += f"データの少ない指標（{c['thin']}）の推移は参考にとどめるべきである。"
+        if c["thin_years"]:
+            s += f"{c['thin_years']}はその年に測定された値を持つ都市が少なく、残りは前年までの値を引き継いでいる。"
         return s
 
     def speed_vs_stability(self, faster: str, steadier: str) -> str:
@@ -1090,8 +1096,11 @@ def make_report(
                      "ja": f"{trends.years[0]}～{trends.years[-1]}年"}[lang]
             sep = {"en": ", ", "ko": ", ", "ja": "、"}[lang]
             thin = [trends.framework.node(c).name(lang) for c in kept if bool(support.at[c, "thin"])]
+            year_word = {"en": "", "ko": "년", "ja": "年"}[lang]
+            thin_years = sep.join(f"{y}{year_word}" for y, _ in trends.thin_years())
             tpar.append(w.trend_basis({"n": len(kept), "names": sep.join(trends.framework.node(c).name(lang) for c in kept),
-                                       "years": years, "left_out": len(trends.left_out), "thin": sep.join(thin)}))
+                                       "years": years, "left_out": len(trends.left_out), "thin": sep.join(thin),
+                                       "thin_years": thin_years}))
         mom, stab = trends.momentum(), trends.stability()
         traj = trends.trajectories()
         for unit, name in ((ua, name_a), (ub, name_b)):

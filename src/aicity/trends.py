@@ -98,7 +98,9 @@ def trend_support(dataset: Dataset, codes: list[str], min_editions: int = MIN_ED
         out.append({"indicator": code, "editions": editions, "n_editions": len(editions),
                     "min_units": int(per_year[per_year >= need].min()) if editions else 0,
                     "enough": len(editions) >= min_editions,
-                    "thin": len(editions) < THIN_EDITIONS or (int(per_year.max()) if len(per_year) else 0) < THIN_UNITS})
+                    # thin: too few editions, or an edition with fewer than THIN_UNITS units
+                    "thin": len(editions) < THIN_EDITIONS
+                            or (int(per_year[per_year >= need].min()) if editions else 0) < THIN_UNITS})
     return pd.DataFrame(out).set_index("indicator")
 
 
@@ -116,6 +118,14 @@ class TrendResult:
     support: pd.DataFrame | None = None  # trend_support of every indicator of the full framework
     left_out: list[str] = field(default_factory=list)  # indicators with too few editions for a trend
 
+    def thin_years(self) -> list[tuple[int, int]]:
+        """(year, units with a value measured that year) for the years where fewer than
+        THIN_UNITS units (or fewer than all of a smaller panel) have one."""
+        n_ind = len(self.framework.indicators)
+        measured = (~np.isnan(self.scores[:, :, :n_ind]) & ~self.carried).any(axis=2).sum(axis=1)
+        need = min(THIN_UNITS, len(self.units))
+        return [(y, int(n)) for y, n in zip(self.years, measured, strict=True) if n < need]
+
     def caveats(self) -> list[str]:
         """What the trend rests on, where that is less than the whole framework or thin data:
         the sentences the CLI and the report print instead of drawing thin trajectories
@@ -124,8 +134,13 @@ class TrendResult:
         kept = list(self.framework.indicators)
         if self.left_out:
             out.append(f"Trends use the {len(kept)} indicators measured in at least {MIN_EDITIONS} editions "
-                       f"({', '.join(kept)}); the other {len(self.left_out)} have one edition and are left out, so "
+                       f"({', '.join(kept)}); the other {len(self.left_out)} have fewer editions and are left out, so "
                        f"this is a trend of those {len(kept)} measures, not of the whole index.")
+        thin_years = self.thin_years()
+        if thin_years:
+            listed = ", ".join(f"{y} ({n})" for y, n in thin_years)
+            out.append(f"Thin years: {listed} have fewer than {min(THIN_UNITS, len(self.units))} units with a value "
+                       "measured that year (the rest are carried from earlier years); read those years as indications only.")
         if self.support is not None:
             thin = [c for c in kept if bool(self.support.at[c, "thin"])]
             if thin:
@@ -242,9 +257,13 @@ def build_trends(
     obs = ds.observations
     kept = obs[obs["indicator"].isin(fw.indicators) & obs["value"].notna() & obs["year"].notna()]
     # the years from which every kept indicator has been measured (values are carried
-    # forward, never backwards)
+    # forward, never backwards); a year with few units measured is shown and called thin
     first = int(kept.groupby("indicator")["year"].min().max())
     all_years = sorted(int(y) for y in kept["year"].unique() if y >= first)
+    early = [y for y in years or [] if y < first]
+    if early:
+        raise InputError([Problem(ds.source, f"years {early} come before {first}, the first year every indicator of the "
+                                             "trend has been measured in (values are never carried backwards)")])
     years = sorted(years or all_years)
     if not years:
         raise InputError([Problem(ds.source, "no years in the data")])

@@ -277,7 +277,7 @@ def _year_field(recipe: Recipe) -> str | None:
 
 
 def _value_field(recipe: Recipe) -> str | None:
-    fields = {i.field for i in recipe.indicators if i.count == "sum"}
+    fields = {i.field for i in recipe.indicators if i.count in ("sum", "mean")}
     return fields.pop() if fields else None
 
 
@@ -452,7 +452,7 @@ def _range_problems(con: duckdb.DuckDBPyConnection, src: str, recipe: Recipe, sh
     for i, ind in enumerate(recipe.indicators):
         if ind.per_year:
             numeric.append((ind.per_year, f"indicators[{i}].per_year", "DOUBLE"))
-        if ind.count == "sum" and ind.field:  # summed exactly: must fit the decimal the sum uses
+        if ind.count in ("sum", "mean") and ind.field:  # summed exactly: must fit the decimal the sum uses
             numeric.append((ind.field, f"indicators[{i}].field", _V))
     if recipe.place.lat is not None:
         numeric += [(recipe.place.lat, "place.lat", "DOUBLE"), (recipe.place.lon, "place.lon", "DOUBLE")]  # type: ignore[list-item]
@@ -1069,7 +1069,7 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
             "in_units_share": round(ind_in_units / weight_total, 6) if weight_total else float("nan"),
             "hq_share": round(ind_hq, 6),
             "counted_in": counted_in,
-            "missing_values": t.missing if ind.count == "sum" else "",
+            "missing_values": t.missing if ind.count in ("sum", "mean") else "",
             "selection": selection,
         })
         if ind.per_capita is not None and ind.per_capita.column not in metros.table.columns:
@@ -1079,15 +1079,20 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
             pop_row = metro_rows[unit]
             for y in years:
                 sel = t.selected.get((ind.kind, ind.hq))
-                by = {"fractional": t.weight, "rows": t.records, "sum": t.vsum, "distinct": t.distinct}[ind.count]
+                by = {"fractional": t.weight, "rows": t.records, "sum": t.vsum, "mean": t.vsum, "distinct": t.distinct}[ind.count]
                 count = total(sel["weight"] if sel is not None else by, unit, y)
-                value = count
+                missing = total(t.vmissing, unit, y) if ind.count in ("sum", "mean") else 0.0
                 note = [ind.note] if ind.note else []
-                missing = total(t.vmissing, unit, y) if ind.count == "sum" else 0.0
+                if ind.count == "mean":  # the average over the records placed here that have the field
+                    with_field = total(t.records, unit, y) - missing
+                    count = count / with_field if with_field > 0 else float("nan")
+                    if with_field <= 0:
+                        note.append(f"Missing: no {recipe.counted} with a '{ind.field}' placed here, so no average.")
+                value = count
                 if missing > 0:
                     placed_here = total(t.records, unit, y)
                     note.append(f"{_fmt(missing)} of the {_fmt(placed_here)} {recipe.counted} placed here have no "
-                                f"'{ind.field}': left out of the sum, not counted as 0.")
+                                f"'{ind.field}': left out of the {'mean' if ind.count == 'mean' else 'sum'}, not counted as 0.")
                     if missing >= placed_here:
                         note.append(f"Missing: no {recipe.counted} placed here has a '{ind.field}'.")
                 pop = pop_year = ""
@@ -1116,7 +1121,8 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
                     note.append(f"{share:.1%} of the weight placed here is at a company's headquarters (the place text names no site; flagged hq).")
                 year = y if y is not None else ind.year
                 fields = {
-                    "value": _fmt(value) if not math.isnan(value) else "missing", "count": _fmt(count),
+                    "value": _fmt(value) if not math.isnan(value) else "missing",
+                    "count": _fmt(count) if not math.isnan(count) else "missing",
                     "records": _fmt(total(t.records, unit, y)), "records_total": _fmt(float(records)),
                     "counted": recipe.counted, "unit_name": ctx.unit_names.get(unit, unit), "metro": metros.label(unit),
                     "year": year, "years": str(y) if y is not None else (span or str(year)), "years_all": span or str(year),

@@ -196,8 +196,8 @@ class PerCapita(_Strict):
 class Indicator(_Strict):
     code: str
     unit_of_measure: str
-    count: Literal["rows", "distinct", "fractional", "sum"]
-    field: str | None = None  # the field for distinct and sum
+    count: Literal["rows", "distinct", "fractional", "sum", "mean"]
+    field: str | None = None  # the field for distinct, sum and mean
     per_year: str | None = None  # field holding each record's year: one value per unit and year
     year: int | None = None  # the year of a single value
     per_capita: PerCapita | None = None
@@ -219,7 +219,7 @@ class Indicator(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
-        if self.count in ("distinct", "sum") and not self.field:
+        if self.count in ("distinct", "sum", "mean") and not self.field:
             raise ValueError(f"count '{self.count}' needs 'field'")
         if self.count in ("rows", "fractional") and self.field:
             raise ValueError(f"count '{self.count}' takes no 'field'")
@@ -227,6 +227,8 @@ class Indicator(_Strict):
             raise ValueError("'kind' and 'hq: false' select placed items by how they were placed; they go with count: fractional")
         if self.kind is not None and not self.kind.strip():
             raise ValueError("'kind' is empty")
+        if self.count == "mean" and self.per_capita is not None:
+            raise ValueError("count 'mean' is an average per record already: it takes no per_capita")
         if (self.per_year is None) == (self.year is None):
             raise ValueError("give 'year' (one value) or 'per_year' (the field holding each record's year), one of the two")
         return self
@@ -252,10 +254,10 @@ class Recipe(_Strict):
         years = {i.per_year for i in self.indicators if i.per_year}
         if len(years) > 1:
             raise ValueError(f"indicators of one recipe take their year from one field, not {sorted(years)}")
-        sums = {i.field for i in self.indicators if i.count == "sum"}
+        sums = {i.field for i in self.indicators if i.count in ("sum", "mean")}
         dist = {i.field for i in self.indicators if i.count == "distinct"}
         if len(sums) > 1 or len(dist) > 1:
-            raise ValueError("indicators of one recipe sum one field and count one distinct field at most")
+            raise ValueError("indicators of one recipe sum (or average) one field and count one distinct field at most")
         if self.place.field is None and any(i.kind for i in self.indicators):
             raise ValueError("'kind' needs records placed by text (place.field): coordinates have no kind")
         seen: set[str] = set()
