@@ -8,7 +8,7 @@ startup-city ranking, WIPO Global Innovation Index S&T clusters, Nature Index Sc
 Mori Memorial Foundation GPCI, UN DESA Local Online Service Index. The 22 cities of the
 current index stay in whatever their count.
 
-Regional clause: a world region (East Asia, South Asia, South-East Asia, Middle East, Europe,
+Regional clause: a world region (East Asia, South Asia, Southeast Asia, Middle East, Europe,
 North America, Latin America, Oceania, Africa) with no city passing the rule takes its city
 ranked in the most of these rankings (ties: the larger metro population, from metros.csv; a tie
 that the populations cannot break stops the script rather than pick silently). In the facts file
@@ -47,14 +47,14 @@ SAME_METRO = {  # names in the facts file -> one metro
     "San Francisco": "San Francisco Bay Area", "Mountain View": "San Francisco Bay Area",
     "Washington DC": "Washington", "Shenzhen/Hong Kong/Guangzhou": None,  # a cluster of three: not one city
 }
-REGIONS = ("East Asia", "South Asia", "South-East Asia", "Middle East", "Europe", "North America",
+REGIONS = ("East Asia", "South Asia", "Southeast Asia", "Middle East", "Europe", "North America",
            "Latin America", "Oceania", "Africa")
 _BY_REGION = {  # every metro ranked in the facts file, by world region (Istanbul: Middle East, as Tehran and Doha)
     "East Asia": ["Beijing", "Busan", "Changsha", "Chengdu", "Chongqing", "Daegu", "Daejeon", "Fukuoka", "Guangzhou",
                   "Hangzhou", "Hefei", "Hong Kong", "Kyoto", "Nagoya", "Nanjing", "Osaka", "Seoul", "Shanghai",
                   "Shenzhen", "Suzhou", "Taipei", "Tianjin", "Tokyo", "Wuhan", "Wuxi", "Xi'an", "Zhuhai"],
     "South Asia": ["Bengaluru", "Delhi", "Gurugram", "Hyderabad", "Mumbai", "New Delhi"],
-    "South-East Asia": ["Bangkok", "Hanoi", "Ho Chi Minh City", "Jakarta", "Kuala Lumpur", "Makassar", "Manila",
+    "Southeast Asia": ["Bangkok", "Hanoi", "Ho Chi Minh City", "Jakarta", "Kuala Lumpur", "Makassar", "Manila",
                         "Singapore"],
     "Middle East": ["Abu Dhabi", "Doha", "Dubai", "Istanbul", "Tehran", "Tel Aviv"],
     "Europe": ["Amsterdam", "Barcelona", "Berlin", "Copenhagen", "Dublin", "Geneva", "Hamburg", "Helsinki", "Lausanne",

@@ -256,3 +256,41 @@ def test_weights_are_checked_by_one_rule_for_cli_and_web(bundled, text, message)
         client = TestClient(create_app())
         r = client.post("/api/rank", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 422, r.text
+
+
+def test_trends_keep_the_indicators_with_several_editions_and_say_so(tmp_path):
+    """b has one edition: the trend is a trend of a alone and says so; thin data is named."""
+    fw = {"index": {"code": "I"}, "groups": [{"code": "P", "parent": "I"}, {"code": "Q", "parent": "I"}],
+          "indicators": [{"code": "a", "parent": "P"}, {"code": "b", "parent": "Q"}]}
+    rows = [(u, "a", v, y) for u, v0 in (("X", 1), ("Y", 2)) for v, y in ((v0, 2020), (v0 + 1, 2021), (v0 + 2, 2022))]
+    rows += [("X", "b", 5, 2022), ("Y", "b", 6, 2022)]
+    path = tmp_path / "panel.csv"
+    pd.DataFrame(rows, columns=["unit", "indicator", "value", "year"]).to_csv(path, index=False)
+    t = build_trends(fw, path)
+    assert t.framework.indicators == ["a"] and t.left_out == ["b"]
+    assert t.years == [2020, 2021, 2022]
+    notes = " ".join(t.caveats())
+    assert "Trends use the 1 indicators measured in at least 2 editions (a); the other 1 have fewer editions" in notes
+    assert "Thin data: a" in notes  # two units: fewer than 30 in an edition
+    assert t.thin_years() == []  # both units measured every year (fewer than 30, but all of them)
+    with pytest.raises(InputError, match=r"years \[2019\] come before 2020"):
+        build_trends(fw, path, years=[2019, 2020])
+    one = tmp_path / "one.csv"
+    pd.DataFrame(rows[-2:], columns=["unit", "indicator", "value", "year"]).to_csv(one, index=False)
+    with pytest.raises(InputError, match="no indicator has 2 editions"):
+        build_trends(fw, one)
+    flat = tmp_path / "flat.csv"
+    pd.DataFrame({"unit": ["X", "Y"], "indicator": ["a", "a"], "value": [1, 2]}).to_csv(flat, index=False)
+    with pytest.raises(InputError, match="trends need a 'year' column"):
+        build_trends(fw, flat)
+
+
+def test_a_year_few_units_were_measured_in_is_called_thin(tmp_path):
+    fw = {"index": {"code": "I"}, "groups": [{"code": "P", "parent": "I"}], "indicators": [{"code": "a", "parent": "P"}]}
+    rows = [(u, "a", 1.0 + i, y) for i, u in enumerate("XYZ") for y in (2020, 2022)] + [("X", "a", 5.0, 2021)]
+    path = tmp_path / "panel.csv"
+    pd.DataFrame(rows, columns=["unit", "indicator", "value", "year"]).to_csv(path, index=False)
+    t = build_trends(fw, path)
+    assert t.years == [2020, 2021, 2022]
+    assert t.thin_years() == [(2021, 1)]  # Y and Z carried from 2020
+    assert "Thin years: 2021 (1)" in " ".join(t.caveats())

@@ -379,7 +379,7 @@ def test_city_selection_rule_and_metros():
     regional = new["selected_by"].str.startswith("regional clause")
     assert (new.loc[~regional, "n_rankings"] >= 2).all()
     assert new.loc[regional, "city"].tolist() == ["Cape Town"]
-    assert set(sel["region"]) == {"East Asia", "South Asia", "South-East Asia", "Middle East", "Europe",
+    assert set(sel["region"]) == {"East Asia", "South Asia", "Southeast Asia", "Middle East", "Europe",
                                   "North America", "Latin America", "Oceania", "Africa"}
     metros = read_metros(bundled_metros_path()).table
     names = set(metros["name"]) if "name" in metros.columns else set()

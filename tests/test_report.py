@@ -171,3 +171,63 @@ def test_only_http_sources_become_links_in_a_report():
     page = make_report(r, "X", "Y", "en", today=dt.date(2026, 11, 30)).html()
     assert 'href="javascript' not in page and "javascript:alert(1)" in page  # shown, inert
     assert 'href="https://example.org/b"' in page
+
+
+def _text(report) -> str:
+    return "\n".join(p for s in report.sections for p in s.paragraphs)
+
+
+def test_the_city_level_report_says_what_it_rests_on(reports, built):
+    """Pillars say what they cannot measure, national figures are marked, the trend names the
+    measures it rests on, and one first city for every persona is explained, not repeated."""
+    result = built[0]
+    fw = result.framework
+    en, ko, ja = (_text(reports[lang]) for lang in ("en", "ko", "ja"))
+    for lang, text in (("en", en), ("ko", ko), ("ja", ja)):
+        for pillar in fw.pillars():
+            if fw.node(pillar).limits:
+                assert fw.node(pillar).limits[lang] in text, (lang, pillar)
+    assert "national figure" in en and "국가 단위 수치" in ko and "国単位の数値" in ja
+    assert "National figures sit only in their own pillar, National AI environment (20% of the index" in en
+    assert "가중치 기준 지수의 20%" in ko and "重みにして指数の20%" in ja
+    trends = built[2]
+    kept = len(trends.framework.indicators)
+    assert f"rest on the {kept} indicators measured in several editions" in en
+    assert f"{kept}개 지표" in ko and f"{kept}指標" in ja
+    tops = {r["first_unit"] for r in reports["en"].tables["Personas"].to_dict("records")}
+    if len(tops) == 1:
+        name = result.dataset.unit_name(next(iter(tops)))
+        assert f"{name} comes first for all {len(fw.personas)} readers" in en
+        assert "관점마다 다른 이유로 1위가 된 것이 아니라" in ko and "視点ごとに別々の理由で首位になったのではなく" in ja
+
+
+def test_a_gap_decided_by_a_one_measure_pillar_names_that_measure(built):
+    """The introduction names the single measure when the pillar that decides the gap has one."""
+    from aicity.compare import compare
+
+    result = built[0]
+    fw = result.framework
+    single = {p for p in fw.pillars() if len(fw.leaves_under(p)) == 1}
+    for other in result.units:
+        if other == "SEL":
+            continue
+        contrib = compare(result, "SEL", other, "en").pillar_contributions()
+        if contrib.abs().idxmax() in single:
+            measure = fw.node(fw.leaves_under(contrib.abs().idxmax())[0])
+            intro = make_report(result, "SEL", other, "en", claims_path=False).sections[0].paragraphs[0]
+            assert f"a pillar that rests on one measure ({measure.name('en')[0].lower() + measure.name('en')[1:]})" in intro
+            ko = make_report(result, "SEL", other, "ko", claims_path=False).sections[0].paragraphs[0]
+            assert "한 가지 지표에만 기댄다" in ko
+            return
+    pytest.skip("no city's gap with Seoul is decided by a one-measure pillar in the bundled data")
+
+
+def test_prose_states_values_at_a_readable_precision():
+    from aicity.report import _pair_decimals, _prose_precision, _value_with_unit
+
+    assert _prose_precision(770.854364) == 770.9 and _prose_precision(36.18) == 36.18
+    assert _prose_precision(0.96789) == 0.9679 and _prose_precision(12) == 12
+    assert _pair_decimals(1.465168, 0.835791) == 3  # 1.465 has 3 places, 0.8358 would have 4
+    d = _pair_decimals(1.465168, 0.835791)
+    assert (_value_with_unit(1.465168, None, "en", d), _value_with_unit(0.835791, None, "en", d)) == ("1.465", "0.836")
+    assert _pair_decimals(3, 7) is None

@@ -267,8 +267,9 @@ def correlation_table(result: IndexResult, *, corr_threshold: float = 0.9, weak_
       Pearson rows of level 1 with r > 0 and this flag are exactly its table.
     - "weak_with_parent": a code's r with its own parent is below `weak_threshold`: the group
       score hardly reflects it.
-    - "redundant": two indicators of different groups with |r| > `corr_threshold`: the same
-      thing may be measured twice across the tree (merge them, or say why both stay).
+    - "redundant": two indicators of different groups with |r| > `corr_threshold` (a strongly
+      negative pair too: one may be the other reversed): the same thing may be measured twice
+      across the tree (merge them, or say why both stay).
     """
     fw = result.framework
     codes = result.codes

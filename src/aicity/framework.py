@@ -217,6 +217,9 @@ class Framework:
     def restricted(self, indicators: list[str]) -> Framework:
         """The same index over some of its indicators: groups left without any are dropped,
         personas and weight sets keep the codes that remain."""
+        unknown = [c for c in indicators if c not in self.nodes or self.nodes[c].kind != "indicator"]
+        if unknown:
+            raise InputError([Problem(self.source, f"not an indicator of the framework: {', '.join(map(str, unknown))}")])
         keep = set(indicators) | {a for c in indicators for a in self.ancestors(c)}
         nodes = [n for n in self.nodes.values() if n.code in keep]
         weight_sets = {k: {c: w for c, w in ws.items() if c in keep} for k, ws in self.weight_sets.items()}

@@ -80,8 +80,8 @@ REPORT_HEADINGS: dict[str, dict[str, str]] = {
 
 VERDICTS: dict[str, dict[str, str]] = {
     "en": {"supported": "supported", "contradicted": "contradicted", "mixed": "mixed", "not enough data": "not enough data", "tied": "tied"},
-    "ko": {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족", "tied": "동률"},
-    "ja": {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足", "tied": "同値"},
+    "ko": {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족", "tied": "동점"},
+    "ja": {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足", "tied": "同点"},
 }
 
 METHOD_NAMES: dict[str, dict[str, str]] = {

@@ -123,7 +123,8 @@ class English(Writer):
                 f"{self._span(u['a05'], u['a95'])}, and {self.b} {self._span(u['b05'], u['b95'])}.{c['fn_ua']}"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{lead} leads {trail} by {i18n.number(abs(c['gap']), self.digits)} points, and the largest part of that gap comes from {i18n.lower_first(c['top_pillar'])}.")
+        s.append(f"{lead} leads {trail} by {i18n.number(abs(c['gap']), self.digits)} points, and the largest part of that gap comes from {i18n.lower_first(c['top_pillar'])}"
+                 + (f", a pillar that rests on one measure ({i18n.lower_first(c['top_single'])})." if c.get("top_single") else "."))
         return s
 
     def _span(self, lo: float, hi: float) -> str:
@@ -203,7 +204,7 @@ class English(Writer):
     def persona(self, c: dict) -> str:
         return (
             f"For {c['article']} {i18n.lower_first(c['name'])}, the first city overall is {c['top']}. {c['why']} "
-            f"Between the two, {c['winner']} comes out ahead ({self.rank(c['ra'])} against {self.rank(c['rb'])})."
+            f"Between the two, {c['winner']} comes out ahead ({self.rank(c['wr'])}, against {self.rank(c['lr'])} for {c['loser']})."
         )
 
     def trend(self, c: dict) -> str:
@@ -313,7 +314,8 @@ class Korean(Writer):
                 f"{self._span(self.b, u['b05'], u['b95'], '였다')}{c['fn_ua']}."
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), self.digits)}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다.")
+        s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), self.digits)}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다."
+                 + (f" 이 부문은 {josa(c['top_single'], '이라는/라는')} 한 가지 지표에만 기댄다." if c.get("top_single") else ""))
         return s
 
     def pillar(self, c: dict) -> str:
@@ -381,7 +383,7 @@ class Korean(Writer):
             "contradicted": "데이터와 어긋난다",
             "mixed": "근거가 엇갈려 일부만 뒷받침된다",
             "not enough data": "두 도시를 비교할 수치가 데이터에 없어 확인할 수 없다",
-            "tied": "데이터에 있는 지표에서 두 도시의 값이 같아 판단할 수 없다",
+            "tied": "데이터에 있는 모든 지표에서 두 도시의 값이 같아 판단할 수 없다",
         }[v.verdict]
         text = v.claim.say("ko").rstrip(".")
         return f"“{text}”라는 {'에세이의 ' if first else ''}주장은 {verdict}."
@@ -389,7 +391,7 @@ class Korean(Writer):
     def persona(self, c: dict) -> str:
         return (
             f"{c['name']}의 관점에서 보면 종합 1위 도시는 {josa(c['top'], '이다/다')}. {c['why']} "
-            f"두 도시 가운데서는 {josa(c['winner'], '이/가')} 앞선다({self.rank(c['ra'])} 대 {self.rank(c['rb'])})."
+            f"두 도시 가운데서는 {josa(c['winner'], '이/가')} 앞선다({c['winner']} {self.rank(c['wr'])}, {c['loser']} {self.rank(c['lr'])})."
         )
 
     def trend(self, c: dict) -> str:
@@ -470,8 +472,8 @@ class Korean(Writer):
             s.append(f"순위는 점수를 소수점 이하 {m['rank_digits']}자리로 반올림해 매겼고, 반올림한 점수가 같으면 같은 순위를 주었다.")
         if m.get("national"):
             for names, share in m["national"]:
-                s.append(f"국가 단위 수치는 별도 부문인 ‘{names.get('ko') or names.get('en')}’(가중치로 지수의 {i18n.number(100 * share, 0)}%)에만 넣었고, "
-                         "보여 주는 모든 곳에 국가 단위 수치임을 표시했다.")
+                s.append(f"국가 단위 수치는 별도 부문인 ‘{names.get('ko') or names.get('en')}’(가중치 기준 지수의 {i18n.number(100 * share, 0)}%)에만 넣었고, "
+                         "표시되는 모든 곳에 국가 단위 수치임을 밝혔다.")
         elif m["proxies"]:
             s.append("도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다.")
         return " ".join(s)
@@ -520,7 +522,8 @@ class Japanese(Writer):
                 f"{self._span(self.b, u['b05'], u['b95'], True)}{c['fn_ua']}。"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), self.digits)}点上回っており、この差に最も大きく寄与しているのは{c['top_pillar']}の分野である。")
+        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), self.digits)}点上回っており、この差に最も大きく寄与しているのは{c['top_pillar']}の分野である。"
+                 + (f"この分野は{c['top_single']}という一つの指標だけに依拠している。" if c.get("top_single") else ""))
         return s
 
     def pillar(self, c: dict) -> str:
@@ -584,7 +587,7 @@ class Japanese(Writer):
             "contradicted": "データと矛盾する",
             "mixed": "根拠が分かれており、一部しか裏付けられない",
             "not enough data": "両都市を比較できる数値がデータにないため、検証できない",
-            "tied": "データにある指標で両都市の値が同じため、判断できない",
+            "tied": "データにあるすべての指標で両都市の値が同じため、判断できない",
         }[v.verdict]
         text = v.claim.say("ja").rstrip("。")
         return f"「{text}」という{'エッセイの' if first else ''}主張は、{verdict}。"
@@ -592,7 +595,7 @@ class Japanese(Writer):
     def persona(self, c: dict) -> str:
         return (
             f"{c['name']}の視点では、総合首位は{c['top']}である。{c['why']}"
-            f"両都市を比べると{c['winner']}が上位である（{self.rank(c['ra'])}対{self.rank(c['rb'])}）。"
+            f"両都市を比べると{c['winner']}が上位である（{c['winner']}{self.rank(c['wr'])}、{c['loser']}{self.rank(c['lr'])}）。"
         )
 
     def trend(self, c: dict) -> str:
@@ -667,8 +670,8 @@ class Japanese(Writer):
             s.append(f"順位は得点を小数第{m['rank_digits']}位に丸めて付け、丸めた得点が等しい場合は同順位とした。")
         if m.get("national"):
             for names, share in m["national"]:
-                s.append(f"国単位の数値は独立した分野「{names.get('ja') or names.get('en')}」（重みで指数の{i18n.number(100 * share, 0)}%）にのみ入れ、"
-                         "示すすべての箇所で国単位の数値であることを明記した。")
+                s.append(f"国単位の数値は独立した分野「{names.get('ja') or names.get('en')}」（重みにして指数の{i18n.number(100 * share, 0)}%）にのみ入れ、"
+                         "表示するすべての箇所で国単位の数値であることを明記した。")
         elif m["proxies"]:
             s.append("都市単位の数値がない場合は国単位の数値で代替し、その旨を示した。")
         return "".join(s)
@@ -860,21 +863,37 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
 # -- assembling the content ---------------------------------------------------------------
 
 
-def _prose_precision(value: float, digits: int = 4) -> float:
-    """A value as prose states it: at most `digits` significant digits (770.854364 per
-    million reads 770.9; a published 36.18 stays 36.18). The tables keep every digit."""
+def _prose_decimals(value: float, digits: int = 4) -> int | None:
+    """The decimals that show `value` at `digits` significant digits; None for a whole or
+    missing value, which needs none."""
     if value is None or not np.isfinite(value) or float(value).is_integer() or value == 0:
+        return None
+    return max(0, digits - 1 - int(np.floor(np.log10(abs(value)))))
+
+
+def _prose_precision(value: float, digits: int = 4, decimals: int | None = None) -> float:
+    """A value as prose states it: at most `digits` significant digits (770.854364 per
+    million reads 770.9; a published 36.18 stays 36.18), or `decimals` places where two values
+    are set side by side and must read alike. The tables keep every digit."""
+    places = _prose_decimals(value, digits)
+    if places is None:
         return value
-    magnitude = int(np.floor(np.log10(abs(value))))
-    return float(round(value, max(0, digits - 1 - magnitude)))
+    return float(round(value, places if decimals is None else decimals))
 
 
-def _value_with_unit(value: float, unit: str | None, lang: str) -> str:
+def _pair_decimals(a: float, b: float) -> int | None:
+    """One precision for two values compared in one sentence (1.465 against 0.836, not
+    0.8358): the fewer decimals of the two, so neither claims more digits than the other."""
+    places = [d for d in (_prose_decimals(a), _prose_decimals(b)) if d is not None]
+    return min(places) if places else None
+
+
+def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | None = None) -> str:
     """A raw value as a reader expects it: ranks as ranks (16위, 16位, 16th: a bare 16 against
     72 would read as a score), percentages with %, short units (Mbps) attached as each
     language writes them; descriptive English units ('score (0-100)') stay in the tables,
     where the indicator's name already says what it counts."""
-    text = value_text(_prose_precision(value), lang)
+    text = value_text(_prose_precision(value, decimals=decimals), lang)
     unit = (unit or "").strip()
     head = unit.split()[0].lower() if unit else ""
     if head.startswith("rank"):
@@ -1026,11 +1045,15 @@ def make_report(
     fn_method = fn.cite("method", w.method_note(facts))
     sections: list[Section] = []
     pillar_contrib = comp.pillar_contributions()
-    top_pillar = fw.node(pillar_contrib.abs().idxmax()).name(lang) if len(pillar_contrib) else ""
+    top_code = pillar_contrib.abs().idxmax() if len(pillar_contrib) else None
+    top_pillar = fw.node(top_code).name(lang) if top_code else ""
+    # a gap decided by a pillar of one measure says which measure that is
+    top_leaves = fw.leaves_under(top_code) if top_code and fw.node(top_code).kind != "indicator" else []
+    top_single = fw.node(top_leaves[0]).name(lang) if len(top_leaves) == 1 else None
     intro_ctx = {
         "index": fw.node(fw.index_code).name(lang), "sa": levels.at[fw.index_code, "score_a"], "sb": levels.at[fw.index_code, "score_b"],
         "ra": levels.at[fw.index_code, "rank_a"], "rb": levels.at[fw.index_code, "rank_b"], "n": n_ranked,
-        "gap": comp.gap, "top_pillar": top_pillar, "fn_method": fn_method,
+        "gap": comp.gap, "top_pillar": top_pillar, "top_single": top_single, "fn_method": fn_method,
     }
     if rank_intervals is not None and n_samples:
         ri = rank_intervals.set_index("unit")
@@ -1069,7 +1092,8 @@ def make_report(
             if ra_ is not None and rb_ is not None:
                 sentences.append(w.evidence({
                     "name": node.name(lang), "is_rank": (node.unit or "").lower().startswith("rank"),
-                    "va": _value_with_unit(ra_["value"], node.unit, lang), "vb": _value_with_unit(rb_["value"], node.unit, lang),
+                    "va": _value_with_unit(ra_["value"], node.unit, lang, _pair_decimals(ra_["value"], rb_["value"])),
+                    "vb": _value_with_unit(rb_["value"], node.unit, lang, _pair_decimals(ra_["value"], rb_["value"])),
                     "ya": _year(ra_), "yb": _year(rb_), "geo_a": _shown_geo(result, ua, ra_), "geo_b": _shown_geo(result, ub, rb_),
                     "fn_a": _cite_value(fn, ra_, lang), "fn_b": _cite_value(fn, rb_, lang),
                 }))
@@ -1114,9 +1138,13 @@ def make_report(
                 "name": name, "y0": int(ranks.index[0]), "y1": int(ranks.index[-1]), "r0": ranks.iloc[0], "r1": ranks.iloc[-1],
                 "n0": int(ranked[ranks.index[0]]), "n1": int(ranked[ranks.index[-1]]),
                 "momentum": mom.at[unit, "mean"], "volatility": stab.at[unit, "score_volatility"],
-                "fn": fn.cite("trends", {"en": "AICI panel: yearly values counted from record files (AI conference papers 2020-2023, QS World University Rankings 2017-2022), normalised across years; a year without a value takes the latest earlier one, flagged.",
-                                         "ko": "AICI 패널: 레코드 파일에서 해마다 집계한 값(AI 학술대회 논문 2020~2023년, QS 세계 대학 순위 2017~2022년)을 연도 전체에 걸쳐 정규화했다. 값이 없는 해는 직전 값으로 채우고 표시했다.",
-                                         "ja": "AICIパネル：レコードファイルから年ごとに集計した値（AI国際会議論文2020～2023年、QS世界大学ランキング2017～2022年）を年をまたいで正規化した。値のない年は直前の値で補い、その旨を示した。"}[lang]),
+                "fn": fn.cite("trends", {
+                    "en": f"Panel: the yearly values of {len(trends.framework.indicators)} indicators, {trends.years[0]}-{trends.years[-1]}, "
+                          "normalised across years; a year without a value takes the latest earlier one, flagged.",
+                    "ko": f"패널: {len(trends.framework.indicators)}개 지표의 {trends.years[0]}~{trends.years[-1]}년 연도별 값을 연도 전체에 걸쳐 "
+                          "정규화했다. 값이 없는 해는 직전 값으로 채우고 표시했다.",
+                    "ja": f"パネル：{len(trends.framework.indicators)}指標の{trends.years[0]}～{trends.years[-1]}年の年ごとの値を年をまたいで"
+                          "正規化した。値のない年は直前の値で補い、その旨を示した。"}[lang]),
             }))
         if len(tpar) == 2:
             m = mom["mean"].reindex([ua, ub])
@@ -1136,22 +1164,23 @@ def make_report(
         col = rw.codes.index(fw.index_code)
         ra_, rb_ = rw.ranks_array[rw.units.index(ua), col], rw.ranks_array[rw.units.index(ub), col]
         top = s.ranking.index[0] if len(s.ranking) else ""
-        winner = name_a if ra_ <= rb_ else name_b
+        a_first = ra_ <= rb_
         cpar.append(w.persona({"name": persona.name(lang), "article": PERSONA_ARTICLE.get(code, "a"), "why": persona.why(lang),
-                               "top": result.dataset.unit_name(top, lang), "winner": winner, "ra": ra_, "rb": rb_}))
-        persona_rows.append({"persona": persona.name(lang), "first_city": result.dataset.unit_name(top, lang), f"rank_{ua}": ra_, f"rank_{ub}": rb_,
-                             "weights": json.dumps(persona.weights)})
-    tops = {r["first_city"] for r in persona_rows}
-    if len(persona_rows) > 1 and len(tops) == 1:
+                               "top": result.dataset.unit_name(top, lang), "winner": name_a if a_first else name_b,
+                               "loser": name_b if a_first else name_a, "wr": min(ra_, rb_), "lr": max(ra_, rb_)}))
+        persona_rows.append({"persona": persona.name(lang), "first_city": result.dataset.unit_name(top, lang), "first_unit": top,
+                             f"rank_{ua}": ra_, f"rank_{ub}": rb_, "weights": json.dumps(persona.weights)})
+    tops = {r["first_unit"] for r in persona_rows}
+    if len(persona_rows) > 1 and len(tops) == 1 and next(iter(tops)) in result.units and len(fw.pillars()) > 1:
         # the same first city for every reader is a finding: say what it rests on
-        top_code = result.dataset.units.index[[result.dataset.unit_name(u, lang) == next(iter(tops)) for u in result.dataset.units.index]][0] \
-            if len(result.dataset.units) else None
-        if top_code in result.units:
-            pr = {p: result.ranks_array[result.units.index(top_code), result.codes.index(p)] for p in fw.pillars()}
-            ordered = sorted(pr, key=lambda p: pr[p])
-            cpar.append(w.same_top({"name": next(iter(tops)), "n": len(persona_rows),
-                                    "best": [(fw.node(p).name(lang), pr[p]) for p in ordered if pr[p] <= 3] or [(fw.node(ordered[0]).name(lang), pr[ordered[0]])],
-                                    "weak": (fw.node(ordered[-1]).name(lang), pr[ordered[-1]])}))
+        top_code = next(iter(tops))
+        pr = {p: result.ranks_array[result.units.index(top_code), result.codes.index(p)] for p in fw.pillars()}
+        ordered = sorted(pr, key=lambda p: pr[p])
+        weakest, rest = ordered[-1], ordered[:-1]
+        best = [p for p in rest if pr[p] <= 3] or rest[:1]
+        cpar.append(w.same_top({"name": result.dataset.unit_name(top_code, lang), "n": len(persona_rows),
+                                "best": [(fw.node(p).name(lang), pr[p]) for p in best],
+                                "weak": (fw.node(weakest).name(lang), pr[weakest])}))
     if cpar:
         sections.append(Section("conclusion", w.headings["conclusion"], cpar))
     # what the data cannot tell
