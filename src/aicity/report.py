@@ -217,7 +217,7 @@ class English(Writer):
     def same_top(self, c: dict) -> str:
         parts = [f"{i18n.lower_first(n)} ({self.rank(r)})" for n, r in c["best"]]
         best = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        return (f"{c['name']} comes first for all {c['n']} readers. That is one finding, not {c['n']}, with one cause: it rests on {best}, "
+        return (f"{c['name']} comes first for all {c['n']} readers. That is one finding, not {c['n']} separate ones: it rests on {best}, "
                 f"and its weakest pillar, {i18n.lower_first(c['weak'][0])} ({self.rank(c['weak'][1])}), weighs too little for any of "
                 "these readers to pull it down.")
 
