@@ -292,3 +292,18 @@ def test_profile_marks_national_figures():
     res = CliRunner().invoke(app, ["profile", "Tokyo"], env={"COLUMNS": "240"})
     assert res.exit_code == 0, res.output
     assert "country (national figure)" in res.output
+
+
+def test_every_flagged_pair_is_justified_in_the_docs():
+    """A pair of scored indicators the audit flags (|r| > 0.9) is merged or justified in
+    docs/data.md's "Correlated pairs" section, by name."""
+    from aicity.audit import correlation_table
+
+    result = aicity.build()
+    c = correlation_table(result)
+    hits = c[(c.level_x == 1) & (c.level_y == 1) & c.flag.str.contains("collinear|redundant")]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text(encoding="utf-8")
+    section = page[page.index("## Correlated pairs"):page.index("## Coverage by city")]
+    prose = section[section.index("<!-- END GENERATED: correlations -->"):]
+    for row in hits.itertuples():
+        assert f"`{row.x}`" in prose and f"`{row.y}`" in prose, (row.x, row.y)
