@@ -13,12 +13,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from aicity.cli import app
 from aicity.derive import bundled_derived_dir, bundled_recipes, derive_recipes, write_derived
 from aicity.derive.match import Matcher, check_crosswalk, normalize
 from aicity.derive.metros import haversine_km
+from aicity.derive.recipe import Indicator
 from aicity.errors import InputError
 
 FIX = Path(__file__).parent / "fixtures" / "derive"
@@ -451,6 +453,28 @@ def test_sum_leaves_out_empty_values_and_says_so(tmp_path):
     _write(tmp_path, "u.csv", "name,city,country,students\nU1,Alpha,Alphaland,\"3,730\"\n")
     with pytest.raises(InputError, match=r"field 'students' .* not a number of at most 29 digits.*'3,730'"):
         derive_recipes([p], **KW)
+
+
+def test_mean_averages_the_values_placed_in_each_unit_by_hand(tmp_path):
+    # A: U1 80 and U2 60 in 2021, U1 90 in 2022 -> 70 and 90; B: U3 empty and U4 40 in 2021 ->
+    # 40 (the empty one left out, not read as 0), nothing in 2022 -> missing; C: U5 empty -> missing
+    _write(tmp_path, "u.csv", "name,city,country,score,year\nU1,Alpha,Alphaland,80,2021\nU2,Alpha,Alphaland,60,2021\n"
+           "U1,Alpha,Alphaland,90,2022\nU3,Beta,Betaland,,2021\nU4,Cambridge,Betaland,40,2021\nU5,Cee College,Alphaland,,2021\n")
+    _write(tmp_path, "cee.csv", "key,match,kind,lat,lon,source\nCee College,exact,institution,0,0.5,t\n")
+    p = _write(tmp_path, "r.yaml", "records: {files: u.csv}\n" + SRC + "counted: universities\n"
+               "place: {field: city, country_field: country, crosswalks: [cee.csv, places]}\n"
+               "indicators:\n  - {code: m, unit_of_measure: average score, count: mean, field: score, per_year: year,"
+               " quote: '{value} over {records} universities'}\n")
+    r = derive_recipes([p], **KW)
+    assert values(r, "m") == {("A", 2021): 70, ("A", 2022): 90, ("B", 2021): 40, ("B", 2022): None,
+                              ("C", 2021): None, ("C", 2022): None}
+    v = r.values.set_index(["indicator", "unit", "year"])
+    assert "left out of the mean, not counted as 0" in v.loc[("m", "B", 2021), "note"]
+    assert "no universities with a 'score' placed here, so no average" in v.loc[("m", "C", 2021), "note"]
+    assert v.loc[("m", "A", 2021), "quote"] == "70 over 2 universities"
+    assert r.coverage.set_index("indicator").loc["m", "missing_values"] == 2
+    with pytest.raises(ValidationError, match="takes no per_capita"):
+        Indicator(code="m", unit_of_measure="x", count="mean", field="score", year=2022, per_capita={"column": "population"})
 
 
 def _industry(tmp_path, indicators: str) -> Path:
