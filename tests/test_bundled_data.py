@@ -66,7 +66,9 @@ def test_the_index_measures_cities(values, framework):
             assert node.geo in ("city", "metro", "cluster"), code
             share = scored.loc[scored.indicator == code, "unit"].nunique() / len(ranked)
             assert share >= 0.7, f"{code} covers {share:.0%} of the ranked cities"
-    assert len(city_codes) >= 18
+    # distinct measures: a count and its per-capita form count once (only one is scored)
+    assert not [c for c in city_codes if c.endswith("_per_million") and c.removesuffix("_per_million") in city_codes]
+    assert len({c.removesuffix("_per_million") for c in city_codes}) >= 18
     assert (scored.geo != "country").mean() >= 0.75
     national = [g for g in framework.codes if framework.node(g).national]
     assert national == ["NATIONAL"]
@@ -131,6 +133,12 @@ def test_trends_have_enough_editions_and_cities():
     distinct = {c.removesuffix("_per_million") for c in good}
     assert len(distinct) >= 5, sorted(good)
     assert set(panel.geo) <= {"city", "metro", "cluster"}
+    assert panel["value"].notna().all()  # a missing value has no row
+    from aicity.trends import build_trends
+
+    trends = build_trends()
+    assert trends.thin_years() == []  # at least 30 cities measured in every year shown
+    assert all(per_year[(c, y)] >= 30 for c in trends.framework.indicators for y in trends.years if (c, y) in per_year)
 
 
 def test_no_unknown_codes_and_no_duplicates(values, framework):
@@ -305,5 +313,12 @@ def test_every_flagged_pair_is_justified_in_the_docs():
     page = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text(encoding="utf-8")
     section = page[page.index("## Correlated pairs"):page.index("## Coverage by city")]
     prose = section[section.index("<!-- END GENERATED: correlations -->"):]
+    if hits.empty:
+        assert "No pair is above the threshold" in prose
     for row in hits.itertuples():
         assert f"`{row.x}`" in prose and f"`{row.y}`" in prose, (row.x, row.y)
+    # the closest pair below the threshold is discussed by name too
+    near = correlation_table(result, corr_threshold=0.8)
+    near = near[(near.level_x == 1) & (near.level_y == 1) & near.flag.str.contains("collinear|redundant")]
+    for row in near.itertuples():
+        assert f"`{row.x}`" in page and f"`{row.y}`" in page, (row.x, row.y)

@@ -471,8 +471,14 @@ def test_mean_averages_the_values_placed_in_each_unit_by_hand(tmp_path):
     v = r.values.set_index(["indicator", "unit", "year"])
     assert "left out of the mean, not counted as 0" in v.loc[("m", "B", 2021), "note"]
     assert "no universities with a 'score' placed here, so no average" in v.loc[("m", "C", 2021), "note"]
+    assert "left out of the mean" not in v.loc[("m", "C", 2021), "note"]  # said once, not three times
     assert v.loc[("m", "A", 2021), "quote"] == "70 over 2 universities"
     assert r.coverage.set_index("indicator").loc["m", "missing_values"] == 2
+    split = _write(tmp_path, "s.yaml", "records: {files: u.csv}\n" + SRC +
+                   "place: {field: city, split: ';', country_field: country, crosswalks: [places]}\n"
+                   "indicators: [{code: m, unit_of_measure: x, count: mean, field: score, year: 2022}]\n")
+    with pytest.raises(InputError, match="averages whole records"):
+        derive_recipes([split], **KW)
     with pytest.raises(ValidationError, match="takes no per_capita"):
         Indicator(code="m", unit_of_measure="x", count="mean", field="score", year=2022, per_capita={"column": "population"})
 

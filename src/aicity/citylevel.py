@@ -154,6 +154,9 @@ BUNDLED_DERIVED = ("cloud_regions", "unicorn_hq_per_million", "ai_unicorn_hq",
                    "qs_top500_per_million", "qs_top200_per_million", "qs_mean_score", "open_data_portal_owners")
 BUNDLED_PANEL = ("ai_ml_papers_per_million", "ai_robotics_papers_per_million", "ai_conf_papers_industry_per_million",
                  "qs_top500_per_million", "qs_top200_per_million", "qs_mean_score")
+# Panel editions left out, with the reason: QS gives no overall score for its ranks 401-500 in
+# 2017 and 2018, so an average over those editions would cover only the stronger universities.
+PANEL_FROM = {"qs_mean_score": 2019}
 GROWTH = {"code": "ai_conf_papers_growth", "of": "ai_conf_papers", "early": (2020, 2021), "late": (2022, 2023), "min_base": 5.0}
 
 
@@ -244,5 +247,7 @@ def assemble(data_dir, derived_codes: tuple[str, ...] = BUNDLED_DERIVED,
     values = values[values["unit"].isin(units.index)]
     order = {u: i for i, u in enumerate(units.index)}
     values = values.sort_values(["indicator", "unit"], key=lambda s: s.map(order) if s.name == "unit" else s, kind="stable")
-    panel = derived[derived.indicator.isin(panel_codes) & (derived["value"].str.strip() != "")][list(ROW_COLUMNS)]
+    panel = derived[derived.indicator.isin(panel_codes) & (derived["value"].str.strip() != "")]
+    first = panel["indicator"].map(PANEL_FROM).fillna(0)
+    panel = panel[panel["year"].astype(int) >= first][list(ROW_COLUMNS)]
     return values.reset_index(drop=True), panel.reset_index(drop=True)

@@ -1089,7 +1089,7 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
                     if with_field <= 0:
                         note.append(f"Missing: no {recipe.counted} with a '{ind.field}' placed here, so no average.")
                 value = count
-                if missing > 0:
+                if missing > 0 and not (ind.count == "mean" and missing >= total(t.records, unit, y)):
                     placed_here = total(t.records, unit, y)
                     note.append(f"{_fmt(missing)} of the {_fmt(placed_here)} {recipe.counted} placed here have no "
                                 f"'{ind.field}': left out of the {'mean' if ind.count == 'mean' else 'sum'}, not counted as 0.")

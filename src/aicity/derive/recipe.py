@@ -258,6 +258,9 @@ class Recipe(_Strict):
         dist = {i.field for i in self.indicators if i.count == "distinct"}
         if len(sums) > 1 or len(dist) > 1:
             raise ValueError("indicators of one recipe sum (or average) one field and count one distinct field at most")
+        if self.place.split and any(i.count == "mean" for i in self.indicators):
+            raise ValueError("count 'mean' averages whole records; a recipe that splits a record among places "
+                             "(place.split) would average shares of them: use sum or fractional there")
         if self.place.field is None and any(i.kind for i in self.indicators):
             raise ValueError("'kind' needs records placed by text (place.field): coordinates have no kind")
         seen: set[str] = set()
