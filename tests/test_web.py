@@ -297,3 +297,15 @@ def test_pages_for_data_without_a_year_column(tmp_path):
     for url in ("/city/X", "/data", "/api/profile/X"):
         r = client.get(url)
         assert r.status_code == 200, (url, r.text[:300])
+
+
+def test_compare_page_lists_the_index_and_every_pillar(client):
+    """Pillars sit at different depths in the bundled tree (INDUSTRY has sub-pillars, the
+    others indicators): the headline table takes the index's children, not a level."""
+    import aicity
+
+    fw = aicity.load_framework(None)
+    html = client.get("/compare?lang=en").text
+    table = html[html.index("<table"):html.index("</table>")]
+    for code in [fw.index_code, *fw.pillars()]:
+        assert f">{fw.node(code).name('en')}<" in table, code

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from aicity.errors import InputError, Problem
+from aicity.framework import Framework
 from aicity.result import IndexResult
 
 
@@ -154,6 +155,11 @@ class Comparison:
     levels: pd.DataFrame  # a row per code: scores, ranks, gap
     contributions: pd.DataFrame  # a row per indicator
     gap: float
+
+    def headline(self, framework: Framework) -> pd.DataFrame:
+        """The rows of the index and its pillars (the index's direct children, whatever their
+        depth: a pillar of indicators sits lower in an unbalanced tree than one of sub-pillars)."""
+        return self.levels[self.levels["code"].isin([framework.index_code, *framework.pillars()])]
 
     def pillar_contributions(self) -> pd.Series:
         return self.contributions.groupby("pillar", sort=False)["contribution"].sum()

@@ -193,7 +193,7 @@ def compare_cmd(
     c = compare(result, a, b, lang)
     fw = result.framework
     na, nb = result.dataset.unit_name(c.a, lang), result.dataset.unit_name(c.b, lang)
-    top = c.levels[c.levels.level >= fw.n_levels - 1][["code", "name", "score_a", "rank_a", "score_b", "rank_b", "gap"]]
+    top = c.headline(fw)[["code", "name", "score_a", "rank_a", "score_b", "rank_b", "gap"]]
     console.print(frame_table(top.rename(columns={"score_a": na, "rank_a": f"{na} rank", "score_b": nb, "rank_b": f"{nb} rank"}), f"{na} vs {nb}"))
     console.print(frame_table(c.pillar_contributions().rename("contribution").reset_index(), f"Contribution to the gap of {c.gap:.2f} points, by pillar"))
     fav_a, fav_b = c.drivers(5)

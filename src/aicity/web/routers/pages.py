@@ -77,7 +77,7 @@ def compare_page(ex: ExplorerDep, lang: PageLang, a: Annotated[str | None, Query
     fw = ex.fw
     water = waterfall_series(ex.result, c, lang)
     figure = {"radar": radar_series(ex.result, ua, ub, lang), "waterfall": {"x": water["x"], "y": water["y"]}}
-    top = c.levels[c.levels.level >= fw.n_levels - 1]
+    top = c.headline(fw)
     fav_a, fav_b = c.drivers(5)
     cities = [(u, ex.name(u, lang)) for u in ex.result.units]
     return page(ex, "compare.html.j2", lang, a=ua, b=ub, name_a=ex.name(ua, lang), name_b=ex.name(ub, lang), rows=records(top),
