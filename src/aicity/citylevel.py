@@ -65,21 +65,31 @@ class RankedList:
         return out
 
 
-def ranked_rows(ranked: RankedList, units: pd.DataFrame, unit_of_measure: str | None = None) -> pd.DataFrame:
+def best_entries(entries: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each unit's entry in a ranking list (its `unit` cell names our codes, space-separated):
+    a unit matched by several entries takes the best-ranked one, ranks read as numbers ("10"
+    after "9", not before)."""
+    by_unit: dict[str, pd.Series] = {}
+    ordered = entries.assign(_rank=pd.to_numeric(entries["rank"])).sort_values("_rank", kind="stable")
+    for _, entry in ordered.iterrows():
+        for code in str(entry.get("unit") or "").split():
+            by_unit.setdefault(code, entry)
+    return by_unit
+
+
+def ranked_rows(ranked: RankedList, units: pd.DataFrame) -> pd.DataFrame:
     """One row per unit of `units` (index: code; column name_en): the percentile of its rank,
     0 for a unit absent from a complete list (flagged in the note), and no row for a unit
     absent from an incomplete one. A unit matched by several entries takes the best rank."""
     problems = ranked.problems(ranked.indicator)
     if problems:
         raise InputError(problems)
-    by_unit: dict[str, pd.Series] = {}
-    entries = ranked.entries.assign(_rank=pd.to_numeric(ranked.entries["rank"]))  # "10" after "9", not before
-    for _, entry in entries.sort_values("_rank", kind="stable").iterrows():
-        for code in str(entry.get("unit") or "").split():
-            if code not in units.index:
-                raise InputError([Problem(ranked.indicator, f"{ranked.year}: unit '{code}' (entry '{entry['name']}') is not a unit")])
-            by_unit.setdefault(code, entry)
-    measure = unit_of_measure or f"percentile of the {ranked.n} ranked {ranked.what} (1st = 100; not ranked = 0)"
+    by_unit = best_entries(ranked.entries)
+    unknown = [(code, e["name"]) for code, e in by_unit.items() if code not in units.index]
+    if unknown:
+        raise InputError([Problem(ranked.indicator, f"{ranked.year}: unit '{code}' (entry '{name}') is not a unit")
+                          for code, name in unknown])
+    measure = f"percentile of the {ranked.n} ranked {ranked.what} (1st = 100; not ranked = 0)"
     rows = []
     first = ranked.entries.iloc[0] if len(ranked.entries) else None
     for code in units.index:
@@ -178,16 +188,19 @@ def growth_rows(derived: pd.DataFrame, code: str, of: str, early: tuple[int, ...
         if base < min_base:
             continue
         first = g.iloc[0]
-        span = lambda ys: f"{ys[0]}-{ys[-1]}"  # noqa: E731
         out.append({"unit": unit, "indicator": code, "value": round(now / base, 6), "year": max(late), "geo": first["geo"],
-                    "geo_name": first["geo_name"], "unit_of_measure": f"ratio ({span(late)} over {span(early)})",
+                    "geo_name": first["geo_name"], "unit_of_measure": f"ratio ({_span(late)} over {_span(early)})",
                     "publisher": first["publisher"], "source": first["source"], "url": first["url"],
-                    "quote": f"{now:.2f} fractional authorships in {span(late)} against {base:.2f} in {span(early)} "
+                    "quote": f"{now:.2f} fractional authorships in {_span(late)} against {base:.2f} in {_span(early)} "
                              f"(derived values of '{of}', one row per year)",
                     "note": (f"Computed by aicity.citylevel.growth_rows from the derived yearly counts of '{of}': "
-                             f"sum {span(late)} / sum {span(early)}; a unit with fewer than {min_base:g} in "
-                             f"{span(early)} has no value (too few papers for a rate).")})
+                             f"sum {_span(late)} / sum {_span(early)}; a unit with fewer than {min_base:g} in "
+                             f"{_span(early)} has no value (too few papers for a rate).")})
     return pd.DataFrame(out, columns=list(ROW_COLUMNS))
+
+
+def _span(years: tuple[int, ...]) -> str:
+    return f"{years[0]}-{years[-1]}"
 
 
 def _read(path) -> pd.DataFrame:

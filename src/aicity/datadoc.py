@@ -220,17 +220,14 @@ def comparisons_block(result) -> str:
     input, on the cities both rank. Descriptive only: never used to set weights."""
     from scipy.stats import spearmanr
 
-    from aicity.citylevel import LISTS
+    from aicity.citylevel import LISTS, best_entries
 
     folder = Path(str(resources.files("aicity") / "data" / "citylevel"))
     index_rank = result.ranks[result.framework.index_code].dropna()
     published: list[tuple[str, pd.Series]] = []
     for src in LISTS:
         d = pd.read_csv(folder / "lists" / src.file, dtype=str, keep_default_na=False)
-        ranks: dict[str, float] = {}
-        for rank, units in zip(d["rank"].astype(float), d["unit"], strict=True):
-            for u in units.split():
-                ranks.setdefault(u, rank)
+        ranks = {u: float(e["rank"]) for u, e in best_entries(d).items()}  # the rank the index scores
         published.append((f"{src.what.split(' (')[0]} {src.year} (`{src.file}`)", pd.Series(ranks)))
     oxford = pd.read_csv(folder / "oxford_gci.csv", dtype=str, keep_default_na=False)
     overall = oxford[oxford.indicator == "oxford_gci_overall_rank"]

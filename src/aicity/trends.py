@@ -93,14 +93,13 @@ def trend_support(dataset: Dataset, codes: list[str], min_editions: int = MIN_ED
     counts = rows.groupby(["indicator", "year"])["unit"].nunique()
     out = []
     for code in codes:
-        per_year = counts.get(code, pd.Series(dtype=int)) if code in counts.index.get_level_values(0) else pd.Series(dtype=int)
+        per_year = counts.get(code, pd.Series(dtype=int))
         editions = sorted(int(y) for y, n in per_year.items() if n >= need)
-        out.append({"indicator": code, "editions": editions, "n_editions": len(editions),
-                    "min_units": int(per_year[per_year >= need].min()) if editions else 0,
+        fewest = int(per_year[per_year >= need].min()) if editions else 0
+        out.append({"indicator": code, "editions": editions, "n_editions": len(editions), "min_units": fewest,
                     "enough": len(editions) >= min_editions,
                     # thin: too few editions, or an edition with fewer than THIN_UNITS units
-                    "thin": len(editions) < THIN_EDITIONS
-                            or (int(per_year[per_year >= need].min()) if editions else 0) < THIN_UNITS})
+                    "thin": len(editions) < THIN_EDITIONS or fewest < THIN_UNITS})
     return pd.DataFrame(out).set_index("indicator")
 
 
