@@ -107,13 +107,14 @@ def test_a_build_killed_while_saving_leaves_earlier_runs_intact(tmp_path):
         f"""
         import os, signal
         import aicity
-        from aicity.store import Store
-        st = Store({str(store)!r})
-        original = st._insert_results
-        def die_midway(con, frame):
-            original(con, frame)                  # rows written inside the transaction...
-            os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before COMMIT
-        st._insert_results = die_midway
+        import aicity.store
+        st = aicity.store.Store({str(store)!r})
+        original = aicity.store._insert
+        def die_midway(con, target, run_key, rows):
+            original(con, target, run_key, rows)      # rows written inside the transaction...
+            if target == "result_values":
+                os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before COMMIT
+        aicity.store._insert = die_midway
         st.save(aicity.build(), label="killed")
         """
     )
@@ -123,6 +124,8 @@ def test_a_build_killed_while_saving_leaves_earlier_runs_intact(tmp_path):
         runs = st.runs()
         assert list(runs.run_id) == [first]
         assert st.query("SELECT count(DISTINCT run_id) FROM results")[0][0] == 1
+        for table in ("result_runs", "result_units", "result_codes", "result_values"):
+            assert st.query(f"SELECT count(DISTINCT run_key) FROM {table}")[0][0] == 1, table
         assert len(st.results(first)) > 0
 
 

@@ -66,17 +66,88 @@ CREATE TABLE IF NOT EXISTS uncertainty_runs (
     rank_intervals JSON NOT NULL,
     sensitivity JSON
 );
-CREATE TABLE IF NOT EXISTS results (
-    run_id VARCHAR NOT NULL,
+-- A run's results, normalised: its units and codes once each, its scores and ranks as
+-- integer ids (strings repeated on 2.5 million rows cost DuckDB five times the numbers).
+-- The view `results` below joins them back into one row per unit and code.
+CREATE TABLE IF NOT EXISTS result_runs (
+    run_key INTEGER PRIMARY KEY,
+    run_id VARCHAR NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS result_units (
+    run_key INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
     unit VARCHAR NOT NULL,
-    unit_name VARCHAR,
+    unit_name VARCHAR
+);
+CREATE TABLE IF NOT EXISTS result_codes (
+    run_key INTEGER NOT NULL,
+    code_id INTEGER NOT NULL,
     code VARCHAR NOT NULL,
-    level INTEGER NOT NULL,
+    level INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS result_values (
+    run_key INTEGER NOT NULL,
+    unit_id INTEGER NOT NULL,
+    code_id INTEGER NOT NULL,
     score DOUBLE,
     rank DOUBLE,
     n_imputed INTEGER
 );
 """
+
+# One row per run, unit and code: what every read (and anyone querying the file) uses.
+RESULTS_VIEW = """
+CREATE VIEW results AS
+SELECT k.run_id, u.unit, u.unit_name, c.code, c.level, v.score, v.rank, v.n_imputed
+FROM result_values v
+JOIN result_runs k ON k.run_key = v.run_key
+JOIN result_units u ON u.run_key = v.run_key AND u.unit_id = v.unit_id
+JOIN result_codes c ON c.run_key = v.run_key AND c.code_id = v.code_id
+"""
+
+# A store written before the results were normalised holds them in a table `results` with the
+# view's columns: moved into the normalised tables (one transaction) the first time the store
+# is opened for writing. Until then reads use that table, which has the view's shape.
+MIGRATE_RESULTS = """
+INSERT INTO result_runs
+    SELECT coalesce((SELECT max(run_key) FROM result_runs), 0) + row_number() OVER (ORDER BY run_id), run_id
+    FROM (SELECT DISTINCT run_id FROM results);
+INSERT INTO result_units
+    SELECT k.run_key, row_number() OVER (PARTITION BY k.run_key ORDER BY r.unit) - 1, r.unit, r.unit_name
+    FROM (SELECT run_id, unit, any_value(unit_name) AS unit_name FROM results GROUP BY run_id, unit) r
+    JOIN result_runs k ON k.run_id = r.run_id;
+INSERT INTO result_codes
+    SELECT k.run_key, row_number() OVER (PARTITION BY k.run_key ORDER BY r.code) - 1, r.code, r.level
+    FROM (SELECT run_id, code, any_value(level) AS level FROM results GROUP BY run_id, code) r
+    JOIN result_runs k ON k.run_id = r.run_id;
+INSERT INTO result_values
+    SELECT k.run_key, u.unit_id, c.code_id, r.score, r.rank, r.n_imputed
+    FROM results r
+    JOIN result_runs k ON k.run_id = r.run_id
+    JOIN result_units u ON u.run_key = k.run_key AND u.unit = r.unit
+    JOIN result_codes c ON c.run_key = k.run_key AND c.code = r.code;
+DROP TABLE results;
+"""
+
+
+def _create_schema(con: duckdb.DuckDBPyConnection, *, write: bool = True) -> None:
+    """The store's tables and the `results` view; a store with the earlier `results` table is
+    migrated when opened for writing (one transaction)."""
+    con.execute(SCHEMA)
+    kind = con.execute("SELECT table_type FROM information_schema.tables "
+                       "WHERE table_schema = 'main' AND table_name = 'results'").fetchone()
+    if kind is None:
+        con.execute(RESULTS_VIEW)
+    elif kind[0] == "BASE TABLE" and write:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(MIGRATE_RESULTS)
+            con.execute(RESULTS_VIEW)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
 
 # Uploaded data sets (the web's POST /api/datasets): every upload a new version, never
 # overwritten. Created on first use, so a store that never took an upload has no such table.
@@ -201,7 +272,7 @@ class Store:
             raise self._problem(f"the run store's folder {self.path.parent} is read-only "
                                 "(DuckDB writes a journal beside the store)")
         with self._connect(write=True) as con:
-            con.execute(SCHEMA)
+            _create_schema(con)
 
     def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
         deadline: float | None = None
@@ -232,7 +303,7 @@ class Store:
             if not write and not self.path.exists():
                 # nothing stored yet: an empty store, without making the file
                 con = duckdb.connect(":memory:")
-                con.execute(SCHEMA)
+                _create_schema(con)
                 con.execute(DATASETS_SCHEMA)
             else:
                 con = self._open(write)
@@ -281,14 +352,16 @@ class Store:
         run_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         table = results_table(result) if table is None else table
         units = table.column("unit").combine_chunks()
-        names = pa.array([result.dataset.unit_name(u) for u in units.dictionary.to_pylist()], pa.string())
-        frame = pa.table({
-            "run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(table), dtype=np.int32)), pa.array([run_id])),
-            "unit": units,
-            "unit_name": pa.DictionaryArray.from_arrays(units.indices, names),
-            "code": table.column("code"), "level": table.column("level"), "score": table.column("score"),
-            "rank": table.column("rank"), "n_imputed": table.column("n_imputed"),
-        })
+        codes = table.column("code").combine_chunks()
+        names = [result.dataset.unit_name(u) for u in units.dictionary.to_pylist()]
+        unit_rows = pa.table({"unit_id": pa.array(np.arange(len(names), dtype=np.int32)), "unit": units.dictionary,
+                              "unit_name": pa.array(names, pa.string())})
+        levels = result.framework.levels
+        code_list = codes.dictionary.to_pylist()
+        code_rows = pa.table({"code_id": pa.array(np.arange(len(code_list), dtype=np.int32)), "code": codes.dictionary,
+                              "level": pa.array([levels[c] for c in code_list], pa.int32())})
+        value_rows = pa.table({"unit_id": units.indices, "code_id": codes.indices, "score": table.column("score"),
+                               "rank": table.column("rank"), "n_imputed": table.column("n_imputed")})
         row = [
             run_id,
             now,
@@ -307,14 +380,19 @@ class Store:
         ]
         with self._transaction() as con:
             con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-            self._insert_results(con, frame)
+            key = con.execute("SELECT coalesce(max(run_key), 0) + 1 FROM result_runs").fetchone()[0]
+            con.execute("INSERT INTO result_runs VALUES (?, ?)", [key, run_id])
+            for target, rows in (("result_units", unit_rows), ("result_codes", code_rows), ("result_values", value_rows)):
+                _insert(con, target, key, rows)
         return run_id
 
     def delete_run(self, run_id: str) -> None:
         """Remove a build's run and its results (one transaction): what undoes a run recorded
         beside outputs that then failed to be written."""
         with self._transaction() as con:
-            con.execute("DELETE FROM results WHERE run_id = ?", [run_id])
+            for target in ("result_values", "result_units", "result_codes"):
+                con.execute(f"DELETE FROM {target} WHERE run_key IN (SELECT run_key FROM result_runs WHERE run_id = ?)", [run_id])
+            con.execute("DELETE FROM result_runs WHERE run_id = ?", [run_id])
             con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
 
     def save_uncertainty(self, ua, index_code: str, hashes: dict[str, str]) -> str:
@@ -344,14 +422,6 @@ class Store:
             con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?)",
                         [name, version, datetime.now(UTC).replace(tzinfo=None), digest, len(content), content])
         return int(version), digest
-
-    @staticmethod
-    def _insert_results(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame | pa.Table) -> None:
-        con.register("incoming_results", frame)
-        try:
-            con.execute("INSERT INTO results SELECT * FROM incoming_results")
-        finally:
-            con.unregister("incoming_results")
 
     # -- reads ----------------------------------------------------------------------------
     def latest_rank_intervals(self, index_code: str, hashes: dict[str, str]) -> tuple[str, int, pd.DataFrame] | None:
@@ -450,6 +520,15 @@ class Store:
                 """,
                 [a, code, b, code],
             ).df()
+
+
+def _insert(con: duckdb.DuckDBPyConnection, target: str, run_key: int, rows: pa.Table) -> None:
+    """`rows` (an Arrow table) appended to `target` under `run_key`, in one statement."""
+    con.register("incoming_rows", rows)
+    try:
+        con.execute(f"INSERT INTO {target} SELECT ?, * FROM incoming_rows", [run_key])
+    finally:
+        con.unregister("incoming_rows")
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
