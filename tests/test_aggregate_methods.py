@@ -355,3 +355,24 @@ def test_a_transformed_indicator_is_not_outlier_treated():
 def test_report_scores_take_the_index_scale():
     r = aicity.build({**TREE, "index": {"code": "IDX", "aggregate": "topsis"}}, DATA, PIPE)
     assert r.score_digits == 3  # closeness in [0, 1] over indicators on [1, 100]
+
+
+@pytest.mark.parametrize("p", [2, 3, 0.5])
+def test_a_power_mean_of_a_negative_child_is_refused_not_turned_positive(p):
+    # (-3, -3) has no power mean for p = 2 (the squares' root, 3, would lose the sign) nor for
+    # p = 3 (the cube root of a negative mean is NaN in floating point)
+    x = np.array([[-3.0, -3.0], [1.0, 2.0]])
+    with pytest.raises(PipelineError, match=r"generalised mean \(p = .*\) aggregation needs values >= 0"):
+        aggregate_level(x, ONE, np.ones(2), "generalised_mean", p=p, child_codes=["a", "b"], unit_codes=["U", "V"])
+
+
+def test_a_power_mean_with_shifted_or_missing_negatives_by_hand():
+    x = np.array([[-1.0, 0.0], [1.0, 3.0]])
+    # shift: each child with a negative moves up by 1 - its minimum (a: +2), b untouched
+    shifted = aggregate_level(x, ONE, np.ones(2), "generalised_mean", p=2, on_nonpositive="shift")[:, 0]
+    np.testing.assert_allclose(shifted, [math.sqrt((1.0 + 0.0) / 2), math.sqrt((9.0 + 9.0) / 2)])
+    # missing: the negative child is left out, the zero stays a value (p > 0)
+    missing = aggregate_level(x, ONE, np.ones(2), "generalised_mean", p=2, on_nonpositive="missing")[:, 0]
+    np.testing.assert_allclose(missing, [0.0, math.sqrt((1.0 + 9.0) / 2)])
+    # p = 1 is the arithmetic mean, signs and all
+    assert aggregate_level(x, ONE, np.ones(2), "generalised_mean", p=1)[0, 0] == pytest.approx(-0.5)

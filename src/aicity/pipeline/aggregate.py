@@ -39,7 +39,7 @@ METHODS: dict[str, AggregateMethod] = {
         AggregateMethod("arithmetic", (), "weighted arithmetic mean of the children present (weights renormalised over them)"),
         AggregateMethod("geometric", ("on_nonpositive",), "weighted geometric mean; a zero child makes the unit's aggregate 0 (reported per unit)"),
         AggregateMethod("harmonic", ("on_nonpositive",), "weighted harmonic mean; a zero child makes the unit's aggregate 0 (reported per unit)"),
-        AggregateMethod("generalised_mean", ("p", "on_nonpositive"), "weighted power mean with exponent `p` (p = 0: geometric)"),
+        AggregateMethod("generalised_mean", ("p", "on_nonpositive"), "weighted power mean with exponent `p` (p = 0: geometric; any p but 1 needs children >= 0; with p <= 0 a zero child makes the aggregate 0)"),
         AggregateMethod("sum", (), "weighted sum of the children present"),
         AggregateMethod("product", ("on_nonpositive",), "weighted product prod x^w with the weights as given, not renormalised (WASPAS's WPM); missing if a weighted child is missing"),
         AggregateMethod("copeland", (), "weighted Copeland score: +1 for each unit it beats on more weight of children, -1 for each that beats it", batched=False),
@@ -159,17 +159,19 @@ def _names(codes: list[str] | None, positions: np.ndarray, limit: int = 10) -> s
 def _nonpositive(
     xc: np.ndarray, present: np.ndarray, w: np.ndarray, method: str, on_nonpositive: str,
     child_codes: list[str], unit_codes: list[str] | None, notes: list[dict[str, Any]] | None,
+    zero_ok: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Negative children of a method that needs positive ones: an error naming the units and
     children, or handled as `on_nonpositive` says (zero: counted as 0; missing: left out of the
-    unit's aggregate, zeros too; shift: each such child's values moved up by 1 - its minimum,
-    so its minimum becomes 1). Only weighted children count: a zero weight cannot spoil it."""
+    unit's aggregate, zeros too unless `zero_ok`; shift: each such child's values moved up by
+    1 - its minimum, so its minimum becomes 1). Only weighted children count: a zero weight
+    cannot spoil it. `zero_ok`: zeros are ordinary values (a power mean with p > 0)."""
     if on_nonpositive not in NONPOSITIVE:
         raise PipelineError(f"on_nonpositive must be one of {', '.join(NONPOSITIVE)}, got '{on_nonpositive}'")
     weighted = (np.asarray(w) > 0).reshape(-1, xc.shape[-1]).any(axis=0)
     with np.errstate(invalid="ignore"):
         neg = present & (xc < 0) & weighted
-        nonpos = present & (xc <= 0) & weighted
+        nonpos = neg if zero_ok else present & (xc <= 0) & weighted
     flat = (lambda a: a.reshape(-1, *a.shape[-2:]).any(axis=0)) if xc.ndim > 2 else (lambda a: a)
     if on_nonpositive == "error" and neg.any():
         bad = flat(neg)
@@ -238,10 +240,13 @@ def aggregate_level(
             groups = _groups_of(membership)
     present = ~np.isnan(xc)
     is_power = method == "generalised_mean"
-    needs_positive = method in _LOGLIKE or (is_power and (p <= 0 or p != int(p)))
+    # A power mean other than p = 1 is a mean of non-negative values only: x**p of a negative
+    # child loses its sign (p even), or its root is undefined (p odd or fractional). With p > 0
+    # a zero child is a value like any other; with p <= 0 it makes the aggregate 0 (below).
+    needs_positive = method in _LOGLIKE or (is_power and p != 1)
     if needs_positive:
-        xc, present = _nonpositive(xc, present, w, method if not is_power else f"generalised mean (p = {p})",
-                                   on_nonpositive, child_codes, unit_codes, notes)
+        xc, present = _nonpositive(xc, present, w, method if not is_power else f"generalised mean (p = {p:g})",
+                                   on_nonpositive, child_codes, unit_codes, notes, zero_ok=is_power and p > 0)
     complete = bool(present.all())
     wm = w[..., :, None] * membership  # (..., children, groups); batches line up with xc's
 
