@@ -376,3 +376,20 @@ def test_a_power_mean_with_shifted_or_missing_negatives_by_hand():
     np.testing.assert_allclose(missing, [0.0, math.sqrt((1.0 + 9.0) / 2)])
     # p = 1 is the arithmetic mean, signs and all
     assert aggregate_level(x, ONE, np.ones(2), "generalised_mean", p=1)[0, 0] == pytest.approx(-0.5)
+
+
+def test_reweighting_a_bod_index_reports_the_new_weights_not_the_old():
+    from aicity.personas import reweight
+
+    fw = {"index": {"code": "IDX", "aggregate": "bod"},
+          "indicators": [{"code": c, "parent": "IDX"} for c in ("y1", "y2", "y3")]}
+    data = pd.DataFrame({"unit": ["A", "B", "C"], "y1": [10, 5, 6], "y2": [5, 10, 6], "y3": [1, 2, 9]})
+    r = aicity.build(fw, data, {"normalize": "fracmax"})
+    assert "y3" in set(r.bod_weights.child)
+    fast = reweight(r, {"y3": 0})
+    full = aicity.build({**fw, "indicators": [*fw["indicators"][:2], {"code": "y3", "parent": "IDX", "weight": 0}]},
+                        data, {"normalize": "fracmax"})
+    assert "y3" not in set(fast.bod_weights.child)
+    pd.testing.assert_frame_equal(fast.bod_weights, full.bod_weights)
+    np.testing.assert_allclose(fast.scores.to_numpy(), full.scores.to_numpy())
+    np.testing.assert_allclose(fast.scores["IDX"], [1.0, 1.0, 0.8], atol=1e-9)  # C: 0.8 of the best, as without y3

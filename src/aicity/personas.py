@@ -67,7 +67,13 @@ def reweight(result: IndexResult, weights: dict[str, float]) -> IndexResult:
         if step == "weights":
             params.clear()
             params.update({"set": "custom", "values": dict(zip(plan.codes, w.tolist(), strict=True))})
-    return dataclasses.replace(result, framework=fw, spec=spec, scores_array=scores, ranks_array=rank_desc(at_precision(scores, result.rank_digits)), weights=w)
+    out = dataclasses.replace(result, framework=fw, spec=spec, scores_array=scores, ranks_array=rank_desc(at_precision(scores, result.rank_digits)), weights=w)
+    if len(result.bod_weights):
+        # benefit of the doubt: each unit's own weights depend on the nominal ones (a child
+        # weighted 0 is left out), so its weight table comes from the rebuilt index, never
+        # from the result reweighted
+        return out.rebuild()
+    return out
 
 
 @dataclass
