@@ -67,6 +67,28 @@ def test_a_part_that_fails_fails_the_write_and_leaves_no_part_files(tmp_path, mo
     assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []
 
 
+def test_an_append_that_fails_after_the_parts_are_written_leaves_no_part_files(tmp_path, monkeypatch):
+    written: list[str] = []
+
+    def failing_append(source, out):
+        written.extend(sorted(p.name for p in tmp_path.iterdir() if ".part" in p.name))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "_append", failing_append)
+    with pytest.raises(OSError, match="disk full"):
+        write_csv_parts(_tricky_table(), tmp_path / "r.csv", parts=3)
+    assert written == ["r.csv.part1", "r.csv.part2"]  # the parts were there when it failed...
+    assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []  # ...and are gone
+
+
+def test_without_sendfile_the_parts_are_copied_through_python(tmp_path, monkeypatch):
+    table = _tricky_table()
+    pacsv.write_csv(table, tmp_path / "whole.csv")
+    monkeypatch.delattr(export.os, "sendfile")  # as on Windows
+    write_csv_parts(table, tmp_path / "split.csv", parts=3)
+    assert (tmp_path / "split.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
 @pytest.mark.parametrize("shape", [(0, 3), (1, 4), (7, 0), (2_050, 13)])
 @pytest.mark.parametrize("rows", [1, 3, 1_024, 10_000])
 def test_a_json_matrix_in_pieces_is_what_one_dump_gives(shape, rows):

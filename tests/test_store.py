@@ -56,6 +56,7 @@ def test_a_saved_run_reads_back_as_the_tidy_table(tmp_path, built):
     assert st.query("SELECT count(*) FROM result_units")[0][0] == len(built.units)
     assert st.query("SELECT count(*) FROM result_codes")[0][0] == len(built.codes)
     assert _table_kind(st.path, "results") == "VIEW"
+    assert st.query("SELECT current_setting('enable_progress_bar')") == [(False,)]  # never printed to stdout
 
 
 def test_deleting_a_run_removes_its_rows_everywhere_and_only_its_rows(tmp_path, built):
@@ -92,8 +93,12 @@ def test_a_store_with_the_earlier_results_table_is_migrated_when_opened_for_writ
     assert _table_kind(old, "results") == "BASE TABLE"
 
     # opened for writing: moved into the normalised tables, the same answers
-    st = Store(old)
+    said: list[str] = []
+    st = Store(old, on_wait=said.append)
     assert _table_kind(old, "results") == "VIEW"
+    assert len(said) == 1 and f"{len(result_rows):,} result rows into its new layout" in said[0]
+    Store(old, on_wait=said.append)
+    assert len(said) == 1  # once
     for run in runs:
         pd.testing.assert_frame_equal(st.results(run), want[run])
     pd.testing.assert_frame_equal(st.diff(runs[0], runs[1]), want_diff)

@@ -277,6 +277,7 @@ def write_csv_parts(table: pa.Table, path: Path, parts: int | None = None) -> No
             out.seek(0, os.SEEK_END)
             for tail in tails:
                 _append(tail, out)
+                tail.unlink()  # at once: the disk holds the CSV about once, not twice
     finally:
         for tail in tails:
             tail.unlink(missing_ok=True)
@@ -285,17 +286,18 @@ def write_csv_parts(table: pa.Table, path: Path, parts: int | None = None) -> No
 def _append(source: Path, out: Any) -> None:
     """`source`'s bytes at the end of the open file `out`, copied in the kernel where it can."""
     out.flush()
+    send = getattr(os, "sendfile", None)  # none on Windows
     with source.open("rb") as src:
         size = os.fstat(src.fileno()).st_size
         offset = 0
         try:
-            while offset < size:
-                sent = os.sendfile(out.fileno(), src.fileno(), offset, size - offset)
+            while send is not None and offset < size:
+                sent = send(out.fileno(), src.fileno(), offset, size - offset)
                 if sent == 0:
                     break
                 offset += sent
         except OSError:
-            pass  # no sendfile between these files: copy the rest through Python
+            pass  # no sendfile between these files (macOS wants a socket): copy the rest through Python
         if offset < size:
             src.seek(offset)
             shutil.copyfileobj(src, out, 1 << 20)

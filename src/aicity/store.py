@@ -130,15 +130,20 @@ DROP TABLE results;
 """
 
 
-def _create_schema(con: duckdb.DuckDBPyConnection, *, write: bool = True) -> None:
+def _create_schema(con: duckdb.DuckDBPyConnection, say: Callable[[str], None] | None = None) -> None:
     """The store's tables and the `results` view; a store with the earlier `results` table is
-    migrated when opened for writing (one transaction)."""
+    migrated (one transaction, said once through `say`: a large store takes seconds). Called
+    on connections opened for writing only."""
     con.execute(SCHEMA)
     kind = con.execute("SELECT table_type FROM information_schema.tables "
                        "WHERE table_schema = 'main' AND table_name = 'results'").fetchone()
     if kind is None:
         con.execute(RESULTS_VIEW)
-    elif kind[0] == "BASE TABLE" and write:
+    elif kind[0] == "BASE TABLE":
+        if say is not None:
+            rows = con.execute("SELECT count(*) FROM results").fetchone()[0]
+            say(f"moving the store's {rows:,} result rows into its new layout (once; older aicity versions "
+                "can read the store afterwards but not write it)…")
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(MIGRATE_RESULTS)
@@ -232,7 +237,9 @@ class Store:
     """The DuckDB run store: every build and uncertainty run, with its spec and input hashes,
     each written in one transaction. Making one checks the store (it opens, it is a DuckDB
     file and, unless `read_only`, it can be written); each call then opens the file for
-    its own transaction only, so other processes can use the store in between.
+    its own transaction only, so other processes can use the store in between. `on_wait`
+    takes what the store has to tell the user while it works (waiting for another process, a
+    one-off migration of an older store); by default a line on stderr.
 
         >>> import tempfile, aicity
         >>> with tempfile.TemporaryDirectory() as d, Store(f"{d}/runs.duckdb") as st:
@@ -272,14 +279,16 @@ class Store:
             raise self._problem(f"the run store's folder {self.path.parent} is read-only "
                                 "(DuckDB writes a journal beside the store)")
         with self._connect(write=True) as con:
-            _create_schema(con)
+            _create_schema(con, say=self.on_wait)
 
     def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
         deadline: float | None = None
         delay = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=not write)
+                con = duckdb.connect(str(self.path), read_only=not write)
+                con.execute("SET enable_progress_bar = false")  # it would print to stdout, inside a command's output
+                return con
             except (duckdb.Error, OSError) as exc:
                 if not _held_elsewhere(exc):
                     raise self._problem(f"the run store cannot be opened: {_reason(exc)}") from None
