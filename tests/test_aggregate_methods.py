@@ -393,3 +393,29 @@ def test_reweighting_a_bod_index_reports_the_new_weights_not_the_old():
     pd.testing.assert_frame_equal(fast.bod_weights, full.bod_weights)
     np.testing.assert_allclose(fast.scores.to_numpy(), full.scores.to_numpy())
     np.testing.assert_allclose(fast.scores["IDX"], [1.0, 1.0, 0.8], atol=1e-9)  # C: 0.8 of the best, as without y3
+
+
+def test_topsis_closeness_without_spread_is_missing_and_said():
+    # c1 has one value for every unit; B has only c1, so B is at the ideal and the anti-ideal
+    x = np.array([[5.0, 1.0], [5.0, np.nan], [5.0, 3.0]])
+    notes: list[dict] = []
+    out = aggregate_level(x, ONE, np.ones(2), "topsis", group_codes=["G"], child_codes=["c1", "c2"], notes=notes)[:, 0]
+    # A: D+ = |1 - 3| = 2, D- = 0 -> 0; C: D+ = 0, D- = 2 -> 1
+    np.testing.assert_allclose(out[[0, 2]], [0.0, 1.0])
+    assert np.isnan(out[1])
+    assert notes == [{"kind": "topsis_undefined", "method": "topsis", "group": "G", "units": [1]}]
+    fw = {"index": {"code": "IDX", "aggregate": "topsis"},
+          "indicators": [{"code": "c1", "parent": "IDX"}, {"code": "c2", "parent": "IDX"}]}
+    data = pd.DataFrame({"unit": ["A", "B", "C"], "c1": [5.0, 5.0, 5.0], "c2": [1.0, None, 3.0]})
+    r = aicity.build(fw, data, {"normalize": "none"})
+    assert any("IDX: the TOPSIS closeness of B is undefined" in w for w in r.warnings), r.warnings
+    assert np.isnan(r.scores.at["B", "IDX"]) and r.scores.at["C", "IDX"] == pytest.approx(1.0)
+
+
+def test_a_power_mean_says_it_left_out_negatives_only():
+    fw = {"index": {"code": "IDX", "aggregate": {"method": "generalised_mean", "p": 2, "on_nonpositive": "missing"}},
+          "indicators": [{"code": "a", "parent": "IDX"}, {"code": "b", "parent": "IDX"}]}
+    data = pd.DataFrame({"unit": ["A", "B"], "a": [-1.0, 2.0], "b": [0.0, 3.0]})
+    r = aicity.build(fw, data, {"normalize": "none"})
+    assert "a: negative values in the generalised mean (p = 2) aggregation left out of the aggregate (negative), for A" in r.warnings
+    assert r.scores.at["A", "IDX"] == 0.0  # b's zero stays a value

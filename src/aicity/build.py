@@ -347,8 +347,8 @@ def transform_indicators(
 
 
 def aggregation_warnings(notes: list[dict[str, Any]], units: np.ndarray) -> list[str]:
-    """What the aggregation reported per unit, said in words: a zero child giving 0, and
-    values handled by `on_nonpositive`."""
+    """What the aggregation reported per unit, said in words: a zero child giving 0, values
+    handled by `on_nonpositive`, a TOPSIS closeness left undefined."""
     out = []
     for n in notes:
         who = ", ".join(str(units[i]) for i in n.get("units", [])[:10])
@@ -357,9 +357,14 @@ def aggregation_warnings(notes: list[dict[str, Any]], units: np.ndarray) -> list
         if n["kind"] == "zero":
             out.append(f"{n['group']}: a zero child makes the {n['method']} aggregate 0 for {who}")
         elif n["kind"].startswith("nonpositive_"):
-            how = {"nonpositive_zero": "counted as 0", "nonpositive_missing": "left out of the aggregate (zero or negative)",
+            which = "negative" if n.get("zero_ok") else "non-positive"
+            how = {"nonpositive_zero": "counted as 0",
+                   "nonpositive_missing": f"left out of the aggregate ({'negative' if n.get('zero_ok') else 'zero or negative'})",
                    "nonpositive_shift": "shifted up by 1 - its minimum for every unit"}[n["kind"]]
-            out.append(f"{n['child']}: non-positive values in the {n['method']} aggregation {how}, for {who}")
+            out.append(f"{n['child']}: {which} values in the {n['method']} aggregation {how}, for {who}")
+        elif n["kind"] == "topsis_undefined":
+            out.append(f"{n['group']}: the TOPSIS closeness of {who} is undefined (each of their children has one value "
+                       "for every unit, so the ideal is the anti-ideal); left missing")
     return out
 
 

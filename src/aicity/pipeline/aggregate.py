@@ -189,7 +189,7 @@ def _nonpositive(
         bad = flat(hit)
         for j in np.flatnonzero(bad.any(axis=0)):
             notes.append({"kind": f"nonpositive_{on_nonpositive}", "method": method, "child": child_codes[j],
-                          "units": np.flatnonzero(bad[:, j]).tolist()})
+                          "units": np.flatnonzero(bad[:, j]).tolist(), "zero_ok": zero_ok})
     if on_nonpositive == "zero":
         return np.where(hit, 0.0, xc), present
     if on_nonpositive == "missing":
@@ -285,7 +285,7 @@ def aggregate_level(
         elif method == "copeland":
             out = _copeland(xc, present, w, membership)
         elif method == "topsis":
-            out = _topsis(xc, present, w, membership)
+            out = _topsis(xc, present, w, membership, group_codes, notes)
         else:  # bod
             out = _bod(xc, present, w, membership, max_weight_ratio, bounds, child_codes, group_codes, unit_codes, notes)
         if zero_hit is not None:
@@ -301,12 +301,15 @@ def aggregate_level(
     return out
 
 
-def _topsis(xc: np.ndarray, present: np.ndarray, w: np.ndarray, membership: np.ndarray) -> np.ndarray:
+def _topsis(xc: np.ndarray, present: np.ndarray, w: np.ndarray, membership: np.ndarray,
+            group_codes: list[str] | None = None, notes: list[dict[str, Any]] | None = None) -> np.ndarray:
     """TOPSIS relative closeness per group, for any leading batch axes: each child is weighted
     (weights as given), the ideal point takes every child's best value over the units, the
     anti-ideal its worst; the score is D- / (D+ + D-), in [0, 1]. Children are already
     direction-adjusted (higher is better). A child missing for a unit is left out of that
-    unit's two distances."""
+    unit's two distances. A unit whose present children all have one value for every unit
+    is at the ideal and the anti-ideal at once: its closeness is undefined, left missing and
+    reported in `notes`."""
     batch = np.broadcast_shapes(xc.shape[:-2], np.shape(w)[:-1])  # per-sample weights may add the samples' axis
     out = np.full(batch + (xc.shape[-2], membership.shape[1]), np.nan)
     for g in range(membership.shape[1]):
@@ -319,6 +322,11 @@ def _topsis(xc: np.ndarray, present: np.ndarray, w: np.ndarray, membership: np.n
             d_plus = np.sqrt(np.where(ok, (v - ideal) ** 2, 0.0).sum(axis=-1))
             d_minus = np.sqrt(np.where(ok, (v - anti) ** 2, 0.0).sum(axis=-1))
             out[..., g] = np.where(ok.any(axis=-1), d_minus / (d_plus + d_minus), np.nan)
+        if notes is not None:
+            undefined = (ok.any(axis=-1) & (d_plus + d_minus == 0)).reshape(-1, xc.shape[-2]).any(axis=0)
+            if undefined.any():
+                notes.append({"kind": "topsis_undefined", "method": "topsis",
+                              "group": group_codes[g] if group_codes else str(g), "units": np.flatnonzero(undefined).tolist()})
     return out
 
 
