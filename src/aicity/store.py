@@ -180,9 +180,10 @@ def default_store_path() -> Path:
 DEFAULT_WAIT_S = 30.0  # how long to wait for a store another process holds
 
 
-def default_wait() -> float:
-    """$AICITY_STORE_WAIT (seconds), else 30."""
-    raw = os.environ.get("AICITY_STORE_WAIT", "").strip()
+def default_wait(raw: str | None = None) -> float:
+    """The seconds to wait for a store another process holds: `raw` (the value of
+    $AICITY_STORE_WAIT, read from the environment when not given), else 30."""
+    raw = (os.environ.get("AICITY_STORE_WAIT", "") if raw is None else raw).strip()
     if not raw:
         return DEFAULT_WAIT_S
     try:
@@ -281,8 +282,8 @@ class Store:
         with self._connect(write=True) as con:
             _create_schema(con, say=self.on_wait)
 
-    def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
-        deadline: float | None = None
+    def _open(self, write: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        said = False
         delay = 0.05
         while True:
             try:
@@ -293,29 +294,33 @@ class Store:
                 if not _held_elsewhere(exc):
                     raise self._problem(f"the run store cannot be opened: {_reason(exc)}") from None
                 now = time.monotonic()
-                if deadline is None:
-                    deadline = now + self.wait
-                    if self.wait > 0:
-                        self.on_wait(f"waiting for the store {self.path} (held by another process)… "
-                                     f"up to {self.wait:g} s")
                 if now >= deadline:
-                    raise StoreBusy([Problem(str(self.path), f"the run store is held by another process; gave up after "
-                                             f"waiting {self.wait:g} s (set $AICITY_STORE_WAIT to wait longer)")]) from None
+                    raise self._busy("held by another process") from None
+                if not said:
+                    said = True
+                    self.on_wait(f"waiting for the store {self.path} (held by another process)… "
+                                 f"up to {deadline - now:.3g} s")
                 time.sleep(min(delay, max(deadline - now, 0.0)))
                 delay = min(delay * 2, 0.5)
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for one transaction: read-only for reads; closed at the end, which
-        hands the file to the next process. DuckDB errors become StoreErrors."""
-        with _process_lock(self.path):
+        hands the file to the next process. DuckDB errors become StoreErrors. Threads of this
+        process take turns on a file; the wait (`self.wait`) counts from this call, whether it
+        is spent behind another thread or another process, so no caller waits longer."""
+        deadline = time.monotonic() + self.wait
+        lock = _process_lock(self.path)
+        if not lock.acquire(timeout=self.wait):
+            raise self._busy("in use by another thread of this process")
+        try:
             if not write and not self.path.exists():
                 # nothing stored yet: an empty store, without making the file
                 con = duckdb.connect(":memory:")
                 _create_schema(con)
                 con.execute(DATASETS_SCHEMA)
             else:
-                con = self._open(write)
+                con = self._open(write, deadline)
             try:
                 yield con
             except duckdb.Error as exc:
@@ -323,6 +328,12 @@ class Store:
                 raise self._problem(f"the run store cannot be {verb}: {_reason(exc)}") from None
             finally:
                 con.close()
+        finally:
+            lock.release()
+
+    def _busy(self, why: str) -> StoreBusy:
+        return StoreBusy([Problem(str(self.path), f"the run store is {why}; gave up after waiting {self.wait:g} s "
+                                  "(set $AICITY_STORE_WAIT to wait longer)")])
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,8 +1,9 @@
 """Reader-given weights ("infrastructure=2", `{"INFRA": 2}`): checked by one rule for the
 command line, the web API and the Python API.
 
-A weight names a code, an alias or a name of the framework; it is a finite number from 0 to
-1,000,000 (weights are relative: the cap keeps the arithmetic exact); and, applied over the
+A weight names a code, an alias or a name of the framework; it is 0 or a finite number from
+0.000001 to 1,000,000 (weights are relative: the bounds keep the arithmetic exact, where a weight
+of 5e-324 would round the scores it weighs); and, applied over the
 framework's own weights, it must leave every group at least one child with a weight above 0.
 Every problem is reported at once.
 """
@@ -17,6 +18,7 @@ from aicity.errors import InputError, Problem
 from aicity.framework import Framework, all_zero_reason, find_code
 
 MAX_WEIGHT = 1_000_000.0
+MIN_WEIGHT = 0.000001  # the smallest weight above 0
 
 
 def check_weights(framework: Framework, weights: Mapping[str, object], source: str = "weights") -> dict[str, float]:
@@ -42,6 +44,10 @@ def check_weights(framework: Framework, weights: Mapping[str, object], source: s
         weight = parsed
         if isinstance(value, bool) or not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
             problems.append(Problem(source, f"weight of '{key}' is {value}; it must be a finite number from 0 to 1,000,000"))
+            continue
+        if 0 < weight < MIN_WEIGHT:
+            problems.append(Problem(source, f"weight of '{key}' is {value}; a weight above 0 must be at least 0.000001 "
+                                            "(weights are relative: scale them all up instead)"))
             continue
         if code in out and out[code] != weight:
             problems.append(Problem(source, f"'{key}' names '{code}', which already has weight {out[code]:g}"))

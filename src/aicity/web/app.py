@@ -36,7 +36,7 @@ def create_app(
     settings = settings if settings is not None else Settings.from_env()
     result = build(framework, data, pipeline, units=units)
     ex = Explorer(result=result, store_path=Path(store) if store else None, token=token if token is not None else settings.token,
-                  pipeline=pipeline)
+                  pipeline=pipeline, store_wait=settings.store_wait)
     app = FastAPI(
         title="AI City Index",
         version="0.1.0",

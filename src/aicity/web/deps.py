@@ -9,9 +9,10 @@ own parameters are valid, before the route's are checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Body, Depends, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from aicity.web.explorer import Explorer
 from aicity.web.models import BuildRequest
@@ -106,3 +107,45 @@ def build_request(ex: ExplorerDep, req: Annotated[BuildRequest, Body()], authori
 
 
 AuthorizedBuild = Annotated[BuildRequest, Depends(build_request)]
+
+
+# -- the API's query: only the keys a route declares -------------------------------------------
+
+
+def declared_query(route: Any) -> frozenset[str]:
+    """The query keys `route` declares, its dependencies' included (none for a route that is
+    not FastAPI's, such as the lean POST /api/rank); worked out once per route, kept on it."""
+    known = getattr(route, "aicity_query_keys", None)
+    if known is None:
+        known = _declared_query(route)
+        if route is not None:
+            route.aicity_query_keys = known
+    return known
+
+
+def _declared_query(route: Any) -> frozenset[str]:
+    found: set[str] = set()
+    stack = [getattr(route, "dependant", None)]
+    while stack:
+        dependant = stack.pop()
+        if dependant is None:
+            continue
+        found.update(p.alias for p in dependant.query_params)
+        stack.extend(dependant.dependencies)
+    return frozenset(found)
+
+
+async def known_query(request: Request) -> None:
+    """An API request's query may hold only the keys its route declares: a key it does not
+    (a typo such as `?sample=5000` for `samples`) is a 422 naming it, never silently ignored.
+    Pages are left lenient: links from elsewhere carry keys of their own (utm_source, ...)."""
+    allowed = declared_query(request.scope.get("route"))
+    unknown = [key for key in dict.fromkeys(request.query_params.keys()) if key not in allowed]
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise RequestValidationError([{"type": "extra_forbidden", "loc": ("query", key),
+                                       "msg": f"unknown query parameter (this endpoint takes: {known})",
+                                       "input": request.query_params.get(key)} for key in unknown])
+
+
+KnownQuery = Depends(known_query)

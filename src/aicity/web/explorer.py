@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import json
+import logging
 import tempfile
 import threading
 from collections import OrderedDict
@@ -28,6 +29,7 @@ from aicity.web.serialize import clean, json_floats, json_ints
 from aicity.web.settings import UNCERTAINTY_CACHE_SIZE, UNCERTAINTY_RETRY_AFTER
 
 RANK_CACHE_SIZE = 4096
+log = logging.getLogger("aicity.web")
 DEFAULT_UNCERTAINTY = (1000, 1)  # (samples, seed) of the pages and the profile API
 
 
@@ -96,7 +98,7 @@ class Explorer:
     result: IndexResult
     store_path: Path | None
     token: str | None
-    store_lock: threading.Lock = field(default_factory=threading.Lock)
+    store_wait: float | None = None  # seconds to wait for a store another process holds (None: the store's default)
     intervals: UncertaintyCache = field(default_factory=UncertaintyCache)
     _plan: Any = None
     pipeline: str | Path | None = None  # the pipeline file the server was started with (its uncertainty: section)
@@ -226,9 +228,12 @@ class Explorer:
                                 headers={"WWW-Authenticate": 'Bearer realm="aicity", error="invalid_token"'})
 
     @contextmanager
-    def store(self) -> Iterator[Store]:
-        """The run store, one request at a time."""
-        with self.store_lock, Store(self.store_path) as st:
+    def store(self, write: bool = False) -> Iterator[Store]:
+        """The run store: read-only unless `write` (a read never makes, migrates or locks the
+        file for writing, and works on a store this server may not write). Requests on one
+        file take turns by the store's own lock; one waiting for another process holds no
+        other request up. What the store has to say while it waits goes to the server's log."""
+        with Store(self.store_path, read_only=not write, wait=self.store_wait, on_wait=log.warning) as st:
             yield st
 
     def read_upload(self, content: bytes, name: str) -> Dataset:
@@ -253,8 +258,13 @@ class Explorer:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}-v{version}.csv"
             path.write_bytes(content)
-            dataset = self.load_dataset(path)
-            return build(self.fw, dataset, pipeline)  # the pipeline names what it cannot build (e.g. every unit screened out)
+            try:
+                dataset = self.load_dataset(path)
+                # the pipeline names what it cannot build (e.g. every unit screened out)
+                return build(self.fw, dataset, pipeline)
+            except InputError as exc:  # named by the stored data set, never a temporary path
+                raise InputError([dataclasses.replace(p, file=f"dataset '{name}' v{version}") if p.file == str(path) else p
+                                  for p in exc.problems]) from None
 
     def load_dataset(self, path: Path) -> Dataset:
         """A data set checked against the served framework; cities the served index knows

@@ -19,9 +19,15 @@ async def no_such_unit(_: Request, exc: InputError) -> JSONResponse:
     return JSONResponse({"detail": exc.problems[0].reason}, status_code=404)
 
 
+MAX_PROBLEMS = 200  # problems listed in one answer (a bad upload can have thousands)
+
+
 async def input_error(_: Request, exc: InputError) -> JSONResponse:
-    problems = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason} for p in exc.problems]
-    return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
+    """422 with the problems (the first `MAX_PROBLEMS`; `n_problems` counts them all)."""
+    problems = [{"file": p.file, "row": p.row, "column": p.column, "reason": p.reason} for p in exc.problems[:MAX_PROBLEMS]]
+    n = len(exc.problems)
+    detail = "invalid input" if n <= MAX_PROBLEMS else f"invalid input: the first {MAX_PROBLEMS} of {n:,} problems"
+    return JSONResponse({"detail": detail, "n_problems": n, "problems": problems}, status_code=422)
 
 
 async def store_busy(_: Request, exc: InputError) -> JSONResponse:

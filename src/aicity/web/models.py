@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictFloat
 
 from aicity.web.settings import LANG_PATTERN
 
@@ -21,20 +21,31 @@ Number = float | int
 # -- requests --------------------------------------------------------------------------------
 
 
+# Request bodies refuse keys they do not know (a typo such as "wieghts" is a 422 naming it, never
+# silently the default ranking) and numbers given as anything but JSON numbers (true, "2").
+STRICT_BODY = ConfigDict(extra="forbid")
+
+
 class RankRequest(BaseModel):
-    weights: dict[str, float] | None = Field(None, description="Weights by code or alias, e.g. {\"INFRA\": 2}; others keep theirs.")
+    model_config = STRICT_BODY
+
+    weights: dict[str, StrictFloat] | None = Field(None, description="Weights by code or alias, e.g. {\"INFRA\": 2}; others keep theirs.")
     persona: str | None = Field(None, description="A persona code (see GET /api/personas).")
     lang: str = Field("en", pattern=LANG_PATTERN)
     pillars: bool = Field(False, description="Also return every pillar's scores.")
 
 
 class WhatIfRequest(BaseModel):
+    model_config = STRICT_BODY
+
     unit: str = Field(..., max_length=200)
-    changes: dict[str, float] = Field(..., description="Raw indicator values by code.")
+    changes: dict[str, StrictFloat] = Field(..., description="Raw indicator values by code.")
     lang: str = Field("en", pattern=LANG_PATTERN)
 
 
 class BuildRequest(BaseModel):
+    model_config = STRICT_BODY
+
     dataset: str = Field(..., max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
     version: int | None = Field(None, ge=1)
     label: str | None = Field(None, max_length=200)

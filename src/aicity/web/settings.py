@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from aicity.store import default_wait
+
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_BODY_BYTES = 6_000_000
 MAX_SAMPLES = 20_000  # uncertainty samples for a caller with the bearer token
@@ -61,12 +63,16 @@ class Settings(BaseModel):
     - `AICITY_SERVE_ARGS`: the inputs `aicity serve` passes on to its workers (JSON: framework,
       data, units, pipeline, store).
 
+    - `AICITY_STORE_WAIT`: seconds a request waits for a run store another process holds
+      (the store's rule, `store.default_wait`; not a number: an error when the app is made).
+
     The run store's default place ($AICITY_STORE) is the store's rule (`store.default_store_path`).
     """
 
     token: str | None = None
     cors_origins: list[str] = Field(default_factory=list)
     serve_args: dict[str, Any] = Field(default_factory=dict)
+    store_wait: float = Field(default_factory=default_wait)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -75,4 +81,5 @@ class Settings(BaseModel):
             token=env.get("AICITY_TOKEN"),
             cors_origins=[o for o in env.get("AICITY_CORS_ORIGINS", "").split(",") if o],
             serve_args=json.loads(env.get("AICITY_SERVE_ARGS", "{}")),
+            store_wait=default_wait(env.get("AICITY_STORE_WAIT", "")),
         )

@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from aicity.compare import compare, profile
-from aicity.web.deps import ExplorerDep, RankedPair, RankedUnit
+from aicity.web.deps import ExplorerDep, KnownQuery, RankedPair, RankedUnit
 from aicity.web.models import CompareOut, ProfileOut, WhatIfOut, WhatIfRequest
 from aicity.web.serialize import clean, records
 
-router = APIRouter(prefix="/api", tags=["compare"])
+router = APIRouter(prefix="/api", tags=["compare"], dependencies=[KnownQuery])  # an unknown query key is a 422
 
 
 @router.get("/profile/{unit}", response_model=ProfileOut)

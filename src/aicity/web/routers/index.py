@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from aicity.web.deps import ExplorerDep, Lang
+from aicity.web.deps import ExplorerDep, KnownQuery, Lang
 from aicity.web.models import FrameworkOut, IndicatorOut, ResultsOut, UnitsOut
 from aicity.web.serialize import clean, records
 
-router = APIRouter(prefix="/api", tags=["index"])
+router = APIRouter(prefix="/api", tags=["index"], dependencies=[KnownQuery])  # an unknown query key is a 422
 
 
 @router.get("/framework", response_model=FrameworkOut)

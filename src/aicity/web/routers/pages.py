@@ -106,9 +106,11 @@ def map_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
 
 
 @router.get("/data", response_class=HTMLResponse)
-def data_page(ex: ExplorerDep, lang: PageLang, indicator: str | None = None) -> HTMLResponse:
-    obs = ex.result.dataset.sources(indicator=indicator or None)
+def data_page(ex: ExplorerDep, lang: PageLang, indicator: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
     fw = ex.fw
+    if indicator and indicator not in fw.indicators:
+        raise HTTPException(404, detail=f"no indicator '{indicator}' in the served framework")
+    obs = ex.result.dataset.sources(indicator=indicator or None)
     rows = clean(obs.to_dict(orient="records"))
     for r in rows:
         r["unit_name"] = ex.name(r["unit"], lang)

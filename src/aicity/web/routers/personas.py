@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from aicity.errors import InputError
 from aicity.personas import persona_weights
-from aicity.web.deps import ExplorerDep
+from aicity.web.deps import ExplorerDep, KnownQuery, known_query
 from aicity.web.explorer import Explorer
 from aicity.web.models import RANK_RESPONSES, PersonaOut, RankRequest
 from aicity.weights import check_weights
 
-router = APIRouter(prefix="/api", tags=["personas"])
+router = APIRouter(prefix="/api", tags=["personas"], dependencies=[KnownQuery])  # an unknown query key is a 422
 
 
 @router.get("/personas", response_model=list[PersonaOut])
@@ -38,6 +40,7 @@ async def rank_fast(request: Request) -> Response:
     from fastapi.exceptions import RequestValidationError
     from pydantic import ValidationError
 
+    await known_query(request)  # none: the route declares no query key
     body = await request.body()
     try:
         raw = orjson.loads(body) if body else None
@@ -55,10 +58,14 @@ async def rank_fast(request: Request) -> Response:
 
 async def rank_answer(ex: Explorer, req: RankRequest) -> bytes:
     """The answer's bytes for a checked request: the one rule for both routes."""
-    if req.persona and req.weights:
+    if req.persona is not None and req.weights is not None:
         raise HTTPException(422, detail="give a persona or weights, not both")
-    if req.persona:
-        weights = check_weights(ex.fw, persona_weights(ex.fw, req.persona))
+    if req.persona is not None:
+        try:
+            chosen = persona_weights(ex.fw, req.persona)
+        except InputError as exc:  # named by the request's key, not the server's framework file
+            raise InputError([dataclasses.replace(p, file="persona") for p in exc.problems]) from None
+        weights = check_weights(ex.fw, chosen)
     else:
         if len(req.weights or {}) > len(ex.fw.codes):
             raise HTTPException(422, detail="too many weights")

@@ -18,24 +18,24 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from aicity.store import Store, StoreBusy, StoreError
-from aicity.web.deps import AuthorizedBuild, AuthorizedUpload, ExplorerDep
+from aicity.web.deps import AuthorizedBuild, AuthorizedUpload, ExplorerDep, KnownQuery
 from aicity.web.explorer import Explorer
 from aicity.web.models import BuildOut, RunOut, UploadOut
 from aicity.web.serialize import clean, records
 from aicity.web.settings import MAX_UPLOAD_BYTES
 
-router = APIRouter(prefix="/api", tags=["store"])
+router = APIRouter(prefix="/api", tags=["store"], dependencies=[KnownQuery])  # an unknown query key is a 422
 log = logging.getLogger("aicity.web")
 
 RETRY_AFTER_S = 5
 
 
 @contextmanager
-def _store(ex: Explorer) -> Iterator[Store]:
-    """The run store for one request; its problems as HTTP answers (the store's path stays in
-    the server's log, not in the answer)."""
+def _store(ex: Explorer, write: bool = False) -> Iterator[Store]:
+    """The run store for one request (read-only unless `write`); its problems as HTTP answers
+    (the store's path stays in the server's log, not in the answer)."""
     try:
-        with ex.store() as st:
+        with ex.store(write) as st:
             yield st
     except StoreBusy as exc:
         log.warning("%s", exc)
@@ -66,7 +66,7 @@ async def api_upload(request: Request, ex: ExplorerDep, name: AuthorizedUpload) 
     ds = ex.read_upload(body, name)
 
     def add() -> tuple[int, str]:  # in a thread: waiting for the store must not stop the server
-        with _store(ex) as st:
+        with _store(ex, write=True) as st:
             return st.add_dataset(name, body)
 
     version, digest = await run_in_threadpool(add)
@@ -86,6 +86,6 @@ def api_build(ex: ExplorerDep, req: AuthorizedBuild) -> dict[str, Any]:
     res = ex.build_stored(req.dataset, version, content)
     answer = clean({"dataset": req.dataset, "version": version, "ranking": ex.ranking(res, "en")[:10]})
     BuildOut.model_validate({"run_id": "", **answer})  # an answer that cannot be sent fails before the run is recorded
-    with _store(ex) as st:
+    with _store(ex, write=True) as st:
         run_id = st.save(res, framework=ex.fw.source, data=f"dataset:{req.dataset}@{version}", label=req.label)
     return {"run_id": run_id, **answer}
