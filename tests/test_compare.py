@@ -200,7 +200,10 @@ def test_claims_verdicts_by_hand(tiny):
      ("AI 스타트업 수(2013~2023년)", "이/가", "AI 스타트업 수(2013~2023년)가"),
      ("New York", "이다/다", "New York이다"), ("Hong Kong", "과/와", "Hong Kong과"),  # words read as words
      ("Beijing", "으로/로", "Beijing으로"), ("PitchBook", "이/가", "PitchBook이"), ("mVoting", "은/는", "mVoting은"),
-     ("Paris", "은/는", "Paris는"), ("Seoul", "으로/로", "Seoul로"), ("", "은/는", "은(는)")],
+     ("Paris", "은/는", "Paris는"), ("Seoul", "으로/로", "Seoul로"), ("", "은/는", "은(는)"),
+     # a final t: 트 after a consonant or a vowel pair (부다페스트, 프랑크푸르트, 디트로이트), ㅅ after one vowel (인터넷, 스콧)
+     ("Budapest", "은/는", "Budapest는"), ("Frankfurt", "으로/로", "Frankfurt로"), ("Detroit", "은/는", "Detroit는"),
+     ("Kuwait", "으로/로", "Kuwait로"), ("Internet", "은/는", "Internet은"), ("Scott", "으로/로", "Scott으로")],
 )
 def test_korean_particles_follow_the_preceding_sound(word, pair, expected):
     assert josa(word, pair) == expected

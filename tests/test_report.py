@@ -231,3 +231,59 @@ def test_prose_states_values_at_a_readable_precision():
     d = _pair_decimals(1.465168, 0.835791)
     assert (_value_with_unit(1.465168, None, "en", d), _value_with_unit(0.835791, None, "en", d)) == ("1.465", "0.836")
     assert _pair_decimals(3, 7) is None
+
+
+def test_trends_read_as_each_language_writes_them(reports):
+    """Momentum is a signed change (변화량, 変化量), volatility the spread of the yearly changes;
+    one count of cities when both years rank as many; the speed-against-stability sentence is
+    written; the chart's other cities are named in the report's language."""
+    en, ko, ja = (_text(reports[lang]) for lang in ("en", "ko", "ja"))
+    assert "연평균 변화량(모멘텀)" in ko and "지수 점수 연간 변화의 표준편차(변동성)" in ko and "변화 폭" not in ko
+    assert "年平均変化量（モメンタム）" in ja and "指数得点の前年比変化の標準偏差" in ja and "変化幅" not in ja
+    assert not re.search(r"(\d+)개 도시 중 \d+위에서 \1개 도시 중", ko)
+    assert not re.search(r"(\d+)都市中\d+位から\1都市中", ja)
+    assert not re.search(r"of (\d+) ranked cities to \d+\w\w of \1\b", en)
+    assert "faster-moving" in en and "빠르게 움직이는" in ko and "動きが速い" in ja
+    for lang, osaka in (("ko", "오사카"), ("ja", "大阪")):
+        names = {t.name for t in reports[lang].figures["trends"].data}
+        assert osaka in names and "Osaka" not in names
+
+
+def test_shared_ranks_are_said_to_be_shared():
+    from aicity.report import English, Japanese, Korean
+
+    c = {"name": "X", "sa": 100.0, "sb": 100.0, "ra": 1.0, "rb": 1.0, "fn_method": ""}
+    assert Korean("서울", "도쿄").pillar(c).count("(공동 1위)") == 2
+    assert Japanese("ソウル", "東京").pillar(c).count("（同率1位）") == 2
+    assert English("Seoul", "Tokyo").pillar({**c, "name": "Infrastructure"}).count("(joint 1st)") == 2
+    assert "공동" not in Korean("서울", "도쿄").pillar({**c, "rb": 2.0})
+
+
+def test_a_ratio_of_two_periods_reads_as_so_many_times():
+    from aicity.report import _value_with_unit
+
+    unit = "ratio (2022-2023 over 2020-2021)"
+    assert _value_with_unit(1.465, unit, "ko").endswith("배") and _value_with_unit(1.465, unit, "ja").endswith("倍")
+    assert _value_with_unit(1.465, unit, "en").endswith(" times")
+
+
+def test_the_workbook_speaks_the_report_language(reports):
+    from aicity.messages import VERDICTS
+
+    for lang in ("ko", "ja"):
+        claims = reports[lang].tables["Claims"]
+        assert set(claims["verdict"]) <= set(VERDICTS[lang].values())
+        assert not claims["evidence"].str.contains("agrees").any()
+    names = set(reports["ja"].tables["Rank intervals"]["unit_name"])
+    assert "東京" in names and "Tokyo" not in names
+
+
+def test_the_console_claims_table_is_in_the_report_language(tmp_path):
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+
+    res = CliRunner().invoke(app, ["report", "--lang", "ko", "--samples", "50", "--formats", "md", "--out", str(tmp_path)],
+                             env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "판정" in res.output and "Verdict" not in res.output and "Claims check" not in res.output

@@ -309,3 +309,13 @@ def test_compare_page_lists_the_index_and_every_pillar(client):
     table = html[html.index("<table"):html.index("</table>")]
     for code in [fw.index_code, *fw.pillars()]:
         assert f">{fw.node(code).name('en')}<" in table, code
+
+
+def test_pages_name_regions_and_proxy_countries_in_the_page_language(client):
+    ko = client.get("/data", params={"lang": "ko", "indicator": "girai_score"}).text
+    assert "국가 수치로 대체: 한국" in ko and "Republic of Korea" not in ko
+    ja = client.get("/data", params={"lang": "ja", "indicator": "girai_score"}).text
+    assert "国の数値で代用: 日本" in ja
+    assert "국가 국가" not in client.get("/city/SEL", params={"lang": "ko"}).text  # the place, then the tag: never the word twice
+    ranking = client.get("/", params={"lang": "ko"}).text
+    assert ">중남미<" in ranking and ">아프리카<" in ranking and ">Latin America<" not in ranking

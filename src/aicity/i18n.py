@@ -28,7 +28,8 @@ _DIGIT_FINAL = {"0": 21, "1": _RIEUL, "2": 0, "3": 16, "4": 0, "5": 0, "6": 1, "
 # Acronyms are read letter by letter: el, em, en, ar end in a consonant; other letters in a vowel.
 _LETTER_FINAL = {"l": _RIEUL, "m": 16, "n": 4, "r": _RIEUL}
 # Words are read as words: New York (뉴욕), Hong Kong (홍콩), Paris (파리), Seoul (서울).
-_WORD_ENDINGS = (("ng", 21), ("ck", 1), ("k", 1), ("m", 16), ("n", 4), ("l", _RIEUL), ("p", 17), ("b", 17), ("t", 19))
+_WORD_ENDINGS = (("ng", 21), ("ck", 1), ("k", 1), ("m", 16), ("n", 4), ("l", _RIEUL), ("p", 17), ("b", 17))
+_VOWELS = set("aeiouy")
 _OPEN, _CLOSE = "([{（［", ")]}）］"
 
 
@@ -38,6 +39,12 @@ def _latin_final(token: str) -> int:
     if acronym:
         return _LETTER_FINAL.get(letters[-1].lower(), 0)
     low = token.lower()
+    if low.endswith("t"):
+        # a final t is ㅅ only after one short vowel (Internet 인터넷, Scott 스콧); after a
+        # consonant or a vowel pair it is read 트 (Budapest 부다페스트, Detroit 디트로이트)
+        stem = low.rstrip("t")
+        short = len(stem) >= 1 and stem[-1] in _VOWELS and (len(stem) < 2 or stem[-2] not in _VOWELS)
+        return 19 if short else 0
     return next((final for ending, final in _WORD_ENDINGS if low.endswith(ending)), 0)
 
 

@@ -28,7 +28,7 @@ UI: dict[str, dict[str, Any]] = {
         "interval": "순위 구간(5~95%)", "missing": "결측 지표", "profile": "프로필", "strengths": "강점", "weaknesses": "약점",
         "peers": "비슷한 도시", "sources": "출처", "indicator": "지표", "value": "값", "year": "연도", "geo": "지리 단위",
         "source": "출처", "persona": "관점", "weights": "가중치", "reset": "기본 가중치", "gap": "격차", "contribution": "기여도",
-        "proxy": "국가 단위 수치", "a": "도시 A", "b": "도시 B", "go": "비교하기", "screened": "자료 부족으로 순위 제외",
+        "proxy": "국가 수치로 대체", "a": "도시 A", "b": "도시 B", "go": "비교하기", "screened": "자료 부족으로 순위 제외",
         "language": "언어",
         "intro": "글로벌 AI 도시 지수는 출처가 있는 데이터로 도시의 AI 경쟁력을 비교한다. 표는 항목별로 정렬하거나 지역별로 걸러 볼 수 있고, 도시 이름을 누르면 자세한 내용이 나온다.",
         "build_intro": "슬라이더를 움직이면 순위가 바로 바뀐다. 프리셋을 고르면 해당 관점의 가중치가 적용된다.",
@@ -41,7 +41,7 @@ UI: dict[str, dict[str, Any]] = {
         "interval": "順位区間（5～95%）", "missing": "欠損指標", "profile": "プロフィール", "strengths": "強み", "weaknesses": "弱み",
         "peers": "類似都市", "sources": "出典", "indicator": "指標", "value": "値", "year": "年", "geo": "地理単位",
         "source": "出典", "persona": "視点", "weights": "重み", "reset": "既定の重み", "gap": "差", "contribution": "寄与度",
-        "proxy": "国単位の数値", "a": "都市A", "b": "都市B", "go": "比較する", "screened": "データ不足のためランキング対象外",
+        "proxy": "国の数値で代用", "a": "都市A", "b": "都市B", "go": "比較する", "screened": "データ不足のためランキング対象外",
         "language": "言語",
         "intro": "グローバルAI都市指数は、出典のあるデータで都市のAI競争力を比較する。表は並べ替えや地域での絞り込みができ、都市名を選ぶと詳細が表示される。",
         "build_intro": "スライダーを動かすと、ランキングがすぐに更新される。プリセットを選ぶと、その視点の重みが適用される。",
@@ -78,10 +78,30 @@ REPORT_HEADINGS: dict[str, dict[str, str]] = {
     },
 }
 
+# Country names by ISO 3166 code, where a page names the country a national figure stands in
+# from (English keeps the data's own name).
+COUNTRY_NAMES: dict[str, dict[str, str]] = {
+    "ko": {"AE": "아랍에미리트", "AU": "호주", "BR": "브라질", "CA": "캐나다", "CH": "스위스", "CN": "중국", "CZ": "체코",
+           "DE": "독일", "DK": "덴마크", "ES": "스페인", "FI": "핀란드", "FR": "프랑스", "GB": "영국", "HK": "홍콩",
+           "ID": "인도네시아", "IL": "이스라엘", "IN": "인도", "JP": "일본", "KR": "한국", "NL": "네덜란드", "NO": "노르웨이",
+           "SE": "스웨덴", "SG": "싱가포르", "US": "미국", "ZA": "남아프리카공화국"},
+    "ja": {"AE": "アラブ首長国連邦", "AU": "オーストラリア", "BR": "ブラジル", "CA": "カナダ", "CH": "スイス", "CN": "中国",
+           "CZ": "チェコ", "DE": "ドイツ", "DK": "デンマーク", "ES": "スペイン", "FI": "フィンランド", "FR": "フランス",
+           "GB": "イギリス", "HK": "香港", "ID": "インドネシア", "IL": "イスラエル", "IN": "インド", "JP": "日本", "KR": "韓国",
+           "NL": "オランダ", "NO": "ノルウェー", "SE": "スウェーデン", "SG": "シンガポール", "US": "アメリカ", "ZA": "南アフリカ"},
+}
+
+
+def country_name(code: object, lang: str, fallback: str) -> str:
+    """The country `code` (ISO 3166) in `lang`; `fallback` (the data's own name) in English or
+    for a country the catalogue lacks."""
+    return COUNTRY_NAMES.get(lang, {}).get(str(code), fallback)
+
+
 VERDICTS: dict[str, dict[str, str]] = {
     "en": {"supported": "supported", "contradicted": "contradicted", "mixed": "mixed", "not enough data": "not enough data", "tied": "tied"},
     "ko": {"supported": "뒷받침됨", "contradicted": "어긋남", "mixed": "엇갈림", "not enough data": "자료 부족", "tied": "동점"},
-    "ja": {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ", "not enough data": "データ不足", "tied": "同点"},
+    "ja": {"supported": "裏付けあり", "contradicted": "矛盾", "mixed": "一部のみ裏付け", "not enough data": "データ不足", "tied": "同点"},
 }
 
 METHOD_NAMES: dict[str, dict[str, str]] = {

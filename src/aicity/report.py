@@ -91,6 +91,14 @@ class Writer:
     def rank(self, r: float) -> str:
         return ordinal(r, self.lang)
 
+    TIED = {"en": "joint ", "ko": "공동 ", "ja": "同率"}
+
+    def pair_ranks(self, ra: float, rb: float) -> tuple[str, str]:
+        """The two cities' ranks, each marked as shared when they are the same rank."""
+        if ra == rb:
+            return (self.TIED[self.lang] + self.rank(ra),) * 2
+        return self.rank(ra), self.rank(rb)
+
     digits = 1  # decimals of scores: `IndexResult.score_digits`
 
     def pts(self, v: float) -> str:
@@ -131,9 +139,10 @@ class English(Writer):
         return f"{self.rank(lo)} in every one" if lo == hi else f"between {self.rank(lo)} and {self.rank(hi)}"
 
     def pillar(self, c: dict) -> str:
+        ra, rb = self.pair_ranks(c["ra"], c["rb"])
         return (
-            f"In {i18n.lower_first(c['name'])}, {self.a} scores {self.pts(c['sa'])} ({self.rank(c['ra'])}) and "
-            f"{self.b} {self.pts(c['sb'])} ({self.rank(c['rb'])}).{c['fn_method']}"
+            f"In {i18n.lower_first(c['name'])}, {self.a} scores {self.pts(c['sa'])} ({ra}) and "
+            f"{self.b} {self.pts(c['sb'])} ({rb}).{c['fn_method']}"
         )
 
     def widest(self, c: dict) -> str:
@@ -209,7 +218,10 @@ class English(Writer):
 
     def trend(self, c: dict) -> str:
         return (
-            f"From {c['y0']} to {c['y1']}, {c['name']} moved from {self.rank(c['r0'])} of {c['n0']} ranked cities to {self.rank(c['r1'])} of {c['n1']}; its pillar scores "
+            f"From {c['y0']} to {c['y1']}, {c['name']} moved from {self.rank(c['r0'])} "
+            + (f"to {self.rank(c['r1'])} of {c['n1']} ranked cities" if c["n0"] == c["n1"] else
+               f"of {c['n0']} ranked cities to {self.rank(c['r1'])} of {c['n1']}")
+            + "; its pillar scores "
             f"changed by {i18n.number(c['momentum'], self.digits)} points a year on average (momentum), and its index score varied by "
             f"{i18n.number(c['volatility'], self.digits)} points from year to year (volatility).{c['fn']}"
         )
@@ -319,9 +331,10 @@ class Korean(Writer):
         return s
 
     def pillar(self, c: dict) -> str:
+        ra, rb = self.pair_ranks(c["ra"], c["rb"])
         return (
-            f"{c['name']} 부문에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], self.digits)}점({self.rank(c['ra'])}), "
-            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], self.digits)}점({self.rank(c['rb'])})이다{c['fn_method']}."
+            f"{c['name']} 부문에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], self.digits)}점({ra}), "
+            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], self.digits)}점({rb})이다{c['fn_method']}."
         )
 
     def widest(self, c: dict) -> str:
@@ -399,10 +412,11 @@ class Korean(Writer):
             moved = f"{c['name']}의 순위는 {josa(self.rank(c['r0']), '을/를')} 유지했다"
         else:
             verb = "올라갔다" if c["r1"] < c["r0"] else "내려갔다"
-            moved = f"{c['name']}의 순위는 {c['n0']}개 도시 중 {self.rank(c['r0'])}에서 {c['n1']}개 도시 중 {josa(self.rank(c['r1']), '으로/로')} {verb}"
+            after = "" if c["n0"] == c["n1"] else f"{c['n1']}개 도시 중 "
+            moved = f"{c['name']}의 순위는 {c['n0']}개 도시 중 {self.rank(c['r0'])}에서 {after}{josa(self.rank(c['r1']), '으로/로')} {verb}"
         return (
-            f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 부문 점수의 연평균 변화 폭(모멘텀)은 {i18n.number(c['momentum'], self.digits)}점, "
-            f"지수 점수의 연간 표준편차(변동성)는 {i18n.number(c['volatility'], self.digits)}점이었다{c['fn']}."
+            f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 부문 점수의 연평균 변화량(모멘텀)은 {i18n.number(c['momentum'], self.digits)}점, "
+            f"지수 점수 연간 변화의 표준편차(변동성)는 {i18n.number(c['volatility'], self.digits)}점이었다{c['fn']}."
         )
 
     def same_top(self, c: dict) -> str:
@@ -415,7 +429,7 @@ class Korean(Writer):
     def trend_basis(self, c: dict) -> str:
         s = (f"아래 추세는 여러 해에 걸쳐 측정된 {c['n']}개 지표({c['names']})의 {c['years']} 값에 바탕을 둔다. ")
         if c["left_out"]:
-            s += (f"나머지 {c['left_out']}개 지표는 충분한 도시를 다룬 두 번째 해의 값이 없어 제외했으므로, 이는 지수 전체가 아니라 "
+            s += (f"나머지 {c['left_out']}개 지표는 충분한 수의 도시를 포함한 두 번째 연도의 값이 없어 제외했으므로, 이는 지수 전체가 아니라 "
                   f"이 {c['n']}개 지표의 추세다.")
         else:
             s += "지수의 모든 지표가 포함되어 있다."
@@ -527,9 +541,10 @@ class Japanese(Writer):
         return s
 
     def pillar(self, c: dict) -> str:
+        ra, rb = self.pair_ranks(c["ra"], c["rb"])
         return (
-            f"{c['name']}の分野では、{self.a}が{i18n.number(c['sa'], self.digits)}点（{self.rank(c['ra'])}）、"
-            f"{self.b}が{i18n.number(c['sb'], self.digits)}点（{self.rank(c['rb'])}）である{c['fn_method']}。"
+            f"{c['name']}の分野では、{self.a}が{i18n.number(c['sa'], self.digits)}点（{ra}）、"
+            f"{self.b}が{i18n.number(c['sb'], self.digits)}点（{rb}）である{c['fn_method']}。"
         )
 
     def widest(self, c: dict) -> str:
@@ -603,10 +618,11 @@ class Japanese(Writer):
             moved = f"{c['name']}の順位は{self.rank(c['r0'])}のまま変わらなかった"
         else:
             verb = "上がった" if c["r1"] < c["r0"] else "下がった"
-            moved = f"{c['name']}の順位は{c['n0']}都市中{self.rank(c['r0'])}から{c['n1']}都市中{self.rank(c['r1'])}に{verb}"
+            after = "" if c["n0"] == c["n1"] else f"{c['n1']}都市中"
+            moved = f"{c['name']}の順位は{c['n0']}都市中{self.rank(c['r0'])}から{after}{self.rank(c['r1'])}に{verb}"
         return (
-            f"{c['y0']}年から{c['y1']}年にかけて、{moved}。分野別得点の年平均変化幅（モメンタム）は{i18n.number(c['momentum'], self.digits)}点、"
-            f"指数得点の年ごとの標準偏差（ボラティリティ）は{i18n.number(c['volatility'], self.digits)}点であった{c['fn']}。"
+            f"{c['y0']}年から{c['y1']}年にかけて、{moved}。分野別得点の年平均変化量（モメンタム）は{i18n.number(c['momentum'], self.digits)}点、"
+            f"指数得点の前年比変化の標準偏差（ボラティリティ）は{i18n.number(c['volatility'], self.digits)}点であった{c['fn']}。"
         )
 
     def same_top(self, c: dict) -> str:
@@ -618,7 +634,7 @@ class Japanese(Writer):
     def trend_basis(self, c: dict) -> str:
         s = f"以下の推移は、複数年にわたって測定された{c['n']}指標（{c['names']}）の{c['years']}の値に基づく。"
         if c["left_out"]:
-            s += f"残る{c['left_out']}指標は十分な都市を含む二年目の値がないため除いた。したがって、これは指数全体ではなく、この{c['n']}指標の推移である。"
+            s += f"残る{c['left_out']}指標は十分な数の都市を含む2年目の値がないため除いた。したがって、これは指数全体ではなく、この{c['n']}指標の推移である。"
         else:
             s += "指数のすべての指標が含まれている。"
         if c["thin"]:
@@ -900,6 +916,8 @@ def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | 
         return ordinal(value, lang)
     if unit.startswith("%"):
         return f"{text}%"
+    if head == "ratio" and " over " in unit:  # one period's value over another's: so many times
+        return {"en": f"{text} times", "ko": f"{text}배", "ja": f"{text}倍"}[lang]
     if unit and len(unit) <= 6 and head not in {"score", "count", "index", "number", "share", "ratio", "binary", "persons"}:
         # Korean and Japanese attach a symbol (100Mbps) but not an English word (84 years)
         word = unit.isascii() and unit.isalpha() and len(unit) > 4
@@ -1127,12 +1145,14 @@ def make_report(
                                        "thin_years": thin_years}))
         mom, stab = trends.momentum(), trends.stability()
         traj = trends.trajectories()
+        n_trends = 0  # the two cities' trend sentences written (the basis sentence aside)
         for unit, name in ((ua, name_a), (ub, name_b)):
             if unit not in traj.index:
                 continue
             ranks = traj.loc[unit].dropna()
             if len(ranks) < 2:
                 continue
+            n_trends += 1
             ranked = traj.notna().sum(axis=0)  # how many cities each year's rank is among
             tpar.append(w.trend({
                 "name": name, "y0": int(ranks.index[0]), "y1": int(ranks.index[-1]), "r0": ranks.iloc[0], "r1": ranks.iloc[-1],
@@ -1146,7 +1166,7 @@ def make_report(
                     "ja": f"パネル：{len(trends.framework.indicators)}指標の{trends.years[0]}～{trends.years[-1]}年の年ごとの値を年をまたいで"
                           "正規化した。値のない年は直前の値で補い、その旨を示した。"}[lang]),
             }))
-        if len(tpar) == 2:
+        if n_trends == 2:
             m = mom["mean"].reindex([ua, ub])
             v = stab["score_volatility"].reindex([ua, ub])
             if m.notna().all() and v.notna().all():
@@ -1202,8 +1222,8 @@ def make_report(
         "Comparison": comp.levels,
         "Contributions": comp.contributions,
         "Claims": pd.DataFrame([
-            {"id": v.claim.id, "theme": v.claim.theme, "claim": v.claim.say(lang), "verdict": v.verdict,
-             "evidence": "; ".join(f"{e.code}: {e.score_subject:.1f} vs {e.score_other:.1f} ({'agrees' if e.agrees else 'disagrees'})" for e in v.evidence)}
+            {"id": v.claim.id, "theme": v.claim.theme, "claim": v.claim.say(lang), "verdict": VERDICTS[lang][v.verdict],
+             "evidence": "; ".join(f"{e.code}: {e.score_subject:.1f} vs {e.score_other:.1f} {'✓' if e.agrees else '✗'}" for e in v.evidence)}
             for v in verdicts
         ]),
         "Personas": pd.DataFrame(persona_rows),
@@ -1211,7 +1231,11 @@ def make_report(
         "Sources": pd.DataFrame([r for (u, _), r in obs.items() if u in (ua, ub)]),
     }
     if rank_intervals is not None:
-        tables["Rank intervals"] = rank_intervals
+        shown = rank_intervals
+        if "unit_name" in shown.columns:  # in the report's language, as on the Ranking sheet
+            units = shown["unit"] if "unit" in shown.columns else shown.index.to_series()
+            shown = shown.assign(unit_name=[result.dataset.unit_name(u, lang) for u in units])
+        tables["Rank intervals"] = shown
     if trends is not None:
         tables["Trends"] = trends.trajectories().reset_index()
     return Report(lang, w.title(fw.node(fw.index_code).name(lang)), w.subtitle(n_ranked, day, fw.node(fw.index_code).name(lang)), sections, fn, figures, tables, verdicts, ua, ub,
@@ -1277,7 +1301,7 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
             if unit in (ua, ub):
                 continue
             line.add_trace(go.Scatter(x=traj.columns, y=traj.loc[unit], mode="lines", line={"color": COLOURS["other"], "width": 1},
-                                      name=trends.unit_names.get(unit, unit), showlegend=False, hoverinfo="name+y"))
+                                      name=names.get(unit, trends.unit_names.get(unit, unit)), showlegend=False, hoverinfo="name+y"))
         for unit, colour in ((ua, COLOURS["a"]), (ub, COLOURS["b"])):
             if unit in traj.index:
                 line.add_trace(go.Scatter(x=traj.columns, y=traj.loc[unit], mode="lines+markers", line={"color": colour, "width": 3}, name=names.get(unit, unit)))

@@ -82,6 +82,7 @@ def _check_lang(value: str) -> str:
 
 
 LangOpt = typer.Option("en", "--lang", callback=_check_lang, help="Language for names: en, ko or ja.")
+ReportLangOpt = typer.Option("en", "--lang", callback=_check_lang, help="The report's language: en, ko or ja.")
 TopOpt = typer.Option(10, "--top", min=1, help="How many units to print.")
 
 

@@ -10,8 +10,8 @@ from rich.table import Table
 from aicity.cli._app import (
     DataOpt,
     FrameworkOpt,
-    LangOpt,
     PipelineOpt,
+    ReportLangOpt,
     UnitsOpt,
     app,
     console,
@@ -19,12 +19,13 @@ from aicity.cli._app import (
     styled,
 )
 from aicity.errors import InputError
+from aicity.messages import REPORT_HEADINGS, VERDICTS
 
 
 @app.command()
 def report(
     compare_pair: tuple[str, str] = typer.Option(("Seoul", "Tokyo"), "--compare", help="The two cities: --compare Seoul Tokyo (codes or names)."),
-    lang: str = LangOpt,
+    lang: str = ReportLangOpt,
     framework: Path = FrameworkOpt,
     data: Path = DataOpt,
     units: Path = UnitsOpt,
@@ -67,12 +68,13 @@ def report(
         written = rep.write(out, chosen)
     console.print(styled((rep.title, "bold")))
     if rep.verdicts:
-        claims_table = Table(title="Claims check")
-        claims_table.add_column("Verdict", no_wrap=True)
-        claims_table.add_column("Claim")
+        heads = REPORT_HEADINGS[lang]
+        claims_table = Table(title=heads["claims"])
+        claims_table.add_column(heads["verdict"], no_wrap=True)
+        claims_table.add_column(heads["claim"])
         colour = {"supported": "green", "contradicted": "red", "mixed": "yellow", "not enough data": "dim", "tied": "dim"}
         for v in rep.verdicts:
-            claims_table.add_row(styled((v.verdict, colour[v.verdict])), v.claim.say(lang))
+            claims_table.add_row(styled((VERDICTS[lang][v.verdict], colour[v.verdict])), v.claim.say(lang))
         console.print(claims_table)
     for kind, path in written.items():
         console.print(f"{kind}: {path}")

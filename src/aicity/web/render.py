@@ -21,9 +21,9 @@ from aicity.web.settings import LANGS
 REGIONS = {
     "en": {},
     "ko": {"East Asia": "동아시아", "Southeast Asia": "동남아시아", "South Asia": "남아시아", "Middle East": "중동", "Europe": "유럽",
-           "North America": "북미", "Oceania": "오세아니아"},
+           "North America": "북미", "Oceania": "오세아니아", "Latin America": "중남미", "Africa": "아프리카"},
     "ja": {"East Asia": "東アジア", "Southeast Asia": "東南アジア", "South Asia": "南アジア", "Middle East": "中東", "Europe": "ヨーロッパ",
-           "North America": "北米", "Oceania": "オセアニア"},
+           "North America": "北米", "Oceania": "オセアニア", "Latin America": "中南米", "Africa": "アフリカ"},
 }
 FAVICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fbf"/>'

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from aicity.compare import compare, profile, radar_series, waterfall_series
+from aicity.messages import country_name
 from aicity.web.deps import ExplorerDep, PageLang, PageUnit
 from aicity.web.explorer import Explorer
 from aicity.web.render import FAVICON, page
@@ -112,8 +113,12 @@ def data_page(ex: ExplorerDep, lang: PageLang, indicator: Annotated[str | None, 
         raise HTTPException(404, detail=f"no indicator '{indicator}' in the served framework")
     obs = ex.result.dataset.sources(indicator=indicator or None)
     rows = clean(obs.to_dict(orient="records"))
+    units = ex.result.dataset.units
     for r in rows:
         r["unit_name"] = ex.name(r["unit"], lang)
+        if r.get("geo") == "country":  # the country a national figure stands in from, in the page's language
+            code = units.at[r["unit"], "country"] if "country" in units.columns and r["unit"] in units.index else None
+            r["geo_name"] = country_name(code, lang, r.get("geo_name") or "")
         r["indicator_name"] = fw.node(r["indicator"]).name(lang) if r["indicator"] in fw.nodes else r["indicator"]
     return page(ex, "data.html.j2", lang, rows=rows, indicators=[(c, fw.node(c).name(lang)) for c in fw.indicators], selected=indicator)
 
