@@ -17,7 +17,13 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from aicity.cli import app
-from aicity.derive import bundled_derived_dir, bundled_recipes, derive_recipes, write_derived
+from aicity.derive import (
+    bundled_derived_dir,
+    bundled_recipes,
+    derive_dir,
+    derive_recipes,
+    write_derived,
+)
 from aicity.derive.match import Matcher, check_crosswalk, normalize
 from aicity.derive.metros import haversine_km
 from aicity.derive.recipe import Indicator
@@ -527,3 +533,35 @@ def test_kind_and_hq_go_with_fractional_counts(tmp_path):
     p = _industry(tmp_path, "  - {code: firms, unit_of_measure: x, count: rows, per_year: year, kind: company}\n")
     with pytest.raises(InputError, match="go with count: fractional"):
         derive_recipes([p], **KW)
+
+
+@pytest.mark.parametrize("owner, country, unit", [
+    ("Gangnam-gu", "South Korea", "SEL"),  # one of Seoul's 25 districts (city_names.csv)
+    ("Jung-gu", "South Korea", "SEL"),
+    ("Seoul Metropolitan Government", "South Korea", "SEL"),
+    ("Gangnam-gu", "Japan", ""),  # a district of Seoul only in Korea
+])
+def test_seoul_districts_are_placed_in_seoul(owner, country, unit):
+    from aicity.derive import make_context
+    from aicity.derive.engine import _gazetteer, load_crosswalks, resolve_text
+
+    ctx = make_context(FIX, FIX)
+    cws = load_crosswalks(["city_names", "places"], ctx, Matcher([], ctx.countries), "test", {})
+    keys = pd.DataFrame({"__t": [owner], "__u": [None], "__c": [country]})
+    got = resolve_text(keys, Matcher(cws, ctx.countries), None, _gazetteer(ctx), ctx.metros).iloc[0]
+    assert got["unit"] == unit, got.to_dict()
+
+
+@pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the registry is not checked")
+def test_the_registry_names_only_seouls_districts_so():
+    """The crosswalk places "Jung-gu" and the other district names in Seoul; other Korean cities
+    have districts of the same names. At the registry's commit the recipe cites, every owner so
+    named is in Seoul (subregion KR-11): were another city's added, this fails."""
+    cw = pd.read_csv(derive_dir() / "crosswalks" / "city_names.csv", dtype=str, keep_default_na=False)
+    districts = set(cw.loc[cw["place"].eq("Seoul") & cw["key"].str.endswith("-gu"), "key"])
+    assert len(districts) == 25
+    owners = pd.json_normalize(pq.read_table(SHARED_RECORDS / "data-portals" / "full.parquet", columns=["owner"])
+                               .column("owner").to_pylist())
+    named = owners[owners["name"].isin(districts)]
+    assert set(named["name"]) == districts
+    assert set(named["location.subregion.id"]) == {"KR-11"}
