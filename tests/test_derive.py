@@ -540,8 +540,11 @@ def test_kind_and_hq_go_with_fractional_counts(tmp_path):
     ("Jung-gu", "South Korea", "SEL"),
     ("Seoul Metropolitan Government", "South Korea", "SEL"),
     ("Gangnam-gu", "Japan", ""),  # a district of Seoul only in Korea
+    ("El Segundo", "United States", "LAX"),  # a unicorn list's suburb (city_names.csv, GeoNames cities500)
+    ("Surry Hills", "Australia", "SYD"),
+    ("Washington", "United States", "WAS"),  # the list's City column: Washington, D.C.
 ])
-def test_seoul_districts_are_placed_in_seoul(owner, country, unit):
+def test_districts_and_suburbs_are_placed_in_their_metro(owner, country, unit):
     from aicity.derive import make_context
     from aicity.derive.engine import _gazetteer, load_crosswalks, resolve_text
 
