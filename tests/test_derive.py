@@ -568,3 +568,27 @@ def test_the_registry_names_only_seouls_districts_so():
     named = owners[owners["name"].isin(districts)]
     assert set(named["name"]) == districts
     assert set(named["location.subregion.id"]) == {"KR-11"}
+
+
+def test_a_crosswalk_corrects_the_points_of_labelled_records(tmp_path):
+    """With coordinates, a crosswalk row keyed by a record's label moves that record to the
+    row's point: p4 (10, 10, outside every unit) is corrected to (0, 0.2), which A holds (as p2);
+    p5 (no coordinates) to (0, 1.0), which B holds (as p3). Other records keep their points."""
+    for f in ("points.csv",):
+        shutil.copy(FIX / f, tmp_path / f)
+    header = "key,match,kind,place,country,lat,lon,unit,alias,flag,source,url,note\n"
+    _write(tmp_path, "fixes.csv", header
+           + "p4,exact,place,Somewhere,AL,0,0.2,,,,Test,https://example.org/p4,the list's point is wrong\n"
+           + "p5,exact,place,Elsewhere,AL,0,1.0,,,,Test,https://example.org/p5,the list gives none\n")
+    text = (FIX / "points.yaml").read_text(encoding="utf-8").replace(
+        "place: {lat: lat, lon: lon, label: name}", "place: {lat: lat, lon: lon, label: name, crosswalks: [fixes.csv]}")
+    r = derive_recipes([_write(tmp_path, "r.yaml", text)], **KW)
+    assert values(r, "sites") == {("A", 2025): 2, ("B", 2025): 2, ("C", 2025): 1}
+    assert r.unplaced.empty
+
+
+def test_point_crosswalks_need_a_label(tmp_path):
+    with pytest.raises(ValidationError, match="give 'label'"):
+        from aicity.derive.recipe import Place
+
+        Place(lat="lat", lon="lon", crosswalks=["fixes.csv"])

@@ -756,9 +756,25 @@ def _gazetteer(ctx: Context) -> Gazetteer:
     return _GAZETTEER[0]
 
 
-def resolve_points(keys: pd.DataFrame, metros: Metros) -> pd.DataFrame:
-    lat = keys["__lat"].to_numpy(dtype=float)
-    lon = keys["__lon"].to_numpy(dtype=float)
+def point_corrections(crosswalks: Sequence[Crosswalk]) -> dict[str, tuple[float, float]]:
+    """label -> (lat, lon) from the exact rows with a point of the recipe's crosswalks (the
+    first crosswalk naming a label wins)."""
+    out: dict[str, tuple[float, float]] = {}
+    for cw in crosswalks:
+        rows = cw.rows
+        exact = rows[(rows["match"] == "exact") & rows["lat"].notna() & rows["lon"].notna()]
+        for key, lat, lon in zip(exact["key"], exact["lat"], exact["lon"], strict=True):
+            out.setdefault(str(key).strip(), (float(lat), float(lon)))
+    return out
+
+
+def resolve_points(keys: pd.DataFrame, metros: Metros, corrections: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+    lat = keys["__lat"].to_numpy(dtype=float).copy()
+    lon = keys["__lon"].to_numpy(dtype=float).copy()
+    if corrections:
+        for i, label in enumerate(keys["__t"].fillna("").astype(str).str.strip()):
+            if label in corrections:
+                lat[i], lon[i] = corrections[label]
     ok = ~(np.isnan(lat) | np.isnan(lon))
     unit = np.full(len(keys), "", dtype=object)
     unit[ok] = metros.assign(lat[ok], lon[ok])
@@ -805,7 +821,11 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
         keys = con.sql(f"SELECT DISTINCT {', '.join(key_cols)} FROM __g ORDER BY ALL").df()
         say(f"{shown}: placing {len(keys):,} distinct place keys")
         if text_matcher is None:
-            resolved = resolve_points(keys, ctx.metros)
+            corrections = None
+            if recipe.place.crosswalks:
+                cws = load_crosswalks(recipe.place.crosswalks, ctx, Matcher([], ctx.countries), shown, {})
+                corrections = point_corrections(cws)
+            resolved = resolve_points(keys, ctx.metros, corrections)
         else:
             kinds = _kind_matchers(text_matcher, domain_matcher, ctx.countries) if any(i.kind for i in recipe.indicators) else None
             resolved = resolve_text(keys, text_matcher, domain_matcher, lambda: _gazetteer(ctx), ctx.metros, kinds)

@@ -151,7 +151,10 @@ CrosswalkRef = str | RecordsCrosswalk
 
 
 class Place(_Strict):
-    """How a record is placed: texts through crosswalks, or coordinates through metro circles."""
+    """How a record is placed: texts through crosswalks, or coordinates through metro circles.
+    With coordinates, `crosswalks` correct points: a record whose `label` is a crosswalk row's
+    key (an exact row with lat and lon) is placed at that row's point instead of its own
+    (a list whose coordinates lie away from the city it names, each row citing why)."""
 
     field: str | None = None  # the text: an affiliation, a city name, an institution
     split: str | None = None  # several places per record (a paper's authors): 1/n each
@@ -183,8 +186,10 @@ class Place(_Strict):
             raise ValueError("'empty_field' goes with a single text 'field' (no split)")
         if self.subsplit and not self.split:
             raise ValueError("'subsplit' needs 'split'")
-        if by_point and (self.split or self.domain_field or self.crosswalks):
-            raise ValueError("coordinates place a record at one point: no split, domain_field or crosswalks")
+        if by_point and (self.split or self.domain_field):
+            raise ValueError("coordinates place a record at one point: no split or domain_field")
+        if by_point and self.crosswalks and not self.label:
+            raise ValueError("with coordinates, 'crosswalks' correct points by the record's 'label': give 'label'")
         return self
 
 
