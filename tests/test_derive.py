@@ -592,3 +592,19 @@ def test_point_crosswalks_need_a_label(tmp_path):
         from aicity.derive.recipe import Place
 
         Place(lat="lat", lon="lon", crosswalks=["fixes.csv"])
+
+
+def test_a_point_correction_without_a_point_is_refused_and_an_unused_one_said(tmp_path):
+    shutil.copy(FIX / "points.csv", tmp_path / "points.csv")
+    header = "key,match,kind,place,country,lat,lon,unit,alias,flag,source,url,note\n"
+    text = (FIX / "points.yaml").read_text(encoding="utf-8").replace(
+        "place: {lat: lat, lon: lon, label: name}", "place: {lat: lat, lon: lon, label: name, crosswalks: [fixes.csv]}")
+    recipe = _write(tmp_path, "r.yaml", text)
+    _write(tmp_path, "fixes.csv", header + "p4,exact,place,,AL,,,A,,,Test,https://example.org/p4,a unit and no point\n")
+    with pytest.raises(InputError) as err:
+        derive_recipes([recipe], **KW)
+    assert err.value.problems[0].file == "fixes.csv" and err.value.problems[0].row == 2
+    assert "match 'exact' and a lat and lon" in err.value.problems[0].reason
+    _write(tmp_path, "fixes.csv", header + "p9,exact,place,X,AL,0,0.2,,,,Test,https://example.org/p9,no such record\n")
+    r = derive_recipes([recipe], **KW)
+    assert any("1 point correction(s) match no record's label: p9" in w for w in r.warnings)

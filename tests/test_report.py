@@ -239,7 +239,7 @@ def test_trends_read_as_each_language_writes_them(reports):
     written; the chart's other cities are named in the report's language."""
     en, ko, ja = (_text(reports[lang]) for lang in ("en", "ko", "ja"))
     assert "연평균 변화량(모멘텀)" in ko and "지수 점수 연간 변화의 표준편차(변동성)" in ko and "변화 폭" not in ko
-    assert "年平均変化量（モメンタム）" in ja and "指数得点の前年比変化の標準偏差" in ja and "変化幅" not in ja
+    assert "年平均変化量（モメンタム）" in ja and "指数得点の前年からの変化の標準偏差" in ja and "変化幅" not in ja
     assert not re.search(r"(\d+)개 도시 중 \d+위에서 \1개 도시 중", ko)
     assert not re.search(r"(\d+)都市中\d+位から\1都市中", ja)
     assert not re.search(r"of (\d+) ranked cities to \d+\w\w of \1\b", en)

@@ -4,6 +4,7 @@ store (read-only for reads, one wait per request)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -170,28 +171,80 @@ def test_reads_share_the_store_with_another_reader(tmp_path, monkeypatch):
         proc.wait(timeout=60)
 
 
-def test_a_thread_waits_no_longer_than_its_own_wait(tmp_path):
-    """A thread of this process holding the store makes another give up after its own wait
-    (not wait behind it indefinitely, nor add the waits of those queued before it)."""
-    store = tmp_path / "s.duckdb"
+def _hold_in_thread(store, seconds: float | None):
+    """A thread of this process holding the store for `seconds` (None: until the returned event)."""
     holder = Store(store)
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         with holder._connect(write=True):
             held.set()
-            release.wait(60)
+            release.wait(seconds if seconds is not None else 60)
 
     thread = threading.Thread(target=hold)
     thread.start()
+    assert held.wait(60)
+    return thread, release
+
+
+def test_a_zero_wait_still_waits_for_this_process_own_threads(tmp_path):
+    """$AICITY_STORE_WAIT=0 gives up at once on another process, not on a request of the same
+    server: its transactions take milliseconds."""
+    store = tmp_path / "s.duckdb"
+    thread, _ = _hold_in_thread(store, 0.3)
     try:
-        assert held.wait(60)
-        with pytest.raises(StoreBusy, match="another thread of this process; gave up after waiting 0.2 s"):
-            Store(store, read_only=True, wait=0.2).runs()
+        assert len(Store(store, read_only=True, wait=0).runs()) == 0
+    finally:
+        thread.join(60)
+
+
+def test_a_thread_that_keeps_the_store_is_named(tmp_path, monkeypatch):
+    import aicity.store
+
+    monkeypatch.setattr(aicity.store, "THREAD_WAIT_S", 0.2)
+    store = tmp_path / "s.duckdb"
+    thread, release = _hold_in_thread(store, None)
+    try:
+        with pytest.raises(StoreBusy, match="another thread of this process; gave up after waiting 0 s"):
+            Store(store, read_only=True, wait=0).runs()
     finally:
         release.set()
         thread.join(60)
-    assert len(Store(store, read_only=True, wait=0.2).runs()) == 0  # free again
+
+
+def test_an_endless_wait_is_a_wait_not_a_crash(tmp_path):
+    import math
+
+    store = tmp_path / "s.duckdb"
+    thread, _ = _hold_in_thread(store, 0.2)
+    try:
+        assert len(Store(store, read_only=True, wait=math.inf).runs()) == 0
+    finally:
+        thread.join(60)
+
+
+def test_the_data_page_of_a_context_variable_is_there(client):
+    assert client.get("/data", params={"indicator": "population"}).status_code == 200
+
+
+def test_serve_checks_the_store_wait_after_setting_its_own_arguments():
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+
+    res = CliRunner().invoke(app, ["serve", "--port", "8765"], env={"AICITY_STORE_WAIT": "abc", "AICITY_SERVE_ARGS": "{"})
+    assert res.exit_code == 2 and "AICITY_STORE_WAIT" in res.output and "Traceback" not in res.output
+
+
+def test_a_persona_weight_too_small_is_refused_everywhere():
+    fw = aicity.load_framework()
+    persona = next(iter(fw.personas.values()))
+    tiny = dataclasses.replace(persona, weights={**persona.weights, next(iter(persona.weights)): 1e-9})
+    fw.personas[persona.code] = tiny
+    from aicity.personas import persona_weights
+
+    with pytest.raises(InputError, match=f"persona '{persona.code}'.*at least 0.000001"):
+        persona_weights(fw, persona.code)
 
 
 def test_a_bad_store_wait_is_said_when_the_server_starts():

@@ -26,7 +26,9 @@ def persona_weights(framework: Framework, persona: str) -> dict[str, float]:
     if persona not in framework.personas:
         known = ", ".join(framework.personas) or "none defined"
         raise InputError([Problem(framework.source, f"no persona '{persona}' (personas: {known})")])
-    return dict(framework.personas[persona].weights)
+    from aicity.weights import check_weights  # the one rule for given weights, a persona's included
+
+    return check_weights(framework, dict(framework.personas[persona].weights), source=f"persona '{persona}'")
 
 
 def reweighted_scores(result: IndexResult, weights: dict[str, float], plan: AggregationPlan | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -622,7 +622,7 @@ class Japanese(Writer):
             moved = f"{c['name']}の順位は{c['n0']}都市中{self.rank(c['r0'])}から{after}{self.rank(c['r1'])}に{verb}"
         return (
             f"{c['y0']}年から{c['y1']}年にかけて、{moved}。分野別得点の年平均変化量（モメンタム）は{i18n.number(c['momentum'], self.digits)}点、"
-            f"指数得点の前年比変化の標準偏差（ボラティリティ）は{i18n.number(c['volatility'], self.digits)}点であった{c['fn']}。"
+            f"指数得点の前年からの変化の標準偏差（ボラティリティ）は{i18n.number(c['volatility'], self.digits)}点であった{c['fn']}。"
         )
 
     def same_top(self, c: dict) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import secrets
 import sys
@@ -180,6 +181,9 @@ def default_store_path() -> Path:
 DEFAULT_WAIT_S = 30.0  # how long to wait for a store another process holds
 
 
+THREAD_WAIT_S = 60.0  # the least a call waits for another thread of this process (whose transactions take ms)
+
+
 def default_wait(raw: str | None = None) -> float:
     """The seconds to wait for a store another process holds: `raw` (the value of
     $AICITY_STORE_WAIT, read from the environment when not given), else 30."""
@@ -308,10 +312,14 @@ class Store:
         """A connection for one transaction: read-only for reads; closed at the end, which
         hands the file to the next process. DuckDB errors become StoreErrors. Threads of this
         process take turns on a file; the wait (`self.wait`) counts from this call, whether it
-        is spent behind another thread or another process, so no caller waits longer."""
+        is spent behind another thread or another process (behind this process's own threads,
+        at least `THREAD_WAIT_S`), and the file is tried at least once."""
         deadline = time.monotonic() + self.wait
         lock = _process_lock(self.path)
-        if not lock.acquire(timeout=self.wait):
+        # this process's own transactions take milliseconds: wait for them at least
+        # THREAD_WAIT_S whatever `self.wait` (0 included), and without end when it is infinite
+        turn = -1 if math.isinf(self.wait) else min(max(self.wait, THREAD_WAIT_S), threading.TIMEOUT_MAX)
+        if not lock.acquire(timeout=turn):
             raise self._busy("in use by another thread of this process")
         try:
             if not write and not self.path.exists():

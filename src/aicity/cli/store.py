@@ -47,12 +47,12 @@ def serve(
     from aicity.errors import InputError
     from aicity.web.settings import Settings
 
+    os.environ["AICITY_SERVE_ARGS"] = json.dumps({k: str(v) if v else None for k, v in
+                                                  {"framework": framework, "data": data, "units": units, "pipeline": pipeline, "store": store}.items()})
     try:
         Settings.from_env()  # the environment's mistakes said here, once, not by each worker
     except InputError as exc:
         fail(exc)
-    os.environ["AICITY_SERVE_ARGS"] = json.dumps({k: str(v) if v else None for k, v in
-                                                  {"framework": framework, "data": data, "units": units, "pipeline": pipeline, "store": store}.items()})
     console.print(f"AI City Index explorer on http://{host}:{port}/ (API docs: /docs)")
     from aicity.web.settings import MAX_HEADERS_BYTES
 

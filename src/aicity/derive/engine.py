@@ -757,14 +757,22 @@ def _gazetteer(ctx: Context) -> Gazetteer:
 
 
 def point_corrections(crosswalks: Sequence[Crosswalk]) -> dict[str, tuple[float, float]]:
-    """label -> (lat, lon) from the exact rows with a point of the recipe's crosswalks (the
-    first crosswalk naming a label wins)."""
+    """label -> (lat, lon) from the recipe's crosswalks, for a recipe that places by
+    coordinates: every row must be `exact` with a lat and lon (a unit or a place name alone
+    would correct nothing, so such a row is refused, named by its crosswalk and line). The
+    first crosswalk naming a label wins."""
     out: dict[str, tuple[float, float]] = {}
+    problems: list[Problem] = []
     for cw in crosswalks:
         rows = cw.rows
-        exact = rows[(rows["match"] == "exact") & rows["lat"].notna() & rows["lon"].notna()]
-        for key, lat, lon in zip(exact["key"], exact["lat"], exact["lon"], strict=True):
+        for i, (key, match, lat, lon) in enumerate(zip(rows["key"], rows["match"], rows["lat"], rows["lon"], strict=True)):
+            if match != "exact" or pd.isna(lat) or pd.isna(lon):
+                problems.append(Problem(f"{cw.name}.csv", "a crosswalk correcting points needs match 'exact' and a lat and "
+                                        "lon on every row", row=i + 2))
+                continue
             out.setdefault(str(key).strip(), (float(lat), float(lon)))
+    if problems:
+        raise InputError(problems)
     return out
 
 
@@ -825,6 +833,10 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
             if recipe.place.crosswalks:
                 cws = load_crosswalks(recipe.place.crosswalks, ctx, Matcher([], ctx.countries), shown, {})
                 corrections = point_corrections(cws)
+                labels = set(keys["__t"].dropna().astype(str).str.strip())
+                unused = sorted(k for k in corrections if k not in labels)
+                if unused:
+                    warnings.append(f"{shown}: {len(unused)} point correction(s) match no record's label: {', '.join(unused[:10])}")
             resolved = resolve_points(keys, ctx.metros, corrections)
         else:
             kinds = _kind_matchers(text_matcher, domain_matcher, ctx.countries) if any(i.kind for i in recipe.indicators) else None

@@ -109,9 +109,9 @@ def map_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
 @router.get("/data", response_class=HTMLResponse)
 def data_page(ex: ExplorerDep, lang: PageLang, indicator: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
     fw = ex.fw
-    if indicator and indicator not in fw.indicators:
-        raise HTTPException(404, detail=f"no indicator '{indicator}' in the served framework")
     obs = ex.result.dataset.sources(indicator=indicator or None)
+    if indicator and obs.empty and indicator not in fw.indicators:  # context variables (population) have sources too
+        raise HTTPException(404, detail=f"no indicator '{indicator}' in the served data")
     rows = clean(obs.to_dict(orient="records"))
     units = ex.result.dataset.units
     for r in rows:

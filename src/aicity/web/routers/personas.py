@@ -62,10 +62,9 @@ async def rank_answer(ex: Explorer, req: RankRequest) -> bytes:
         raise HTTPException(422, detail="give a persona or weights, not both")
     if req.persona is not None:
         try:
-            chosen = persona_weights(ex.fw, req.persona)
+            weights = persona_weights(ex.fw, req.persona)  # checked by the weights' rule
         except InputError as exc:  # named by the request's key, not the server's framework file
             raise InputError([dataclasses.replace(p, file="persona") for p in exc.problems]) from None
-        weights = check_weights(ex.fw, chosen)
     else:
         if len(req.weights or {}) > len(ex.fw.codes):
             raise HTTPException(422, detail="too many weights")
