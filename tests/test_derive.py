@@ -608,3 +608,13 @@ def test_a_point_correction_without_a_point_is_refused_and_an_unused_one_said(tm
     _write(tmp_path, "fixes.csv", header + "p9,exact,place,X,AL,0,0.2,,,,Test,https://example.org/p9,no such record\n")
     r = derive_recipes([recipe], **KW)
     assert any("1 point correction(s) match no record's label: p9" in w for w in r.warnings)
+
+
+@pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the unicorn list is not checked")
+def test_the_unicorn_list_has_one_company_in_each_town_placed_by_company():
+    """city_names.csv places 'Hanover' (US) in Maryland and 'Wilmington' (US) in Massachusetts
+    because the unicorn list's only company there (Dragos, Locus Robotics) is there: were another
+    added, this fails."""
+    u = pd.read_csv(SHARED_RECORDS / "unicorns" / "Unicorn_Companies.csv")
+    us = u[u["Country"] == "United States"]
+    assert sorted(us.loc[us["City"].isin(["Hanover", "Wilmington"]), "Company"]) == ["Dragos", "Locus Robotics"]
