@@ -257,3 +257,16 @@ def test_a_bad_store_wait_is_said_when_the_server_starts():
 
     res = CliRunner().invoke(app, ["serve", "--port", "8765"], env={"AICITY_STORE_WAIT": "abc"})
     assert res.exit_code == 2 and "AICITY_STORE_WAIT" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("path", ["/", "/city/SEL", "/api/units", "/api/profile/SEL"])
+def test_head_is_get_without_the_body(client, path):
+    head, get = client.head(path), client.get(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert "content-security-policy" in head.headers
+
+
+def test_head_of_an_unknown_page_is_404(client):
+    assert client.head("/city/Atlantis").status_code == 404

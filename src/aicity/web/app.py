@@ -12,7 +12,7 @@ from starlette.routing import Route
 from aicity.build import build
 from aicity.web.explorer import Explorer
 from aicity.web.handlers import install_handlers
-from aicity.web.middleware import BodyLimit, HeaderLimit, SecurityHeaders
+from aicity.web.middleware import BodyLimit, HeadAsGet, HeaderLimit, SecurityHeaders
 from aicity.web.routers import analysis, compare, docs, index, pages, personas, store
 from aicity.web.settings import MAX_BODY_BYTES, Settings
 
@@ -58,7 +58,8 @@ def create_app(
     # behind it keeps describing it in /openapi.json (same model, same checks, same answers).
     app.router.routes.insert(0, Route("/api/rank", personas.rank_fast, methods=["POST"]))
     # The last added runs first: security headers on every answer (431 and 413 included),
-    # then the header limit, then the body limit.
+    # then the header limit, then the body limit, then HEAD answered as GET.
+    app.add_middleware(HeadAsGet)  # a HEAD is its GET without the body
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(HeaderLimit)
     app.add_middleware(SecurityHeaders)

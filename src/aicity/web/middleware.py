@@ -1,4 +1,4 @@
-"""ASGI middleware of the web app: body and header size limits, security headers."""
+"""ASGI middleware of the web app: body and header size limits, security headers, HEAD."""
 
 from __future__ import annotations
 
@@ -123,3 +123,25 @@ async def _json(send: Any, status: int, detail: str) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request is answered as its GET would be (status and headers,
+    Content-Length included), without the body, as HTTP asks (RFC 9110, 9.3.2): link checkers
+    and uptime monitors send HEAD, which the routes (GET only) would answer 405."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return  # the GET's body is dropped piece by piece; the last piece ends the answer
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
