@@ -205,7 +205,7 @@ def test_a_thread_that_keeps_the_store_is_named(tmp_path, monkeypatch):
     store = tmp_path / "s.duckdb"
     thread, release = _hold_in_thread(store, None)
     try:
-        with pytest.raises(StoreBusy, match="another thread of this process; gave up after waiting 0 s"):
+        with pytest.raises(StoreBusy, match="another thread of this process; gave up after waiting 0.2 s"):
             Store(store, read_only=True, wait=0).runs()
     finally:
         release.set()

@@ -320,7 +320,7 @@ class Store:
         # THREAD_WAIT_S whatever `self.wait` (0 included), and without end when it is infinite
         turn = -1 if math.isinf(self.wait) else min(max(self.wait, THREAD_WAIT_S), threading.TIMEOUT_MAX)
         if not lock.acquire(timeout=turn):
-            raise self._busy("in use by another thread of this process")
+            raise self._busy("in use by another thread of this process", turn)
         try:
             if not write and not self.path.exists():
                 # nothing stored yet: an empty store, without making the file
@@ -339,8 +339,9 @@ class Store:
         finally:
             lock.release()
 
-    def _busy(self, why: str) -> StoreBusy:
-        return StoreBusy([Problem(str(self.path), f"the run store is {why}; gave up after waiting {self.wait:g} s "
+    def _busy(self, why: str, waited: float | None = None) -> StoreBusy:
+        waited = self.wait if waited is None else waited
+        return StoreBusy([Problem(str(self.path), f"the run store is {why}; gave up after waiting {waited:g} s "
                                   "(set $AICITY_STORE_WAIT to wait longer)")])
 
     @contextmanager
