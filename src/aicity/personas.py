@@ -20,14 +20,14 @@ from aicity.pipeline.aggregate import AggregationPlan, reaggregate
 from aicity.pipeline.rank import at_precision, rank_desc, rank_with_order
 from aicity.result import IndexResult
 from aicity.spec import Spec
+from aicity.weights import check_weights
 
 
 def persona_weights(framework: Framework, persona: str) -> dict[str, float]:
     if persona not in framework.personas:
         known = ", ".join(framework.personas) or "none defined"
         raise InputError([Problem(framework.source, f"no persona '{persona}' (personas: {known})")])
-    from aicity.weights import check_weights  # the one rule for given weights, a persona's included
-
+    # the one rule for given weights, a persona's included
     return check_weights(framework, dict(framework.personas[persona].weights), source=f"persona '{persona}'")
 
 
