@@ -437,17 +437,24 @@ def test_constants_reach_parquet_partitions(tmp_path):
     assert records == 2 and table.num_rows == 2
 
 
+def _universities_recipe(tmp_path: Path, indicators: str) -> Path:
+    """A recipe over u.csv (universities by city; 'Cee College' placed by a crosswalk point in C)
+    with the given indicator lines."""
+    _write(tmp_path, "cee.csv", "key,match,kind,lat,lon,source\nCee College,exact,institution,0,0.5,t\n")
+    return _write(tmp_path, "r.yaml", "records: {files: u.csv}\n" + SRC + "counted: universities\n"
+                  "place: {field: city, country_field: country, crosswalks: [cee.csv, places]}\n"
+                  "indicators:\n" + indicators)
+
+
 def test_sum_leaves_out_empty_values_and_says_so(tmp_path):
     # U1 (3730) and U2 (empty) in A; U3 (empty) and U4 (120; Cambridge in Betaland) in B;
     # U5 (empty) in C: nothing to sum there, so C is missing, not 0
     _write(tmp_path, "u.csv", "name,city,country,students\nU1,Alpha,Alphaland,3730\nU2,Alpha,Alphaland,\n"
            "U3,Beta,Betaland,\nU4,Cambridge,Betaland,120\nU5,Cee College,Alphaland, \n")
-    _write(tmp_path, "cee.csv", "key,match,kind,lat,lon,source\nCee College,exact,institution,0,0.5,t\n")
-    p = _write(tmp_path, "r.yaml", "records: {files: u.csv}\n" + SRC + "counted: universities\n"
-               "place: {field: city, country_field: country, crosswalks: [cee.csv, places]}\n"
-               "indicators:\n  - {code: students, unit_of_measure: students, count: sum, field: students, year: 2022}\n"
-               "  - {code: students_pc, unit_of_measure: per million, count: sum, field: students, year: 2022,"
-               " per_capita: {column: population}}\n")
+    p = _universities_recipe(tmp_path,
+                             "  - {code: students, unit_of_measure: students, count: sum, field: students, year: 2022}\n"
+                             "  - {code: students_pc, unit_of_measure: per million, count: sum, field: students, year: 2022,"
+                             " per_capita: {column: population}}\n")
     r = derive_recipes([p], **KW)
     assert values(r, "students") == {("A", 2022): 3730, ("B", 2022): 120, ("C", 2022): None}
     assert values(r, "students_pc") == {("A", 2022): pytest.approx(1865), ("B", 2022): None, ("C", 2022): None}
@@ -468,11 +475,8 @@ def test_mean_averages_the_values_placed_in_each_unit_by_hand(tmp_path):
     # 40 (the empty one left out, not read as 0), nothing in 2022 -> missing; C: U5 empty -> missing
     _write(tmp_path, "u.csv", "name,city,country,score,year\nU1,Alpha,Alphaland,80,2021\nU2,Alpha,Alphaland,60,2021\n"
            "U1,Alpha,Alphaland,90,2022\nU3,Beta,Betaland,,2021\nU4,Cambridge,Betaland,40,2021\nU5,Cee College,Alphaland,,2021\n")
-    _write(tmp_path, "cee.csv", "key,match,kind,lat,lon,source\nCee College,exact,institution,0,0.5,t\n")
-    p = _write(tmp_path, "r.yaml", "records: {files: u.csv}\n" + SRC + "counted: universities\n"
-               "place: {field: city, country_field: country, crosswalks: [cee.csv, places]}\n"
-               "indicators:\n  - {code: m, unit_of_measure: average score, count: mean, field: score, per_year: year,"
-               " quote: '{value} over {records} universities'}\n")
+    p = _universities_recipe(tmp_path, "  - {code: m, unit_of_measure: average score, count: mean, field: score, per_year: year,"
+                                       " quote: '{value} over {records} universities'}\n")
     r = derive_recipes([p], **KW)
     assert values(r, "m") == {("A", 2021): 70, ("A", 2022): 90, ("B", 2021): 40, ("B", 2022): None,
                               ("C", 2021): None, ("C", 2022): None}
