@@ -35,6 +35,16 @@ def test_a_csv_in_parts_is_the_same_bytes_as_one_write(tmp_path, parts):
     assert sorted(p.name for p in tmp_path.iterdir() if ".part" in p.name) == []
 
 
+@pytest.mark.parametrize("parts", [1, 3])
+def test_larger_csv_batches_write_the_same_bytes_across_batch_boundaries(tmp_path, monkeypatch, parts):
+    monkeypatch.setattr(export, "CSV_BATCH_ROWS", 64)  # 1,001 rows: many batches, a short last one
+    table = _tricky_table()
+    whole, split = tmp_path / "whole.csv", tmp_path / "batched.csv"
+    pacsv.write_csv(table, whole)  # Arrow's default batches (1,024 rows): one batch here
+    write_csv_parts(table, split, parts=parts)
+    assert split.read_bytes() == whole.read_bytes()
+
+
 def test_a_long_table_is_split_by_default_and_a_short_one_is_not(tmp_path, monkeypatch):
     calls: list[int] = []
     real = pacsv.write_csv
