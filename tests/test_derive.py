@@ -622,3 +622,51 @@ def test_the_unicorn_list_has_one_company_in_each_town_placed_by_company():
     u = pd.read_csv(SHARED_RECORDS / "unicorns" / "Unicorn_Companies.csv")
     us = u[u["Country"] == "United States"]
     assert sorted(us.loc[us["City"].isin(["Hanover", "Wilmington"]), "Company"]) == ["Dragos", "Locus Robotics"]
+
+
+# --- same_as: one thing under two names, counted once ---------------------------------------------
+
+def _same_as_recipe(tmp_path: Path, rows: str, ref: str = "industries_same.csv") -> Path:
+    for name in ("companies.csv", "capitals.csv"):
+        shutil.copy(FIX / name, tmp_path / name)
+    text = (FIX / "companies.yaml").read_text().replace(
+        "field: industry, year: 2022}", f"field: industry, year: 2022, same_as: {ref}}}")
+    (tmp_path / "companies.yaml").write_text(text)
+    (tmp_path / "industries_same.csv").write_text("value,same_as,source,note\n" + rows)
+    return tmp_path / "companies.yaml"
+
+
+def test_same_as_counts_a_value_named_in_the_file_as_the_value_it_names(tmp_path):
+    # A holds X1 (AI) and X2 (Fintech): 2 industries; with Fintech the same as AI, 1. B holds
+    # only AI: 1 either way. "Robotics" is counted nowhere: a warning names it.
+    recipe = _same_as_recipe(tmp_path, "Fintech,AI,Test,a test merge\nRobotics,AI,Test,never counted\n")
+    r = derive_recipes([recipe], **KW)
+    assert values(r, "industries") == {("A", 2022): 1, ("B", 2022): 1, ("C", 2022): 0}
+    assert values(r, "firms") == {("A", 2022): 2, ("B", 2022): 3, ("C", 2022): 0}  # rows are not merged
+    notes = r.values[r.values["indicator"] == "industries"].set_index("unit")["note"]
+    assert "1 name counted once with the industry it names the same as (industries_same.csv)." in notes["A"]
+    assert "counted once" not in notes["B"]
+    assert any("1 row(s) of industries_same.csv match no value counted in a unit: Robotics" in w for w in r.warnings)
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("Fintech,Fintech,Test,\n", "row 2, column 'same_as': 'Fintech' is given as the same as itself"),
+    ("Fintech,AI,Test,\nFintech,AI,Test,\n", "row 3, column 'value': 'Fintech' is given already on row 2"),
+    ("Fintech,AI,Test,\nAI,Robotics,Test,\n", "row 3, column 'value': 'AI' is itself the same_as of another row"),
+    ("Fintech,AI,,\n", "row 2, column 'source': 'source' is empty"),
+])
+def test_same_as_file_problems_name_the_row(tmp_path, rows, message):
+    with pytest.raises(InputError) as exc:
+        derive_recipes([_same_as_recipe(tmp_path, rows)], **KW)
+    assert message in str(exc.value)
+
+
+def test_same_as_file_missing_or_malformed(tmp_path):
+    with pytest.raises(InputError, match="same_as: no file 'nope.csv'"):
+        derive_recipes([_same_as_recipe(tmp_path, "", ref="nope.csv")], **KW)
+    recipe = _same_as_recipe(tmp_path, "")
+    (tmp_path / "industries_same.csv").write_text("value,same,source,note\n")
+    with pytest.raises(InputError, match="missing same_as"):
+        derive_recipes([recipe], **KW)
+    with pytest.raises(ValidationError, match="goes with count: distinct"):
+        Indicator(code="x", unit_of_measure="u", count="rows", year=2020, same_as="f.csv")

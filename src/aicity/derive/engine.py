@@ -850,7 +850,8 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
             say(f"{shown}: pass 2 (distinct records per unit)")
             small = lookup.select(key_cols + ["unit"])
             second = runner.map(pass_two, [(p, recipe, small, shown) for p in parts], f"{shown}: pass 2")
-        totals = _totals(con, recipe, second, missing)
+        same = load_same_as(recipe, ctx, shown)
+        totals = _totals(con, recipe, second, missing, same)
         out = _outputs(recipe, ctx, shown, records, totals)
         out.warnings[:0] = warnings
         return out
@@ -908,6 +909,9 @@ class Totals:
     # (kind, hq counted) -> {weight: kept in units, hq: of that kind at a headquarters} by unit,
     # and the same over all records: {in_units, hq_located, located}
     selected: dict[tuple[str | None, bool], dict[str, Any]] = field(default_factory=dict)
+    merged: tuple[dict, dict] = ({}, {})  # distinct values counted as another (same_as) by unit
+    same_as: str | None = None  # the same_as file's name
+    warnings: list[str] = field(default_factory=list)
 
 
 def _by_unit(frame: pd.DataFrame, column: str) -> tuple[dict, dict]:
@@ -940,8 +944,59 @@ def _selected(con: duckdb.DuckDBPyConnection, kind: str | None, hq_counted: bool
     return {"weight": _by_unit(per, "weight"), "hq": _by_unit(per, "hq"), **tot}
 
 
+SAME_AS_COLUMNS = ("value", "same_as", "source", "note")
+
+
+def load_same_as(recipe: Recipe, ctx: Context, shown: str) -> tuple[str, pa.Table] | None:
+    """The distinct indicator's `same_as` file (found as crosswalks are: a bare name in the
+    bundled crosswalk folder, else a path from the recipe's folder), checked row by row: its
+    name and a (value, same_as) table, or None when the recipe has none."""
+    ind = next((i for i in recipe.indicators if i.same_as is not None), None)
+    if ind is None:
+        return None
+    ref = ind.same_as or ""
+    path = Path(ref)
+    candidates = [ctx.crosswalk_dir / f"{ref}.csv"] if ctx.crosswalk_dir is not None and not path.suffix else []
+    candidates.append(path if path.is_absolute() else ctx.recipe_dir / path)
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise InputError([Problem(shown, f"indicators: {ind.code}: same_as: no file '{ref}'")])
+    try:
+        frame = pd.read_csv(found, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(str(found), f"cannot read it as a UTF-8 CSV: {str(exc).splitlines()[0]}")]) from None
+    lacking = [c for c in SAME_AS_COLUMNS if c not in frame.columns]
+    if lacking:
+        raise InputError([Problem(str(found), f"needs the columns {', '.join(SAME_AS_COLUMNS)}; missing {', '.join(lacking)}")])
+    extra = [c for c in frame.columns if c not in SAME_AS_COLUMNS]
+    if extra:
+        raise InputError([Problem(str(found), f"unknown column(s) {', '.join(extra)} (known: {', '.join(SAME_AS_COLUMNS)})")])
+    frame = frame.apply(lambda col: col.str.strip())
+    problems = []
+    seen: dict[str, int] = {}
+    targets = set(frame["same_as"])
+    for i, r in enumerate(frame.itertuples(index=False), start=2):  # row 1 is the header
+        for col in ("value", "same_as", "source"):
+            if not getattr(r, col):
+                problems.append(Problem(str(found), f"'{col}' is empty", row=i, column=col))
+        if r.value and r.value == r.same_as:
+            problems.append(Problem(str(found), f"'{r.value}' is given as the same as itself", row=i, column="same_as"))
+        if r.value in seen:
+            problems.append(Problem(str(found), f"'{r.value}' is given already on row {seen[r.value]}", row=i, column="value"))
+        elif r.value:
+            seen[r.value] = i
+        if r.value and r.value in targets and r.value != r.same_as:
+            problems.append(Problem(str(found), f"'{r.value}' is itself the same_as of another row: "
+                                                f"name the final value directly (no chains)", row=i, column="value"))
+    if problems:
+        raise InputError(problems)
+    return found.name, pa.table({"value": pa.array(frame["value"].tolist(), pa.string()),
+                                 "same_as": pa.array(frame["same_as"].tolist(), pa.string())})
+
+
 def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
-            second: list[tuple[pa.Table, pa.Table | None]] | None, missing: int = 0) -> Totals:
+            second: list[tuple[pa.Table, pa.Table | None]] | None, missing: int = 0,
+            same: tuple[str, pa.Table] | None = None) -> Totals:
     cov = con.sql(
         "SELECT sum(weight)::DOUBLE AS total, "
         "(sum(weight) FILTER (WHERE reason IN ('', 'outside every unit')))::DOUBLE AS located, "
@@ -958,6 +1013,8 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     ).df()
     records, vsum, vmissing = _by_unit(first, "records"), _by_unit(first, "vsum"), _by_unit(first, "vmissing")
     distinct: tuple[dict, dict] = ({}, {})
+    merged: tuple[dict, dict] = ({}, {})
+    warnings: list[str] = []
     if second is not None:
         con.register("__p2", pa.concat_tables([a for a, _ in second]))
         per = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, sum(records)::DOUBLE AS records, "
@@ -966,7 +1023,22 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
         d_tables = [b for _, b in second if b is not None]
         if d_tables:
             con.register("__d", pa.concat_tables(d_tables))
-            d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __d {sets}").df()
+            counted = "__d"
+            if same is not None:  # a value named in the same_as file counts as the value it names
+                con.register("__same", same[1])
+                counted = "COALESCE(s.same_as, trim(d.__d))"
+                con.execute("CREATE TEMP TABLE __dm AS SELECT d.unit, d.__y, trim(d.__d) AS __raw, "
+                            f"{counted} AS __d FROM __d d LEFT JOIN __same s ON trim(d.__d) = s.value")
+                used = {v for (v,) in con.execute("SELECT DISTINCT __raw FROM __dm WHERE __raw <> __d").fetchall()}
+                unused = sorted(set(same[1].column("value").to_pylist()) - used)
+                if unused:
+                    warnings.append(f"{len(unused)} row(s) of {same[0]} match no value counted in a unit: {', '.join(unused[:10])}")
+                m = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, "
+                            f"(count(DISTINCT __raw) - count(DISTINCT __d))::DOUBLE AS n FROM __dm {sets}").df()
+                merged = _by_unit(m, "n")
+                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __dm {sets}").df()
+            else:
+                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __d {sets}").df()
             distinct = _by_unit(d, "n")
     if recipe.place.lat is not None:
         label = "COALESCE(NULLIF(__t, ''), '(' || __lat || ', ' || __lon || ')')"
@@ -980,7 +1052,7 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     ).df()
     selected = {(i.kind, i.hq): _selected(con, i.kind, i.hq) for i in recipe.indicators if i.kind is not None or not i.hq}
     return Totals(cov, years, records, _by_unit(first, "weight"), vsum, _by_unit(first, "hq"), distinct, unplaced,
-                  vmissing, missing, selected)
+                  vmissing, missing, selected, merged, None if same is None else same[0], warnings)
 
 
 class _Runner:
@@ -1074,7 +1146,7 @@ def _source_text(src: Source) -> str:
 def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) -> Derived:
     metros = ctx.metros
     years_all = t.years
-    rows, cov, warnings = [], [], []
+    rows, cov, warnings = [], [], [f"{shown}: {w}" for w in t.warnings]
     weight_total, located = t.coverage["total"], t.coverage["located"]
     in_units, hq_weight = t.coverage["in_units"], t.coverage["hq"]
     counted_in = "fractional records" if recipe.place.split else recipe.counted
@@ -1115,6 +1187,10 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
                 count = total(sel["weight"] if sel is not None else by, unit, y)
                 missing = total(t.vmissing, unit, y) if ind.count in ("sum", "mean") else 0.0
                 note = [ind.note] if ind.note else []
+                if ind.count == "distinct" and t.same_as is not None and total(t.merged, unit, y) > 0:
+                    n_same = int(total(t.merged, unit, y))
+                    note.append(f"{n_same} {'name' if n_same == 1 else 'names'} counted once with the {ind.field} "
+                                f"{'it names' if n_same == 1 else 'they name'} the same as ({t.same_as}).")
                 if ind.count == "mean":  # the average over the records placed here that have the field
                     with_field = total(t.records, unit, y) - missing
                     count = count / with_field if with_field > 0 else float("nan")

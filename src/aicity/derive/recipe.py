@@ -211,6 +211,9 @@ class Indicator(_Strict):
     # `hq: false` leaves out those placed at a company's headquarters (flag hq)
     kind: str | None = None
     hq: bool = True
+    # count: distinct only: a CSV (`value, same_as, source, note`) of values that name the same
+    # thing as another value (one government under two names): each counts as its `same_as`
+    same_as: str | None = None
     names: dict[str, str] = Field(default_factory=dict)
     quote: str | None = None  # a template; see docs/derive.md for the fields it may use
     note: str | None = None
@@ -232,6 +235,10 @@ class Indicator(_Strict):
             raise ValueError("'kind' and 'hq: false' select placed items by how they were placed; they go with count: fractional")
         if self.kind is not None and not self.kind.strip():
             raise ValueError("'kind' is empty")
+        if self.same_as is not None and self.count != "distinct":
+            raise ValueError("'same_as' merges values counted distinct; it goes with count: distinct")
+        if self.same_as is not None and not self.same_as.strip():
+            raise ValueError("'same_as' is empty")
         if self.count == "mean" and self.per_capita is not None:
             raise ValueError("count 'mean' is an average per record already: it takes no per_capita")
         if (self.per_year is None) == (self.year is None):
