@@ -287,3 +287,17 @@ def test_the_console_claims_table_is_in_the_report_language(tmp_path):
                              env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "판정" in res.output and "Verdict" not in res.output and "Claims check" not in res.output
+
+
+def test_a_citation_holding_a_slash_is_shown_whole_and_a_bare_file_path_by_its_name(reports):
+    from aicity.report import Footnotes, _cite_value
+
+    # every footnote of the bundled report quotes its source's text whole (it once kept only what
+    # followed the last slash: "global-index.ai)" for the GIRAI report)
+    items = " ".join(str(t) for t in reports["en"].footnotes.items)
+    assert "Paper Copilot (papercopilot/paperlists), from the conferences' accepted-paper lists" in items
+    assert "Global Index on Responsible AI 2024" in items and ", global-index.ai)" not in items
+    fn = Footnotes()
+    _cite_value(fn, {"publisher": "", "source": "/home/me/data/cities.csv", "year": None, "url": None}, "en")
+    _cite_value(fn, {"publisher": "P", "source": "repo a/b, data/x.parquet; licence: CC BY 4.0", "year": 2024, "url": None}, "en")
+    assert fn.items == ["cities.csv", "P, repo a/b, data/x.parquet; licence: CC BY 4.0 (2024)"]

@@ -938,11 +938,23 @@ def _obs_lookup(result: IndexResult) -> dict[tuple[str, str], dict]:
     return {(r["unit"], r["indicator"]): r for r in result.dataset.sources().to_dict(orient="records")}
 
 
+DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".json"}
+
+
+def _is_data_path(source: str) -> bool:
+    """Whether a value's source is nothing but a data file's path (what a file without
+    provenance columns gives), not a citation that happens to hold a slash ("papercopilot/
+    paperlists", a URL): a citation is shown whole."""
+    if not ("/" in source or "\\" in source) or ";" in source or "://" in source:
+        return False
+    return Path(source.strip()).suffix.lower() in DATA_SUFFIXES
+
+
 def _cite_value(fn: Footnotes, row: dict | None, lang: str) -> str:
     if row is None:
         return ""
     source = str(row.get("source") or "")
-    if "/" in source or "\\" in source:  # a data file's path (data without provenance columns): its name only
+    if _is_data_path(source):  # a data file's path (data without provenance columns): its name only
         source = Path(source).name
     parts = [str(row.get("publisher") or ""), source]
     year = row.get("year")
