@@ -547,6 +547,11 @@ def test_kind_and_hq_go_with_fractional_counts(tmp_path):
     ("El Segundo", "United States", "LAX"),  # a unicorn list's suburb (city_names.csv, GeoNames cities500)
     ("Surry Hills", "Australia", "SYD"),
     ("Washington", "United States", "WAS"),  # the list's City column: Washington, D.C.
+    ("Camden city", "United Kingdom", "LON"),  # other metros' boroughs and municipalities, alike
+    ("Ville de Bondoufle", "France", "PAR"),
+    ("Kanagawa Prefectural Government", "Japan", "TYO"),  # a regional government at its seat
+    ("Gyeonggi Province", "South Korea", "SEL"),
+    ("City of Benicia", "United States", ""),  # 55.3 km from the Bay Area's centre: outside
 ])
 def test_districts_and_suburbs_are_placed_in_their_metro(owner, country, unit):
     from aicity.derive import make_context
@@ -670,3 +675,16 @@ def test_same_as_file_missing_or_malformed(tmp_path):
         derive_recipes([recipe], **KW)
     with pytest.raises(ValidationError, match="goes with count: distinct"):
         Indicator(code="x", unit_of_measure="u", count="rows", year=2020, same_as="f.csv")
+
+
+@pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the registry is not checked")
+def test_open_data_owners_count_a_government_under_two_names_once():
+    """Seoul's 28: 25 districts (Dongjak-gu also listed as "Dongjak District Office"), the
+    Seoul Metropolitan Government, Incheon and Gyeonggi; Tokyo's 13 lists Saitama Prefecture
+    twice. Without the same_as file both would count one more."""
+    recipe = derive_dir() / "recipes" / "open_data_portals.yaml"
+    r = derive_recipes([recipe], records=SHARED_RECORDS)
+    owners = r.values[r.values["indicator"] == "open_data_portal_owners"].set_index("unit")
+    assert float(owners.loc["SEL", "value"]) == 28 and float(owners.loc["TYO", "value"]) == 13
+    assert "1 name counted once" in owners.loc["SEL", "note"] and "(open_data_same_owners.csv)" in owners.loc["SEL", "note"]
+    assert not any("open_data_same_owners.csv match no value" in w for w in r.warnings)
