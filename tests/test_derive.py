@@ -688,3 +688,12 @@ def test_open_data_owners_count_a_government_under_two_names_once():
     assert float(owners.loc["SEL", "value"]) == 28 and float(owners.loc["TYO", "value"]) == 13
     assert "1 name counted once" in owners.loc["SEL", "note"] and "(open_data_same_owners.csv)" in owners.loc["SEL", "note"]
     assert not any("open_data_same_owners.csv match no value" in w for w in r.warnings)
+
+
+def test_distinct_values_are_compared_without_surrounding_spaces(tmp_path):
+    for name in ("companies.yaml", "capitals.csv"):
+        shutil.copy(FIX / name, tmp_path / name)
+    text = (FIX / "companies.csv").read_text().replace("X3,Beta,Betaland,AI,7", "X3,Beta,Betaland, AI ,7")
+    (tmp_path / "companies.csv").write_text(text)
+    r = derive_recipes([tmp_path / "companies.yaml"], **KW)
+    assert values(r, "industries") == {("A", 2022): 2, ("B", 2022): 1, ("C", 2022): 0}  # " AI " is AI

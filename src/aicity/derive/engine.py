@@ -1023,12 +1023,10 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
         d_tables = [b for _, b in second if b is not None]
         if d_tables:
             con.register("__d", pa.concat_tables(d_tables))
-            counted = "__d"
             if same is not None:  # a value named in the same_as file counts as the value it names
                 con.register("__same", same[1])
-                counted = "COALESCE(s.same_as, trim(d.__d))"
                 con.execute("CREATE TEMP TABLE __dm AS SELECT d.unit, d.__y, trim(d.__d) AS __raw, "
-                            f"{counted} AS __d FROM __d d LEFT JOIN __same s ON trim(d.__d) = s.value")
+                            "COALESCE(s.same_as, trim(d.__d)) AS __d FROM __d d LEFT JOIN __same s ON trim(d.__d) = s.value")
                 used = {v for (v,) in con.execute("SELECT DISTINCT __raw FROM __dm WHERE __raw <> __d").fetchall()}
                 unused = sorted(set(same[1].column("value").to_pylist()) - used)
                 if unused:
@@ -1038,7 +1036,8 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
                 merged = _by_unit(m, "n")
                 d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __dm {sets}").df()
             else:
-                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __d {sets}").df()
+                # surrounding spaces are no part of a value, as in the same_as comparison above
+                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT trim(__d))::DOUBLE AS n FROM __d {sets}").df()
             distinct = _by_unit(d, "n")
     if recipe.place.lat is not None:
         label = "COALESCE(NULLIF(__t, ''), '(' || __lat || ', ' || __lon || ')')"
