@@ -627,6 +627,15 @@ def build_records_crosswalk(spec: RecordsCrosswalk, ctx: Context, matcher_countr
     return check_crosswalk(out.reset_index(drop=True), where, ctx.unit_names, spec.name)
 
 
+def find_crosswalk_file(ref: str, ctx: Context) -> Path | None:
+    """A crosswalk-like file a recipe names: a bare name in the bundled crosswalk folder
+    (`city_names`), else a path from the recipe's folder; None if neither is a file."""
+    path = Path(ref)
+    candidates = [ctx.crosswalk_dir / f"{ref}.csv"] if ctx.crosswalk_dir is not None and not path.suffix else []
+    candidates.append(path if path.is_absolute() else ctx.recipe_dir / path)
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def load_crosswalks(refs: Sequence[Any], ctx: Context, country_matcher: Matcher, shown: str,
                     cache: dict[str, Crosswalk]) -> list[Crosswalk]:
     out = []
@@ -640,12 +649,7 @@ def load_crosswalks(refs: Sequence[Any], ctx: Context, country_matcher: Matcher,
         if ref == "places":  # the gazetteer itself: place names in the text
             out.append(ctx.gazetteer)
             continue
-        path = Path(ref)
-        candidates = []
-        if ctx.crosswalk_dir is not None and not path.suffix:
-            candidates.append(ctx.crosswalk_dir / f"{ref}.csv")
-        candidates.append(path if path.is_absolute() else ctx.recipe_dir / path)
-        found = next((c for c in candidates if c.is_file()), None)
+        found = find_crosswalk_file(ref, ctx)
         if found is None:
             known = sorted(p.stem for p in ctx.crosswalk_dir.glob("*.csv")) if ctx.crosswalk_dir else []
             hint = f" (bundled: {', '.join(known)})" if known else ""
@@ -955,10 +959,7 @@ def load_same_as(recipe: Recipe, ctx: Context, shown: str) -> tuple[str, pa.Tabl
     if ind is None:
         return None
     ref = ind.same_as or ""
-    path = Path(ref)
-    candidates = [ctx.crosswalk_dir / f"{ref}.csv"] if ctx.crosswalk_dir is not None and not path.suffix else []
-    candidates.append(path if path.is_absolute() else ctx.recipe_dir / path)
-    found = next((c for c in candidates if c.is_file()), None)
+    found = find_crosswalk_file(ref, ctx)
     if found is None:
         raise InputError([Problem(shown, f"indicators: {ind.code}: same_as: no file '{ref}'")])
     try:
