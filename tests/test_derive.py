@@ -552,6 +552,9 @@ def test_kind_and_hq_go_with_fractional_counts(tmp_path):
     ("Kanagawa Prefectural Government", "Japan", "TYO"),  # a regional government at its seat
     ("Gyeonggi Province", "South Korea", "SEL"),
     ("City of Benicia", "United States", ""),  # 55.3 km from the Bay Area's centre: outside
+    ("City of Malmö", "Sweden", ""),  # 28 km from Copenhagen's centre, across the border
+    ("Kota Batam", "Indonesia", ""),  # 25 km from Singapore's, in Indonesia
+    ("Tijuana", "Mexico", ""),  # 28 km from San Diego's, in Mexico
 ])
 def test_districts_and_suburbs_are_placed_in_their_metro(owner, country, unit):
     from aicity.derive import make_context
@@ -562,6 +565,28 @@ def test_districts_and_suburbs_are_placed_in_their_metro(owner, country, unit):
     keys = pd.DataFrame({"__t": [owner], "__u": [None], "__c": [country]})
     got = resolve_text(keys, Matcher(cws, ctx.countries), None, _gazetteer(ctx), ctx.metros).iloc[0]
     assert got["unit"] == unit, got.to_dict()
+
+
+def test_a_unit_holds_only_points_of_its_own_country(tmp_path):
+    """A unit with a country holds no point known to lie in another. Units A (AA, 50 km at
+    (0, 0)), B (BB, 50 km at (0, 1)), C (AA, 30 km at (0, 0.5)). (0, 0.6) is 66.7 km from A,
+    11.1 from C, 44.5 from B: C is nearest, but a point of BB goes to B; (0, 0.1) is 11.1 km
+    from A and outside B and C: a point of BB is in no unit. A point of unknown country, or a
+    unit without one (C below), is not checked."""
+    from aicity.derive import read_metros
+
+    text = (FIX / "metros.csv").read_text(encoding="utf-8")
+    text = text.replace("unit,name,", "unit,name,country,").replace("A,Alphaville,", "A,Alphaville,AA,")
+    text = text.replace("B,Betaburg,", "B,Betaburg,BB,").replace("C,Cetown,", "C,Cetown,AA,")
+    metros = read_metros(_write(tmp_path, "m.csv", text))
+    lat, lon = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.6, 0.6, 0.6, 0.1, 0.1, 0.1]
+    got = metros.assign(lat, lon, ["BB", "AA", "", "BB", "AA", ""]).tolist()
+    assert got == ["B", "C", "C", "", "A", "A"]
+    assert metros.assign(lat, lon).tolist() == ["C", "C", "C", "A", "A", "A"]  # no countries given
+    open_c = read_metros(_write(tmp_path, "m2.csv", text.replace("C,Cetown,AA,", "C,Cetown,,")))
+    assert open_c.assign([0.0], [0.6], ["BB"]).tolist() == ["C"]
+    with pytest.raises(InputError, match=r"m3.csv.*row 2.*country.*'Korea' is not a two-letter ISO"):
+        read_metros(_write(tmp_path, "m3.csv", text.replace("A,Alphaville,AA,", "A,Alphaville,Korea,")))
 
 
 @pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the registry is not checked")

@@ -675,7 +675,8 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
                  gazetteer: Gazetteer | Callable[[], Gazetteer], metros: Metros,
                  kinds: tuple[Matcher, Matcher | None] | None = None) -> pd.DataFrame:
     """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon,
-    and kind (what the text, else its domain, names: the `kind` of the row the `kinds` matchers
+    country (the point's: its crosswalk or gazetteer row's, else the record's; empty where
+    unknown; a unit of another country does not hold the point), and kind (what the text, else its domain, names: the `kind` of the row the `kinds` matchers
     find first; '' without them or without a match).
     A crosswalk row that names a place without coordinates is looked up in the gazetteer by
     its exact name (and country); `gazetteer` may be a function, called only if one is needed."""
@@ -686,6 +687,7 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
     n = len(keys)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
+    point_country = np.full(n, "", dtype=object)  # the country a point lies in, where known
     unit = np.full(n, "", dtype=object)
     reason = np.full(n, "", dtype=object)
     hq = np.zeros(n, dtype=bool)
@@ -737,15 +739,17 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
             continue
         if not math.isnan(r["lat"][row]):
             lat[i], lon[i] = r["lat"][row], r["lon"][row]
+            point_country[i] = r["country"][row] or country or ""
             continue
         g = gaz().find(r["place"][row], r["country"][row] or None)
-        lat[i], lon[i] = gaz().crosswalk.rows["lat"].iat[g], gaz().crosswalk.rows["lon"].iat[g]
+        rows = gaz().crosswalk.rows
+        lat[i], lon[i], point_country[i] = rows["lat"].iat[g], rows["lon"].iat[g], rows["country"].iat[g] or ""
     has_point = ~np.isnan(lat)
-    unit[has_point] = metros.assign(lat[has_point], lon[has_point])
+    unit[has_point] = metros.assign(lat[has_point], lon[has_point], point_country[has_point])
     reason[(reason == "") & (unit == "")] = "outside every unit"
     out = keys.copy()
     out["unit"], out["reason"], out["hq"], out["place"], out["kind"] = unit, reason, hq, place, kind
-    out["lat"], out["lon"] = lat, lon
+    out["lat"], out["lon"], out["country"] = lat, lon, point_country
     return out
 
 

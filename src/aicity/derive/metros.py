@@ -2,12 +2,17 @@
 
 A unit is a circle: every point within `radius_km` (great-circle distance, mean Earth radius
 6,371.0088 km) of the unit's centre belongs to it; where circles overlap, the nearest centre
-wins. Each row says which official area the circle approximates (`definition`, with its
-source) and carries that area's population, with its own source, for per-capita values.
+wins. A unit with a `country` (ISO 3166-1 alpha-2) holds only points of that country when the
+point's country is known: a circle drawn round a metro reaches across a border (Tijuana lies 28 km
+from San Diego's centre, Batam 25 km from Singapore's, Malmö 28 km from Copenhagen's), but the official
+area it approximates does not. Each row says which official area the circle approximates
+(`definition`, with its source) and carries that area's population, with its own source, for
+per-capita values.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +24,7 @@ from aicity.errors import InputError, Problem
 
 EARTH_RADIUS_KM = 6371.0088
 METRO_COLUMNS = (
-    "unit", "name", "centre_name", "centre_lat", "centre_lon", "radius_km", "definition", "definition_source",
+    "unit", "name", "country", "centre_name", "centre_lat", "centre_lon", "radius_km", "definition", "definition_source",
     "definition_url", "population", "population_year", "population_area", "population_source",
     "population_url", "population_quote", "note",
 )
@@ -44,8 +49,10 @@ class Metros:
             object.__setattr__(self, "_labels", labels)
         return labels[unit]
 
-    def assign(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        """The unit each point falls in (nearest centre among the circles holding it), or ''."""
+    def assign(self, lat: np.ndarray, lon: np.ndarray, country: np.ndarray | None = None) -> np.ndarray:
+        """The unit each point falls in (nearest centre among the circles holding it), or ''.
+        `country` (ISO codes, '' where unknown) keeps a point out of the units of another
+        country; a unit without a country, or a point without one, is not checked."""
         lat = np.asarray(lat, dtype=float)
         lon = np.asarray(lon, dtype=float)
         out = np.full(lat.shape, "", dtype=object)
@@ -53,11 +60,16 @@ class Metros:
             return out
         d = haversine_km(lat[:, None], lon[:, None], self.table["centre_lat"].to_numpy()[None, :],
                          self.table["centre_lon"].to_numpy()[None, :])
-        d = np.where(d <= self.table["radius_km"].to_numpy()[None, :], d, np.inf)
+        inside = d <= self.table["radius_km"].to_numpy()[None, :]
+        if country is not None:
+            point = np.asarray(country, dtype=object).astype(str)[:, None]
+            unit = self.table["country"].to_numpy(dtype=object).astype(str)[None, :]
+            inside &= (point == "") | (unit == "") | (point == unit)
+        d = np.where(inside, d, np.inf)
         nearest = np.argmin(d, axis=1)
-        inside = np.isfinite(d[np.arange(len(lat)), nearest])
+        held = np.isfinite(d[np.arange(len(lat)), nearest])
         codes = self.table["unit"].to_numpy(dtype=object)
-        out[inside] = codes[nearest[inside]]
+        out[held] = codes[nearest[held]]
         return out
 
 
@@ -95,6 +107,9 @@ def read_metros(path: str | Path, units: list[str] | None = None) -> Metros:
             problems.append(Problem(shown, f"{lon} is not a longitude", row=row, column="centre_lon"))
         if pd.notna(rad) and not 0 < rad <= 500:
             problems.append(Problem(shown, f"radius {rad} km is not in (0, 500]", row=row, column="radius_km"))
+        if r["country"] != "" and not re.fullmatch(r"[A-Z]{2}", r["country"]):
+            problems.append(Problem(shown, f"'{r['country']}' is not a two-letter ISO country code (such as KR)",
+                                    row=row, column="country"))
         if r["population"] != "" and not r["population_source"]:
             problems.append(Problem(shown, "a population needs its source", row=row, column="population_source"))
     dup = df["unit"][df["unit"].duplicated()]
