@@ -176,7 +176,7 @@ def test_unknown_field_and_bad_filter(tmp_path):
     with pytest.raises(InputError, match=r"filters\[0\]: field 'name' .* holds values that are not a number: 'X1' \(1 records\)"):
         derive_recipes([p], **KW)
     p = _recipe(tmp_path, BASE.replace("counted: companies", "counted: companies\nfilters: [{field: name, equals: X1, in: [X2]}]"))
-    with pytest.raises(InputError, match="exactly one of equals, in, range"):
+    with pytest.raises(InputError, match="exactly one of equals, in, in_file, range"):
         derive_recipes([p], **KW)
 
 
@@ -722,3 +722,53 @@ def test_distinct_values_are_compared_without_surrounding_spaces(tmp_path):
     (tmp_path / "companies.csv").write_text(text)
     r = derive_recipes([tmp_path / "companies.yaml"], **KW)
     assert values(r, "industries") == {("A", 2022): 2, ("B", 2022): 1, ("C", 2022): 0}  # " AI " is AI
+
+
+# --- in_file: a listed set of values, each with its reason ------------------------------------------
+
+def _listed_recipe(tmp_path: Path, rows: str, filt: str = "{field: name, in_file: left_out.csv, not: true}",
+                   header: str = "value,reason,source,note\n") -> Path:
+    for name in ("companies.csv", "capitals.csv"):
+        shutil.copy(FIX / name, tmp_path / name)
+    text = (FIX / "companies.yaml").read_text().replace("counted: companies\n", f"counted: companies\nfilters:\n  - {filt}\n")
+    (tmp_path / "companies.yaml").write_text(text)
+    (tmp_path / "left_out.csv").write_text(header + rows)
+    return tmp_path / "companies.yaml"
+
+
+def test_in_file_leaves_out_the_listed_values_and_names_unused_rows(tmp_path):
+    # Without the list: firms A 2 (X1, X2), B 3 (X3, X4, X7). Leaving out X2 and X4 (" X4 " in the
+    # file, compared without spaces): A 1, B 2; firm_value A 10, B 7 + 4 = 11. "X9" is no record's name.
+    rows = "X2,not a firm,Test,\n X4 ,a duplicate listing,Test,\nX9,never listed,Test,\n"
+    r = derive_recipes([_listed_recipe(tmp_path, rows)], **KW)
+    assert values(r, "firms") == {("A", 2022): 1, ("B", 2022): 2, ("C", 2022): 0}
+    assert values(r, "firm_value") == {("A", 2022): 10, ("B", 2022): 11, ("C", 2022): 0}
+    assert any("1 value(s) of left_out.csv match no record's name: X9" in w for w in r.warnings)
+    # without `not`, only the listed records are kept: X2 in A, X4 in B
+    kept = derive_recipes([_listed_recipe(tmp_path, rows, "{field: name, in_file: left_out.csv}")], **KW)
+    assert values(kept, "firms") == {("A", 2022): 1, ("B", 2022): 1, ("C", 2022): 0}
+
+
+@pytest.mark.parametrize(("rows", "header", "message"), [
+    ("X2,,Test,\n", "value,reason,source,note\n", "row 2, column 'reason': 'reason' is empty"),
+    ("X2,why,,\n", "value,reason,source,note\n", "row 2, column 'source': 'source' is empty"),
+    ("X2,why,Test,\nX2,again,Test,\n", "value,reason,source,note\n", "row 3, column 'value': 'X2' is given already on row 2"),
+    ("X2,why,Test\n", "value,reason,source\n", "missing note"),
+    ("X2,why,Test,,x\n", "value,reason,source,note,extra\n", "unknown column(s) extra"),
+])
+def test_in_file_problems_name_the_file_and_row(tmp_path, rows, header, message):
+    with pytest.raises(InputError) as exc:
+        derive_recipes([_listed_recipe(tmp_path, rows, header=header)], **KW)
+    assert message in str(exc.value) and "left_out.csv" in str(exc.value)
+
+
+def test_in_file_missing_or_empty(tmp_path):
+    with pytest.raises(InputError, match="filters\\[0\\]: in_file: no file 'nope.csv'"):
+        derive_recipes([_listed_recipe(tmp_path, "", "{field: name, in_file: nope.csv, not: true}")], **KW)
+    with pytest.raises(InputError, match="'in_file' is empty"):
+        derive_recipes([_listed_recipe(tmp_path, "", "{field: name, in_file: '', not: true}")], **KW)
+    with pytest.raises(InputError, match="exactly one of equals, in, in_file"):
+        derive_recipes([_listed_recipe(tmp_path, "", "{field: name, in_file: a.csv, equals: X1}")], **KW)
+    # a list with no rows leaves nothing out (with not) and keeps nothing (without)
+    r = derive_recipes([_listed_recipe(tmp_path, "")], **KW)
+    assert values(r, "firms") == {("A", 2022): 2, ("B", 2022): 3, ("C", 2022): 0}

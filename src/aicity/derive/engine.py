@@ -245,7 +245,11 @@ def _filter_sql(recipe: Recipe) -> str:
     conds = []
     for f in recipe.filters:
         col = _ident(f.field)
-        if f.equals is not None:
+        if f.in_file is not None:
+            if f.in_ is None:
+                raise ValueError(f"filter in_file '{f.in_file}' not read: call load_filter_files first")
+            cond = f"trim(CAST({col} AS VARCHAR)) IN ({', '.join(_q(str(v)) for v in f.in_)})" if f.in_ else "FALSE"
+        elif f.equals is not None:
             cond = _equals_sql(col, f.equals)
         elif f.in_ is not None:
             cond = "(" + " OR ".join(_equals_sql(col, v) for v in f.in_) + ")"
@@ -807,6 +811,7 @@ def resolve_points(keys: pd.DataFrame, metros: Metros, corrections: dict[str, tu
 def derive(recipe: Recipe, ctx: Context, shown: str, dask: str | None = None,
            progress: Progress | None = None) -> Derived:
     say = progress or (lambda _msg: None)
+    recipe = load_filter_files(recipe, ctx, shown)
     parts = plan(recipe, ctx.records_dir, shown, split_files=dask is not None)
     if dask:  # every part checked here, before any task is sent; a local pass 1 checks its own
         for part in parts:
@@ -828,6 +833,13 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
     warnings = [w for _, _, ws, _ in first for w in ws]
     if records == 0:
         warnings.append(f"{shown}: no record passes the filters; every value is 0")
+    if any(f.in_file is not None for f in recipe.filters):
+        held = set().union(*runner.map(listed_values_found, [(p, recipe, shown) for p in parts], f"{shown}: listed values"))
+        for i, f in enumerate(recipe.filters):
+            unused = [v for v in f.in_ or () if (i, str(v)) not in held] if f.in_file is not None else []
+            if unused:
+                warnings.append(f"{shown}: {len(unused)} value(s) of {f.in_file} match no record's {f.field}: "
+                                f"{', '.join(map(str, unused[:10]))}")
     key_cols = _keys(recipe).split(", ")
     con = duckdb.connect()
     try:
@@ -953,6 +965,75 @@ def _selected(con: duckdb.DuckDBPyConnection, kind: str | None, hq_counted: bool
 
 
 SAME_AS_COLUMNS = ("value", "same_as", "source", "note")
+IN_FILE_COLUMNS = ("value", "reason", "source", "note")
+
+
+def _read_listing(found: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A recipe's small CSV of values (same_as, in_file): UTF-8, exactly `columns`, every cell
+    as text without surrounding spaces."""
+    try:
+        frame = pd.read_csv(found, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(str(found), f"cannot read it as a UTF-8 CSV: {str(exc).splitlines()[0]}")]) from None
+    lacking = [c for c in columns if c not in frame.columns]
+    if lacking:
+        raise InputError([Problem(str(found), f"needs the columns {', '.join(columns)}; missing {', '.join(lacking)}")])
+    extra = [c for c in frame.columns if c not in columns]
+    if extra:
+        raise InputError([Problem(str(found), f"unknown column(s) {', '.join(extra)} (known: {', '.join(columns)})")])
+    return frame.apply(lambda col: col.str.strip())
+
+
+def load_filter_files(recipe: Recipe, ctx: Context, shown: str) -> Recipe:
+    """The recipe with each `in_file` filter's values read into its `in`, the file checked row
+    by row (a value, its reason and its source given; no value twice). The file is found as
+    crosswalks are: a bare name in the bundled crosswalk folder, else a path from the recipe's
+    folder."""
+    if not any(f.in_file is not None for f in recipe.filters):
+        return recipe
+    filters = []
+    problems: list[Problem] = []
+    for i, f in enumerate(recipe.filters):
+        if f.in_file is None:
+            filters.append(f)
+            continue
+        found = find_crosswalk_file(f.in_file, ctx)
+        if found is None:
+            raise InputError([Problem(shown, f"filters[{i}]: in_file: no file '{f.in_file}'")])
+        frame = _read_listing(found, IN_FILE_COLUMNS)
+        seen: dict[str, int] = {}
+        for row, r in enumerate(frame.itertuples(index=False), start=2):  # row 1 is the header
+            for col in ("value", "reason", "source"):
+                if not getattr(r, col):
+                    problems.append(Problem(str(found), f"'{col}' is empty", row=row, column=col))
+            if r.value in seen:
+                problems.append(Problem(str(found), f"'{r.value}' is given already on row {seen[r.value]}", row=row, column="value"))
+            elif r.value:
+                seen[r.value] = row
+        filters.append(f.model_copy(update={"in_": list(frame["value"])}))
+    if problems:
+        raise InputError(problems)
+    return recipe.model_copy(update={"filters": filters})
+
+
+def listed_values_found(part: Part, recipe: Recipe, shown: str) -> set[tuple[int, str]]:
+    """(filter index, value) of every `in_file` value some record of the part holds, so that a
+    listed value no record holds can be reported."""
+    listed = [(i, f) for i, f in enumerate(recipe.filters) if f.in_file is not None and f.in_]
+    if not listed:
+        return set()
+    con, src = _connect(part, _top_columns(recipe))
+    try:
+        found: set[tuple[int, str]] = set()
+        for i, f in listed:
+            text = f"trim(CAST({_ident(f.field)} AS VARCHAR))"
+            values = ", ".join(_q(str(v)) for v in f.in_ or ())
+            found |= {(i, v) for (v,) in con.execute(f"SELECT DISTINCT {text} FROM {src} WHERE {text} IN ({values})").fetchall()}
+        return found
+    except duckdb.Error as exc:
+        raise _duck_error(exc, shown, part) from None
+    finally:
+        con.close()
 
 
 def load_same_as(recipe: Recipe, ctx: Context, shown: str) -> tuple[str, pa.Table] | None:
@@ -966,17 +1047,7 @@ def load_same_as(recipe: Recipe, ctx: Context, shown: str) -> tuple[str, pa.Tabl
     found = find_crosswalk_file(ref, ctx)
     if found is None:
         raise InputError([Problem(shown, f"indicators: {ind.code}: same_as: no file '{ref}'")])
-    try:
-        frame = pd.read_csv(found, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError([Problem(str(found), f"cannot read it as a UTF-8 CSV: {str(exc).splitlines()[0]}")]) from None
-    lacking = [c for c in SAME_AS_COLUMNS if c not in frame.columns]
-    if lacking:
-        raise InputError([Problem(str(found), f"needs the columns {', '.join(SAME_AS_COLUMNS)}; missing {', '.join(lacking)}")])
-    extra = [c for c in frame.columns if c not in SAME_AS_COLUMNS]
-    if extra:
-        raise InputError([Problem(str(found), f"unknown column(s) {', '.join(extra)} (known: {', '.join(SAME_AS_COLUMNS)})")])
-    frame = frame.apply(lambda col: col.str.strip())
+    frame = _read_listing(found, SAME_AS_COLUMNS)
     problems = []
     seen: dict[str, int] = {}
     targets = set(frame["same_as"])

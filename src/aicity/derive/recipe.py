@@ -90,9 +90,12 @@ class Records(_Strict):
 
 
 class Filter(_Strict):
-    """Exactly one test on one field: equals, in, range ([lo, hi], inclusive), non_empty or
-    contains (a case-insensitive substring); `not: true` keeps the records that fail it.
-    Values compare as text, so `equals: true` matches a boolean field's true."""
+    """Exactly one test on one field: equals, in, in_file, range ([lo, hi], inclusive), non_empty
+    or contains (a case-insensitive substring); `not: true` keeps the records that fail it.
+    Values compare as text, so `equals: true` matches a boolean field's true. `in_file` names a
+    CSV (`value, reason, source, note`: each value with why it is listed and who says so), found
+    as crosswalks are; the engine reads it into `in` (engine.load_filter_files) and compares the
+    values without surrounding spaces."""
 
     field: str  # a dotted name reaches into nested records: owner.type
     equals: str | int | float | bool | None = None
@@ -100,6 +103,7 @@ class Filter(_Strict):
     range: tuple[float | None, float | None] | None = None
     non_empty: bool | None = None
     contains: str | None = None
+    in_file: str | None = None
     not_: bool = Field(default=False, alias="not")
     leading_number: bool = False  # range only: compare the text's first number ("=21" -> 21, "501-510" -> 501)
 
@@ -107,9 +111,11 @@ class Filter(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Filter:
-        given = [k for k in ("equals", "in_", "range", "non_empty", "contains") if getattr(self, k) is not None]
+        given = [k for k in ("equals", "in_", "in_file", "range", "non_empty", "contains") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a filter takes exactly one of equals, in, range, non_empty, contains")
+            raise ValueError("a filter takes exactly one of equals, in, in_file, range, non_empty, contains")
+        if self.in_file is not None and not self.in_file.strip():
+            raise ValueError("'in_file' is empty")
         if self.in_ is not None and not self.in_:
             raise ValueError("'in' needs at least one value")
         if self.range is not None:
