@@ -555,6 +555,10 @@ def test_kind_and_hq_go_with_fractional_counts(tmp_path):
     ("City of Malmö", "Sweden", ""),  # 28 km from Copenhagen's centre, across the border
     ("Kota Batam", "Indonesia", ""),  # 25 km from Singapore's, in Indonesia
     ("Tijuana", "Mexico", ""),  # 28 km from San Diego's, in Mexico
+    ("Hollywood, Florida", "United States", "MIA"),  # not the Los Angeles district (city_names.csv)
+    ("City Of West Hollywood", "United States", "LAX"),  # not the Florida namesake
+    ("City of San Marcos", "United States", "AUS"),  # San Marcos, Texas, not California
+    ("Ayuntamiento de Salamanca", "Spain", ""),  # the city in Castile and León, not Madrid's district
 ])
 def test_districts_and_suburbs_are_placed_in_their_metro(owner, country, unit):
     from aicity.derive import make_context
@@ -705,14 +709,18 @@ def test_same_as_file_missing_or_malformed(tmp_path):
 @pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the registry is not checked")
 def test_open_data_owners_count_a_government_under_two_names_once():
     """Seoul's 28: 25 districts (Dongjak-gu also listed as "Dongjak District Office"), the
-    Seoul Metropolitan Government, Incheon and Gyeonggi; Tokyo's 13 lists Saitama Prefecture
-    twice. Without the same_as file both would count one more."""
+    Seoul Metropolitan Government, Incheon and Gyeonggi; Tokyo's 12 lists Saitama Prefecture
+    twice. Without the same_as file both would count one more; without the list of owners that
+    are not one general-purpose government, Tokyo would count the registry's placeholder
+    sentence and Paris RATP and its intercommunal bodies."""
     recipe = derive_dir() / "recipes" / "open_data_portals.yaml"
     r = derive_recipes([recipe], records=SHARED_RECORDS)
     owners = r.values[r.values["indicator"] == "open_data_portal_owners"].set_index("unit")
-    assert float(owners.loc["SEL", "value"]) == 28 and float(owners.loc["TYO", "value"]) == 13
+    assert float(owners.loc["SEL", "value"]) == 28 and float(owners.loc["TYO", "value"]) == 12
+    assert float(owners.loc["PAR", "value"]) == 35
     assert "1 name counted once" in owners.loc["SEL", "note"] and "(open_data_same_owners.csv)" in owners.loc["SEL", "note"]
     assert not any("open_data_same_owners.csv match no value" in w for w in r.warnings)
+    assert not any("open_data_not_local_governments match no record" in w for w in r.warnings)
 
 
 def test_distinct_values_are_compared_without_surrounding_spaces(tmp_path):
