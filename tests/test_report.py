@@ -301,3 +301,19 @@ def test_a_citation_holding_a_slash_is_shown_whole_and_a_bare_file_path_by_its_n
     _cite_value(fn, {"publisher": "", "source": "/home/me/data/cities.csv", "year": None, "url": None}, "en")
     _cite_value(fn, {"publisher": "P", "source": "repo a/b, data/x.parquet; licence: CC BY 4.0", "year": 2024, "url": None}, "en")
     assert fn.items == ["cities.csv", "P, repo a/b, data/x.parquet; licence: CC BY 4.0 (2024)"]
+
+
+def test_a_gap_reads_as_the_shown_scores_differ():
+    """61.548 and 60.597 are shown as 61.5 and 60.6; their gap of 0.951 would read 1.0, which the
+    shown scores contradict, so it takes one more decimal. 61.54 and 60.44: 1.1 either way."""
+    from aicity.i18n import gap_digits
+    from aicity.report import English, Japanese, Korean
+
+    assert gap_digits(61.548, 60.597, 1) == 2 and gap_digits(61.54, 60.44, 1) == 1
+    assert gap_digits(60.597, 61.548, 1) == 2 and gap_digits(10.0, 10.0, 1) == 1
+    c = {"index": "AICI", "sa": 61.548, "sb": 60.597, "ra": 6.0, "rb": 7.0, "n": 54, "gap": 0.951,
+         "top_pillar": "Policy", "top_single": None, "fn_method": ""}
+    assert "by 0.95 points" in " ".join(English("Seoul", "Tokyo").intro(c))
+    assert "0.95점 앞서며" in " ".join(Korean("서울", "도쿄").intro(c))
+    assert "0.95点上回っており" in " ".join(Japanese("ソウル", "東京").intro(c))
+    assert "by 1.1 points" in " ".join(English("Seoul", "Tokyo").intro({**c, "sa": 61.54, "sb": 60.44, "gap": 1.1}))

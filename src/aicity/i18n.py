@@ -115,6 +115,14 @@ def number(value: float, digits: int = 1, lang: str = "en") -> str:
     return f"{value:,.{digits}f}"
 
 
+def gap_digits(a: float, b: float, digits: int = 1) -> int:
+    """Decimals for the gap between two scores shown with `digits` decimals: one more where the
+    shown scores' difference is not the rounded gap (61.5 and 60.6 shown, a gap of 0.950 would
+    read "1.0"; it reads "0.95")."""
+    shown = f"{abs(float(f'{a:.{digits}f}') - float(f'{b:.{digits}f}')):.{digits}f}"
+    return digits if shown == f"{abs(a - b):.{digits}f}" else digits + 1
+
+
 def value_text(value: float, lang: str = "en") -> str:
     """A raw indicator value at the precision it was published with."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

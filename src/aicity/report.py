@@ -131,7 +131,7 @@ class English(Writer):
                 f"{self._span(u['a05'], u['a95'])}, and {self.b} {self._span(u['b05'], u['b95'])}.{c['fn_ua']}"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{lead} leads {trail} by {i18n.number(abs(c['gap']), self.digits)} points, and the largest part of that gap comes from {i18n.lower_first(c['top_pillar'])}"
+        s.append(f"{lead} leads {trail} by {i18n.number(abs(c['gap']), i18n.gap_digits(c['sa'], c['sb'], self.digits))} points, and the largest part of that gap comes from {i18n.lower_first(c['top_pillar'])}"
                  + (f", a pillar that rests on one measure ({i18n.lower_first(c['top_single'])})." if c.get("top_single") else "."))
         return s
 
@@ -326,7 +326,7 @@ class Korean(Writer):
                 f"{self._span(self.b, u['b05'], u['b95'], '였다')}{c['fn_ua']}."
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), self.digits)}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다."
+        s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), i18n.gap_digits(c['sa'], c['sb'], self.digits))}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다."
                  + (f" 이 부문은 {josa(c['top_single'], '이라는/라는')} 한 가지 지표에만 기댄다." if c.get("top_single") else ""))
         return s
 
@@ -536,7 +536,7 @@ class Japanese(Writer):
                 f"{self._span(self.b, u['b05'], u['b95'], True)}{c['fn_ua']}。"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
-        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), self.digits)}点上回っており、この差に最も大きく寄与しているのは{c['top_pillar']}の分野である。"
+        s.append(f"{lead}は{trail}を{i18n.number(abs(c['gap']), i18n.gap_digits(c['sa'], c['sb'], self.digits))}点上回っており、この差に最も大きく寄与しているのは{c['top_pillar']}の分野である。"
                  + (f"この分野は{c['top_single']}という一つの指標だけに依拠している。" if c.get("top_single") else ""))
         return s
 
