@@ -106,6 +106,10 @@ def test_unknown_unit_against_the_unit_table(tmp_path):
         (lambda f: [i.update(weight=0) for i in f["indicators"]], "all children of 'P' have weight 0"),
         (lambda f: f["groups"].extend([{"code": "C1", "parent": "C2"}, {"code": "C2", "parent": "C1"}]), "cycle"),
         (lambda f: f["indicators"][0].update(treat="no"), "'a': treat must be true or false"),
+        (lambda f: f["indicators"][0].update(counter="곳"), "'a': counter must map languages"),
+        (lambda f: f["indicators"][0].update(counter={"kr": "곳"}), "'a': counter: unknown language 'kr'"),
+        (lambda f: f["indicators"][0].update(counter={"ko": " "}), "'a': counter: ko: needs a word"),
+        (lambda f: f["groups"][0].update(counter={"ko": "곳"}), "unknown key 'counter' in group 'P'"),
     ],
 )
 def test_framework_errors(change, message):
@@ -115,6 +119,21 @@ def test_framework_errors(change, message):
     change(spec)
     with pytest.raises(InputError, match=message):
         framework_from_dict(spec)
+
+
+def test_a_counter_word_follows_a_count_in_korean_and_japanese_prose():
+    import copy
+
+    from aicity.report import _value_with_unit
+
+    spec = copy.deepcopy(FW)
+    spec["indicators"][0]["counter"] = {"ko": "곳", "ja": "団体"}
+    counter = framework_from_dict(spec).node("a").counter
+    assert counter == {"ko": "곳", "ja": "団体"} and framework_from_dict(FW).node("a").counter == {}
+    assert _value_with_unit(28, "local governments", "ko", counter=counter) == "28곳"
+    assert _value_with_unit(12, "local governments", "ja", counter=counter) == "12団体"
+    assert _value_with_unit(28, "local governments", "en", counter=counter) == "28"  # no English word given
+    assert _value_with_unit(3, "rank", "ko", counter=counter) == "3위"  # a rank stays a rank
 
 
 def test_framework_tree_and_levels():

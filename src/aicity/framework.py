@@ -55,6 +55,9 @@ class Node:
     national: bool = False
     # What a group cannot measure, by language: said in reports and docs beside its scores.
     limits: dict[str, str] = field(default_factory=dict)
+    # An indicator that counts things: the counter word each language writes after the number
+    # in prose (ko 곳, ja 団体: 28곳, 28団体); English writes the bare number.
+    counter: dict[str, str] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)  # free notes, never read by the engine
 
     def name(self, lang: str = "en") -> str:
@@ -373,6 +376,28 @@ def _names(raw: Any, code: str, source: str, problems: list[Problem]) -> dict[st
     return {str(k): str(v) for k, v in raw.items()}
 
 
+COUNTER_LANGS = ("en", "ko", "ja")
+
+
+def _counters(raw: Any, code: str, source: str, problems: list[Problem]) -> dict[str, str]:
+    """An indicator's counter words by language ({ko: 곳, ja: 団体}); any language may be left out."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem(source, f"'{code}': counter must map languages ({', '.join(COUNTER_LANGS)}) to a word, "
+                                        f"such as {{ko: 곳, ja: 団体}}"))
+        return {}
+    out = {}
+    for lang, word in raw.items():
+        if lang not in COUNTER_LANGS:
+            problems.append(Problem(source, f"'{code}': counter: unknown language {lang!r} (known: {', '.join(COUNTER_LANGS)})"))
+        elif not isinstance(word, str) or not word.strip():
+            problems.append(Problem(source, f"'{code}': counter: {lang}: needs a word, got {word!r}"))
+        else:
+            out[str(lang)] = word.strip()
+    return out
+
+
 def find_code(framework: Framework, query: str) -> str:
     """A code from itself or an alias ('infrastructure' -> INFRA), case-insensitively."""
     q = query.strip().casefold()
@@ -397,7 +422,7 @@ TOP_KEYS = ("index", "groups", "indicators", "context", "denominators", "unit_gr
 INDEX_KEYS = ("code", "names", "name", "description", "aggregate", "aliases")
 GROUP_KEYS = ("code", "parent", "weight", "names", "name", "description", "aggregate", "aliases", "national", "limits")
 INDICATOR_KEYS = ("code", "parent", "weight", "direction", "unit", "names", "name", "description",
-                  "denominator", "goalposts", "target", "treat", "transform", "aliases", "geo")
+                  "denominator", "goalposts", "target", "treat", "transform", "aliases", "geo", "counter")
 CONTEXT_KEYS = ("code", "names", "name", "unit", "description")
 DENOMINATOR_KEYS = ("code", "names", "name", "unit", "description")
 PERSONA_KEYS = ("names", "weights", "rationale")
@@ -520,6 +545,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                     geo=geo,
                     national=national,
                     limits=_names(entry["limits"], code, source, problems) if entry.get("limits") is not None else {},
+                    counter=_counters(entry.get("counter"), code, source, problems),
                     meta=_meta(entry),
                 )
             )

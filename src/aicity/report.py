@@ -904,9 +904,11 @@ def _pair_decimals(a: float, b: float) -> int | None:
     return min(places) if places else None
 
 
-def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | None = None) -> str:
+def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | None = None,
+                     counter: dict[str, str] | None = None) -> str:
     """A raw value as a reader expects it: ranks as ranks (16위, 16位, 16th: a bare 16 against
-    72 would read as a score), percentages with %, short units (Mbps) attached as each
+    72 would read as a score), percentages with %, a count with the language's counter word
+    where the framework gives one (28곳, 28団体), short units (Mbps) attached as each
     language writes them; descriptive English units ('score (0-100)') stay in the tables,
     where the indicator's name already says what it counts."""
     text = value_text(_prose_precision(value, decimals=decimals), lang)
@@ -918,6 +920,8 @@ def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | 
         return f"{text}%"
     if head == "ratio" and " over " in unit:  # one period's value over another's: so many times
         return {"en": f"{text} times", "ko": f"{text}배", "ja": f"{text}倍"}[lang]
+    if counter and counter.get(lang):
+        return f"{text} {counter[lang]}" if lang == "en" else f"{text}{counter[lang]}"
     if unit and len(unit) <= 6 and head not in {"score", "count", "index", "number", "share", "ratio", "binary", "persons"}:
         # Korean and Japanese attach a symbol (100Mbps) but not an English word (84 years)
         word = unit.isascii() and unit.isalpha() and len(unit) > 4
@@ -1122,15 +1126,15 @@ def make_report(
             if ra_ is not None and rb_ is not None:
                 sentences.append(w.evidence({
                     "name": node.name(lang), "is_rank": (node.unit or "").lower().startswith("rank"),
-                    "va": _value_with_unit(ra_["value"], node.unit, lang, _pair_decimals(ra_["value"], rb_["value"])),
-                    "vb": _value_with_unit(rb_["value"], node.unit, lang, _pair_decimals(ra_["value"], rb_["value"])),
+                    "va": _value_with_unit(ra_["value"], node.unit, lang, _pair_decimals(ra_["value"], rb_["value"]), node.counter),
+                    "vb": _value_with_unit(rb_["value"], node.unit, lang, _pair_decimals(ra_["value"], rb_["value"]), node.counter),
                     "ya": _year(ra_), "yb": _year(rb_), "geo_a": _shown_geo(result, ua, ra_), "geo_b": _shown_geo(result, ub, rb_),
                     "fn_a": _cite_value(fn, ra_, lang), "fn_b": _cite_value(fn, rb_, lang),
                 }))
             elif ra_ is not None or rb_ is not None:
                 row = ra_ if ra_ is not None else rb_
                 sentences.append(w.one_sided({
-                    "name": node.name(lang), "v": _value_with_unit(row["value"], node.unit, lang), "y": _year(row),
+                    "name": node.name(lang), "v": _value_with_unit(row["value"], node.unit, lang, counter=node.counter), "y": _year(row),
                     "has": name_a if ra_ is not None else name_b, "lacks": name_b if ra_ is not None else name_a,
                     "fn": _cite_value(fn, row, lang),
                 }))
