@@ -1,0 +1,66 @@
+"""The ranks docs/data.md states in prose are the bundled index's: a data change that moves a
+city fails here until the sentence is rewritten (the generated blocks are rewritten by
+`python -m aicity.datadoc`; these sentences are written by hand)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import aicity
+from aicity.i18n import ordinal
+from aicity.personas import persona_weights, reweighted_ranking
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "data.md"
+
+
+@pytest.fixture(scope="module")
+def ranks() -> dict[str, pd.Series]:
+    """Ranks by code (the index, each pillar, each persona's index), each a Series by unit."""
+    r = aicity.build()
+    out = {code: pd.Series(r.ranks_array[:, i], index=r.units) for i, code in enumerate(r.codes)}
+    ix = r.framework.index_code
+    for persona in r.framework.personas:
+        _, index_ranks, _ = reweighted_ranking(r, persona_weights(r.framework, persona))
+        out[persona] = pd.Series(index_ranks, index=r.units)
+    out["index"] = out[ix]
+    return out
+
+
+def _text() -> str:
+    return re.sub(r"\s+", " ", DOC.read_text(encoding="utf-8"))
+
+
+def test_the_overall_and_persona_ranks_in_the_prose(ranks):
+    text = _text()
+    o = {u: ordinal(ranks["index"][u]) for u in ranks["index"].index}
+    first = ranks["index"].sort_values().index[:5].tolist()
+    names = {"SFBA": "the Bay Area", "SEA": "Seattle", "PAR": "Paris", "BOS": "Boston", "LON": "London"}
+    assert all(u in names for u in first), f"the leaders changed: {first}"
+    lead = ", ".join(names[u] for u in first[:4]) + " and " + names[first[4]] + " lead"
+    assert f"Overall Seoul is {o['SEL']}, Tokyo {o['TYO']}" in text
+    assert lead in text
+    p = {k: {u: ordinal(ranks[k][u]) for u in ("SEL", "TYO")} for k in ("entrepreneur", "policymaker", "citizen", "researcher")}
+    assert p["entrepreneur"]["SEL"] == p["policymaker"]["SEL"] == p["citizen"]["SEL"]
+    assert (f"Seoul is {p['entrepreneur']['SEL']} for the entrepreneur, the policymaker and the citizen and "
+            f"{p['researcher']['SEL']} for the researcher; Tokyo {p['entrepreneur']['TYO']}, {p['policymaker']['TYO']}, "
+            f"{p['citizen']['TYO']} and {p['researcher']['TYO']}") in text
+    assert f"Seoul is {ordinal(ranks['POLICY']['SEL'])} on POLICY" in text
+    assert ranks["POLICY"]["PAR"] == 1 and "POLICY (1st:" in text
+
+
+def test_the_comparison_ranks_in_the_prose(ranks):
+    text = _text()
+    o = {u: ordinal(ranks["index"][u]) for u in ("BJS", "SHA", "ZRH", "SEA", "NYC", "TSN")}
+    assert f"Beijing 3rd and Shanghai 4th on PitchBook, {o['BJS']} and {o['SHA']} in the index" in text
+    assert f"(Zurich {o['ZRH']})" in text
+    mainland = ["BJS", "SHA", "SZX", "HGH", "CAN", "NKG", "CTU", "WUH", "HFE", "TSN"]
+    best, worst = ranks["index"][mainland].idxmin(), ranks["index"][mainland].idxmax()
+    assert (best, worst) == ("BJS", "TSN")
+    assert f"between {o['BJS']} (Beijing) and {o['TSN']} (Tianjin) in the index" in text
+    assert f"Seattle is 6th on Oxford and {o['SEA']} in the index, New York 1st on Oxford and {o['NYC']} in the index" in text
+    assert (f"Beijing is {ordinal(ranks['INDUSTRY']['BJS'])} and Shanghai {ordinal(ranks['INDUSTRY']['SHA'])} on "
+            f"INDUSTRY alone") in text
