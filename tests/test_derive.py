@@ -650,12 +650,16 @@ def test_a_point_correction_without_a_point_is_refused_and_an_unused_one_said(tm
 
 @pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the unicorn list is not checked")
 def test_the_unicorn_list_has_one_company_in_each_town_placed_by_company():
-    """city_names.csv places 'Hanover' (US) in Maryland and 'Wilmington' (US) in Massachusetts
-    because the unicorn list's only company there (Dragos, Locus Robotics) is there: were another
-    added, this fails."""
+    """city_names.csv places 'Hanover' (US) in Maryland, 'Wilmington' and 'Walpole' in
+    Massachusetts, 'San Carlos' in California and 'Englewood' in Colorado because the unicorn
+    list's only company there (Dragos, Locus Robotics, Thrasio, Farmers Business Network, Boom
+    Supersonic) is there, each row citing a report: were another added, this fails."""
     u = pd.read_csv(SHARED_RECORDS / "unicorns" / "Unicorn_Companies.csv")
     us = u[u["Country"] == "United States"]
-    assert sorted(us.loc[us["City"].isin(["Hanover", "Wilmington"]), "Company"]) == ["Dragos", "Locus Robotics"]
+    towns = {"Hanover": "Dragos", "Wilmington": "Locus Robotics", "Walpole": "Thrasio",
+             "San Carlos": "Farmers Business Network", "Englewood": "Boom Supersonic"}
+    placed = us[us["City"].isin(list(towns))]
+    assert dict(zip(placed["City"], placed["Company"], strict=True)) == towns and len(placed) == len(towns)
 
 
 # --- same_as: one thing under two names, counted once ---------------------------------------------
