@@ -587,10 +587,18 @@ def test_a_unit_holds_only_points_of_its_own_country(tmp_path):
     got = metros.assign(lat, lon, ["BB", "AA", "", "BB", "AA", ""]).tolist()
     assert got == ["B", "C", "C", "", "A", "A"]
     assert metros.assign(lat, lon).tolist() == ["C", "C", "C", "A", "A", "A"]  # no countries given
+    # None and NaN are unknown, codes compare in capitals
+    assert metros.assign(lat[:3], lon[:3], [None, float("nan"), "bb"]).tolist() == ["C", "C", "B"]
     open_c = read_metros(_write(tmp_path, "m2.csv", text.replace("C,Cetown,AA,", "C,Cetown,,")))
     assert open_c.assign([0.0], [0.6], ["BB"]).tolist() == ["C"]
     with pytest.raises(InputError, match=r"m3.csv.*row 2.*country.*'Korea' is not a two-letter ISO"):
         read_metros(_write(tmp_path, "m3.csv", text.replace("A,Alphaville,AA,", "A,Alphaville,Korea,")))
+    # a code the country list lacks (UK: the list's code is GB) would hold no point placed by name
+    from aicity.derive import make_context
+
+    bundled = (derive_dir() / "metros.csv").read_text(encoding="utf-8").replace("LON,London,GB,", "LON,London,UK,")
+    with pytest.raises(InputError, match=r"row \d+, column 'country': country 'UK' is not in the country list"):
+        make_context(FIX, FIX, metros_path=_write(tmp_path, "m4.csv", bundled))
 
 
 @pytest.mark.skipif(not SHARED_RECORDS.is_dir(), reason="../shared/data/records is absent: the registry is not checked")
@@ -784,3 +792,15 @@ def test_in_file_missing_or_empty(tmp_path):
     # a list with no rows leaves nothing out (with not) and keeps nothing (without)
     r = derive_recipes([_listed_recipe(tmp_path, "")], **KW)
     assert values(r, "firms") == {("A", 2022): 2, ("B", 2022): 3, ("C", 2022): 0}
+    none = derive_recipes([_listed_recipe(tmp_path, "", "{field: name, in_file: left_out.csv}")], **KW)
+    assert values(none, "firms") == {("A", 2022): 0, ("B", 2022): 0, ("C", 2022): 0}
+
+
+def test_in_file_reads_a_spreadsheets_byte_order_mark_and_strips_tabs(tmp_path):
+    # a file saved with a BOM by a spreadsheet; a record whose name ends in a tab: X4 is still listed
+    recipe = _listed_recipe(tmp_path, "X2,not a firm,Test,\nX4,a duplicate listing,Test,\n")
+    (tmp_path / "left_out.csv").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "left_out.csv").read_bytes())
+    (tmp_path / "companies.csv").write_text((tmp_path / "companies.csv").read_text().replace("X4,", '"X4\t",'))
+    r = derive_recipes([recipe], **KW)
+    assert values(r, "firms") == {("A", 2022): 1, ("B", 2022): 2, ("C", 2022): 0}
+    assert not any("left_out.csv" in w for w in r.warnings)

@@ -134,6 +134,7 @@ def test_a_counter_word_follows_a_count_in_korean_and_japanese_prose():
     assert _value_with_unit(12, "local governments", "ja", counter=counter) == "12団体"
     assert _value_with_unit(28, "local governments", "en", counter=counter) == "28"  # no English word given
     assert _value_with_unit(3, "rank", "ko", counter=counter) == "3위"  # a rank stays a rank
+    assert _value_with_unit(float("nan"), "local governments", "ko", counter=counter) == "자료 없음"  # no 곳 after it
 
 
 def test_framework_tree_and_levels():

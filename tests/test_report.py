@@ -311,6 +311,9 @@ def test_a_gap_reads_as_the_shown_scores_differ():
 
     assert gap_digits(61.548, 60.597, 1) == 2 and gap_digits(61.54, 60.44, 1) == 1
     assert gap_digits(60.597, 61.548, 1) == 2 and gap_digits(10.0, 10.0, 1) == 1
+    # a gap that is not nil never reads as 0: 60.04 and 60.0 are both shown as 60.0, the gap as 0.04
+    assert gap_digits(60.04, 60.0, 1) == 2 and gap_digits(0.004, 0.0, 1) == 3 and gap_digits(0.0004, 0.0, 1) == 4
+    assert "ahead by 0.04 points" in English("Seoul", "Tokyo").widest({"name": "Research", "gap": 0.04})
     c = {"index": "AICI", "sa": 61.548, "sb": 60.597, "ra": 6.0, "rb": 7.0, "n": 54, "gap": 0.951,
          "top_pillar": "Policy", "top_single": None, "fn_method": ""}
     assert "by 0.95 points" in " ".join(English("Seoul", "Tokyo").intro(c))

@@ -118,9 +118,17 @@ def number(value: float, digits: int = 1, lang: str = "en") -> str:
 def gap_digits(a: float, b: float, digits: int = 1) -> int:
     """Decimals for the gap between two scores shown with `digits` decimals: one more where the
     shown scores' difference is not the rounded gap (61.5 and 60.6 shown, a gap of 0.950 would
-    read "1.0"; it reads "0.95")."""
+    read "1.0"; it reads "0.95"), and more (up to three more) while a gap that is not nil would
+    read as 0 (60.04 against 60.0: "0.04", not "0.0"). `gap_digits(gap, 0)` is the rule for a
+    gap shown without its two scores."""
+    gap = abs(a - b)
+    if math.isnan(gap):
+        return digits
     shown = f"{abs(float(f'{a:.{digits}f}') - float(f'{b:.{digits}f}')):.{digits}f}"
-    return digits if shown == f"{abs(a - b):.{digits}f}" else digits + 1
+    d = digits if shown == f"{gap:.{digits}f}" else digits + 1
+    while gap > 0 and float(f"{gap:.{d}f}") == 0 and d < digits + 3:
+        d += 1
+    return d
 
 
 def value_text(value: float, lang: str = "en") -> str:

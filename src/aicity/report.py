@@ -147,7 +147,7 @@ class English(Writer):
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
-        return f"The widest gap within it is in {i18n.lower_first(c['name'])}, where {lead} is ahead by {i18n.number(abs(c['gap']), self.digits)} points."
+        return f"The widest gap within it is in {i18n.lower_first(c['name'])}, where {lead} is ahead by {i18n.number(abs(c['gap']), i18n.gap_digits(c['gap'], 0.0, self.digits))} points."
 
     def evidence(self, c: dict) -> str:
         return (
@@ -339,7 +339,7 @@ class Korean(Writer):
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
-        return f"그 안의 하위 부문 가운데 격차가 가장 큰 것은 {josa(c['name'], '으로/로')}, {josa(lead, '이/가')} {i18n.number(abs(c['gap']), self.digits)}점 앞선다."
+        return f"그 안의 하위 부문 가운데 격차가 가장 큰 것은 {josa(c['name'], '으로/로')}, {josa(lead, '이/가')} {i18n.number(abs(c['gap']), i18n.gap_digits(c['gap'], 0.0, self.digits))}점 앞선다."
 
     def evidence(self, c: dict) -> str:
         # The copula agrees with the value it follows; the footnote marker comes after it.
@@ -549,7 +549,7 @@ class Japanese(Writer):
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
-        return f"そのうち差が最も大きいのは{c['name']}で、{lead}が{i18n.number(abs(c['gap']), self.digits)}点上回る。"
+        return f"そのうち差が最も大きいのは{c['name']}で、{lead}が{i18n.number(abs(c['gap']), i18n.gap_digits(c['gap'], 0.0, self.digits))}点上回る。"
 
     def evidence(self, c: dict) -> str:
         return (
@@ -912,6 +912,8 @@ def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | 
     language writes them; descriptive English units ('score (0-100)') stay in the tables,
     where the indicator's name already says what it counts."""
     text = value_text(_prose_precision(value, decimals=decimals), lang)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return text  # "n/a", with no unit or counter after it
     unit = (unit or "").strip()
     head = unit.split()[0].lower() if unit else ""
     if head.startswith("rank"):

@@ -80,6 +80,12 @@ def make_context(records_dir: Path, recipe_dir: Path, metros_path: Path | None =
     missing = [c for c in ("code", "alias") if c not in countries.columns]
     if missing:
         raise InputError([Problem(str(countries_path), f"the country list needs the columns code and alias; missing {missing}")])
+    known = set(countries["code"].str.strip().str.upper())
+    unknown = [Problem(metros.path, f"country '{c}' is not in the country list ({countries_path or 'the bundled countries.csv'}): "
+                                    f"a unit of an unknown country would hold no point placed by name", row=i + 2, column="country")
+               for i, c in enumerate(metros.table["country"]) if c and c not in known]
+    if unknown:
+        raise InputError(unknown)
     return Context(unit_names, metros, gazetteer_path or derive_dir() / "places.csv", countries,
                    derive_dir() / "crosswalks", records_dir, recipe_dir)
 

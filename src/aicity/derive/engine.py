@@ -91,6 +91,15 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+# What "without surrounding spaces" strips, on both sides of a comparison: a listed value
+# (Python) and a record's value (DuckDB, whose trim() alone strips spaces only)
+BLANKS = " \t\n\r"
+
+
+def _trim(expr: str) -> str:
+    return f"trim({expr}, ' ' || chr(9) || chr(10) || chr(13))"
+
+
 def _ident(name: str) -> str:
     """A quoted column; a dotted name reaches into nested records (`owner.name`)."""
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
@@ -248,7 +257,7 @@ def _filter_sql(recipe: Recipe) -> str:
         if f.in_file is not None:
             if f.in_ is None:
                 raise ValueError(f"filter in_file '{f.in_file}' not read: call load_filter_files first")
-            cond = f"trim(CAST({col} AS VARCHAR)) IN ({', '.join(_q(str(v)) for v in f.in_)})" if f.in_ else "FALSE"
+            cond = f"{_trim(f'CAST({col} AS VARCHAR)')} IN ({', '.join(_q(str(v)) for v in f.in_)})" if f.in_ else "FALSE"
         elif f.equals is not None:
             cond = _equals_sql(col, f.equals)
         elif f.in_ is not None:
@@ -679,8 +688,8 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
                  gazetteer: Gazetteer | Callable[[], Gazetteer], metros: Metros,
                  kinds: tuple[Matcher, Matcher | None] | None = None) -> pd.DataFrame:
     """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon,
-    country (the point's: its crosswalk or gazetteer row's, else the record's; empty where
-    unknown; a unit of another country does not hold the point), and kind (what the text, else its domain, names: the `kind` of the row the `kinds` matchers
+    country (the point's: its crosswalk or gazetteer row's; empty where the row gives none, as
+    a row may on purpose; a unit of another country does not hold the point), and kind (what the text, else its domain, names: the `kind` of the row the `kinds` matchers
     find first; '' without them or without a match).
     A crosswalk row that names a place without coordinates is looked up in the gazetteer by
     its exact name (and country); `gazetteer` may be a function, called only if one is needed."""
@@ -743,7 +752,7 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
             continue
         if not math.isnan(r["lat"][row]):
             lat[i], lon[i] = r["lat"][row], r["lon"][row]
-            point_country[i] = r["country"][row] or country or ""
+            point_country[i] = r["country"][row] or ""  # a row without one is not checked
             continue
         g = gaz().find(r["place"][row], r["country"][row] or None)
         rows = gaz().crosswalk.rows
@@ -971,17 +980,19 @@ IN_FILE_COLUMNS = ("value", "reason", "source", "note")
 def _read_listing(found: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """A recipe's small CSV of values (same_as, in_file): UTF-8, exactly `columns`, every cell
     as text without surrounding spaces."""
-    try:
-        frame = pd.read_csv(found, dtype=str, keep_default_na=False, encoding="utf-8")
+    try:  # utf-8-sig: a spreadsheet's byte-order mark is no part of the first column's name
+        frame = pd.read_csv(found, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem(str(found), f"cannot read it as a UTF-8 CSV: {str(exc).splitlines()[0]}")]) from None
+    except OSError as exc:
+        raise InputError([Problem(str(found), f"cannot be read: {exc.strerror or exc}")]) from None
     lacking = [c for c in columns if c not in frame.columns]
     if lacking:
         raise InputError([Problem(str(found), f"needs the columns {', '.join(columns)}; missing {', '.join(lacking)}")])
     extra = [c for c in frame.columns if c not in columns]
     if extra:
         raise InputError([Problem(str(found), f"unknown column(s) {', '.join(extra)} (known: {', '.join(columns)})")])
-    return frame.apply(lambda col: col.str.strip())
+    return frame.apply(lambda col: col.str.strip(BLANKS))
 
 
 def load_filter_files(recipe: Recipe, ctx: Context, shown: str) -> Recipe:
@@ -1026,7 +1037,7 @@ def listed_values_found(part: Part, recipe: Recipe, shown: str) -> set[tuple[int
     try:
         found: set[tuple[int, str]] = set()
         for i, f in listed:
-            text = f"trim(CAST({_ident(f.field)} AS VARCHAR))"
+            text = _trim(f"CAST({_ident(f.field)} AS VARCHAR)")
             values = ", ".join(_q(str(v)) for v in f.in_ or ())
             found |= {(i, v) for (v,) in con.execute(f"SELECT DISTINCT {text} FROM {src} WHERE {text} IN ({values})").fetchall()}
         return found
@@ -1101,8 +1112,8 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
             con.register("__d", pa.concat_tables(d_tables))
             if same is not None:  # a value named in the same_as file counts as the value it names
                 con.register("__same", same[1])
-                con.execute("CREATE TEMP TABLE __dm AS SELECT d.unit, d.__y, trim(d.__d) AS __raw, "
-                            "COALESCE(s.same_as, trim(d.__d)) AS __d FROM __d d LEFT JOIN __same s ON trim(d.__d) = s.value")
+                con.execute(f"CREATE TEMP TABLE __dm AS SELECT d.unit, d.__y, {_trim('d.__d')} AS __raw, "
+                            f"COALESCE(s.same_as, {_trim('d.__d')}) AS __d FROM __d d LEFT JOIN __same s ON {_trim('d.__d')} = s.value")
                 used = {v for (v,) in con.execute("SELECT DISTINCT __raw FROM __dm WHERE __raw <> __d").fetchall()}
                 unused = sorted(set(same[1].column("value").to_pylist()) - used)
                 if unused:
@@ -1113,7 +1124,7 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
                 d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __dm {sets}").df()
             else:
                 # surrounding spaces are no part of a value, as in the same_as comparison above
-                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT trim(__d))::DOUBLE AS n FROM __d {sets}").df()
+                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT {_trim('__d')})::DOUBLE AS n FROM __d {sets}").df()
             distinct = _by_unit(d, "n")
     if recipe.place.lat is not None:
         label = "COALESCE(NULLIF(__t, ''), '(' || __lat || ', ' || __lon || ')')"

@@ -61,9 +61,10 @@ class Metros:
         d = haversine_km(lat[:, None], lon[:, None], self.table["centre_lat"].to_numpy()[None, :],
                          self.table["centre_lon"].to_numpy()[None, :])
         inside = d <= self.table["radius_km"].to_numpy()[None, :]
-        if country is not None:
-            point = np.asarray(country, dtype=object).astype(str)[:, None]
-            unit = self.table["country"].to_numpy(dtype=object).astype(str)[None, :]
+        if country is not None:  # None, NaN and '' are unknown; codes compare in capitals
+            point = pd.Series(list(country), dtype=object).fillna("").astype(str).str.strip().str.upper()
+            point = point.to_numpy(dtype=object)[:, None]
+            unit = self.table["country"].fillna("").astype(str).str.upper().to_numpy(dtype=object)[None, :]
             inside &= (point == "") | (unit == "") | (point == unit)
         d = np.where(inside, d, np.inf)
         nearest = np.argmin(d, axis=1)
