@@ -206,7 +206,8 @@ def test_write_is_all_or_nothing(tmp_path):
     r = run("points.yaml")
     out = tmp_path / "derived"
     write_derived(r, out)
-    assert sorted(p.name for p in out.iterdir()) == ["coverage.csv", "indicators.csv", "unplaced.csv", "values.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["coverage.csv", "distinct_values.csv", "indicators.csv", "unplaced.csv",
+                                                     "values.csv"]
     write_derived(r, out)  # replaces a previous output as a whole
     assert pd.read_csv(out / "values.csv")["value"].tolist() == [1, 1, 1]
 
@@ -236,7 +237,7 @@ def test_bundled_recipes_reproduce_bundled_values(tmp_path):
     out = tmp_path / "derived"
     res = CliRunner().invoke(app, ["derive", "--bundled", "--records", str(SHARED_RECORDS), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    for name in ("values.csv", "coverage.csv", "unplaced.csv"):
+    for name in ("values.csv", "coverage.csv", "unplaced.csv", "distinct_values.csv"):
         got = (out / name).read_text(encoding="utf-8")
         want = (bundled_derived_dir() / name).read_text(encoding="utf-8")
         assert got == want, f"{name} differs from the bundled derived file"
@@ -693,6 +694,10 @@ def test_same_as_counts_a_value_named_in_the_file_as_the_value_it_names(tmp_path
     assert "1 name counted once with the industry it names the same as (industries_same.csv)." in notes["A"]
     assert "counted once" not in notes["B"]
     assert any("1 row(s) of industries_same.csv match no value counted in a unit: Robotics" in w for w in r.warnings)
+    # what was counted, value by value: A's AI with Fintech counted as it; B's AI
+    listed = r.distinct.sort_values(["unit", "value"]).reset_index(drop=True)
+    assert listed[["indicator", "unit", "year", "value", "same_as_names"]].values.tolist() == [
+        ["industries", "A", 2022, "AI", "Fintech"], ["industries", "B", 2022, "AI", ""]]
 
 
 @pytest.mark.parametrize(("rows", "message"), [

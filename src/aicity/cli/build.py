@@ -204,7 +204,7 @@ def derive(
     recipe: list[Path] = typer.Argument(None, help="Recipe YAML file(s)."),
     bundled: bool = typer.Option(False, "--bundled", help="Run every bundled recipe (the index's derived indicators)."),
     records: Path = typer.Option(None, "--records", help="Directory the recipes' record paths start from. Default: each recipe's folder."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory: values.csv, coverage.csv, unplaced.csv, indicators.csv (replaced as a whole; new, empty, or a previous output)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory: values.csv, coverage.csv, unplaced.csv, indicators.csv, distinct_values.csv (replaced as a whole; new, empty, or a previous output)."),
     metros: Path = typer.Option(None, "--metros", help="Metro definitions CSV. Default: the bundled one (see `aicity info`)."),
     gazetteer: Path = typer.Option(None, "--gazetteer", help="Place-name crosswalk used as `places`. Default: the bundled GeoNames one."),
     countries: Path = typer.Option(None, "--countries", help="Country names and aliases (code, alias). Default: the bundled list."),

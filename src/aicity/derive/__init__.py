@@ -22,6 +22,7 @@ import pandas as pd
 
 from aicity.derive.engine import (
     COVERAGE_COLUMNS,
+    DISTINCT_COLUMNS,
     INDICATOR_COLUMNS,
     UNPLACED_COLUMNS,
     VALUE_COLUMNS,
@@ -130,15 +131,16 @@ def derive_recipes(recipes: Sequence[str | Path], records: str | Path | None = N
         pd.concat([p.unplaced for p in parts], ignore_index=True),
         [w for p in parts for w in p.warnings],
         pd.concat([p.indicators for p in parts], ignore_index=True),
+        pd.concat([p.distinct for p in parts], ignore_index=True),
     )
 
 
-OUTPUT_FILES = ("values.csv", "coverage.csv", "unplaced.csv", "indicators.csv")
+OUTPUT_FILES = ("values.csv", "coverage.csv", "unplaced.csv", "indicators.csv", "distinct_values.csv")
 
 
 def write_derived(result: Derived, out: str | Path, unplaced_top: int = 200) -> list[Path]:
-    """Write values.csv, coverage.csv, unplaced.csv and indicators.csv into `out`, all or
-    nothing: the files are written into a new directory beside it, which then takes its place.
+    """Write values.csv, coverage.csv, unplaced.csv, indicators.csv and distinct_values.csv
+    (what each `count: distinct` indicator counted, value by value) into `out`, all or nothing: the files are written into a new directory beside it, which then takes its place.
     `out` must be new, empty, or a previous output (nothing else in it is ever deleted).
     unplaced.csv keeps the `unplaced_top` most frequent records that were not placed anywhere,
     then as many placed outside every unit, per indicator (0: all)."""
@@ -166,6 +168,7 @@ def write_derived(result: Derived, out: str | Path, unplaced_top: int = 200) -> 
         result.coverage[COVERAGE_COLUMNS].to_csv(tmp / "coverage.csv", index=False, lineterminator="\n")
         unplaced[UNPLACED_COLUMNS].to_csv(tmp / "unplaced.csv", index=False, lineterminator="\n")
         result.indicators[INDICATOR_COLUMNS].to_csv(tmp / "indicators.csv", index=False, lineterminator="\n")
+        result.distinct[DISTINCT_COLUMNS].to_csv(tmp / "distinct_values.csv", index=False, lineterminator="\n")
         os.chmod(tmp, 0o755)
         old = None
         if out.exists():

@@ -50,6 +50,9 @@ VALUE_COLUMNS = ["unit", "indicator", "value", "year", "geo", "geo_name", "unit_
 COVERAGE_COLUMNS = ["indicator", "records", "placed", "unplaced", "placed_share", "in_units", "in_units_share",
                     "hq_share", "counted_in", "missing_values", "selection"]
 UNPLACED_COLUMNS = ["indicator", "place", "domain", "country", "reason", "items", "weight"]
+# what a `count: distinct` indicator counted: one row per unit, year and value, with the names
+# that were counted as that value (same_as)
+DISTINCT_COLUMNS = ["indicator", "unit", "year", "value", "same_as_names"]
 INDICATOR_COLUMNS = ["indicator", "name_en", "name_ko", "name_ja", "unit_of_measure", "count", "field", "per_year",
                      "per_capita", "year", "recipe", "description"]
 _EXT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
@@ -83,6 +86,8 @@ class Derived:
     unplaced: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     indicators: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INDICATOR_COLUMNS))
+    # what each `count: distinct` indicator counted, value by value (DISTINCT_COLUMNS)
+    distinct: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DISTINCT_COLUMNS))
 
 
 # --- reading the records ---------------------------------------------------------------------
@@ -941,6 +946,8 @@ class Totals:
     merged: tuple[dict, dict] = ({}, {})  # distinct values counted as another (same_as) by unit
     same_as: str | None = None  # the same_as file's name
     warnings: list[str] = field(default_factory=list)
+    # the distinct values counted: unit, __y, __all (all years), value, same_as_names
+    listing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unit", "__y", "__all", "value", "same_as_names"]))
 
 
 def _by_unit(frame: pd.DataFrame, column: str) -> tuple[dict, dict]:
@@ -1100,6 +1107,7 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     ).df()
     records, vsum, vmissing = _by_unit(first, "records"), _by_unit(first, "vsum"), _by_unit(first, "vmissing")
     distinct: tuple[dict, dict] = ({}, {})
+    listing = pd.DataFrame(columns=["unit", "__y", "__all", "value", "same_as_names"])
     merged: tuple[dict, dict] = ({}, {})
     warnings: list[str] = []
     if second is not None:
@@ -1124,8 +1132,13 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
                 d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __dm {sets}").df()
             else:
                 # surrounding spaces are no part of a value, as in the same_as comparison above
-                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT {_trim('__d')})::DOUBLE AS n FROM __d {sets}").df()
+                con.execute(f"CREATE TEMP TABLE __dm AS SELECT unit, __y, {_trim('__d')} AS __raw, {_trim('__d')} AS __d FROM __d")
+                d = con.sql(f"SELECT unit, __y, grouping(__y) = 1 AS __all, count(DISTINCT __d)::DOUBLE AS n FROM __dm {sets}").df()
             distinct = _by_unit(d, "n")
+            listing = con.sql(  # the values counted, by unit and year and by unit, for distinct_values.csv
+                "SELECT unit, __y, grouping(__y) = 1 AS __all, __d AS value, "
+                "array_to_string(list_sort(list(DISTINCT __raw) FILTER (WHERE __raw <> __d)), '; ') AS same_as_names "
+                "FROM __dm GROUP BY GROUPING SETS ((unit, __y, __d), (unit, __d)) ORDER BY unit, __all, __y, value").df()
     if recipe.place.lat is not None:
         label = "COALESCE(NULLIF(__t, ''), '(' || __lat || ', ' || __lon || ')')"
         cols = f"{label} AS place, '' AS domain, '' AS country"
@@ -1138,7 +1151,7 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     ).df()
     selected = {(i.kind, i.hq): _selected(con, i.kind, i.hq) for i in recipe.indicators if i.kind is not None or not i.hq}
     return Totals(cov, years, records, _by_unit(first, "weight"), vsum, _by_unit(first, "hq"), distinct, unplaced,
-                  vmissing, missing, selected, merged, None if same is None else same[0], warnings)
+                  vmissing, missing, selected, merged, None if same is None else same[0], warnings, listing)
 
 
 class _Runner:
@@ -1340,5 +1353,22 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
         "description": " ".join((recipe.description or "").split()),
     } for ind in recipe.indicators], columns=INDICATOR_COLUMNS)
     unplaced = pd.concat([t.unplaced.assign(indicator=ind.code) for ind in recipe.indicators], ignore_index=True)
-    return Derived(values, pd.DataFrame(cov, columns=COVERAGE_COLUMNS), unplaced[UNPLACED_COLUMNS], warnings, indicators)
+    return Derived(values, pd.DataFrame(cov, columns=COVERAGE_COLUMNS), unplaced[UNPLACED_COLUMNS], warnings, indicators,
+                   _distinct_listing(recipe, t.listing))
+
+
+def _distinct_listing(recipe: Recipe, listing: pd.DataFrame) -> pd.DataFrame:
+    """The values each distinct indicator counted in each unit, labelled with the year its
+    value carries: per year for a panel (`per_year`), else all years under the indicator's
+    `year`. One row per value; `same_as_names` lists the names counted as it."""
+    parts = []
+    for ind in recipe.indicators:
+        if ind.count != "distinct":
+            continue
+        rows = listing[~listing["__all"].astype(bool)] if ind.per_year else listing[listing["__all"].astype(bool)]
+        year = rows["__y"] if ind.per_year else pd.Series(ind.year, index=rows.index)
+        parts.append(pd.DataFrame({"indicator": ind.code, "unit": rows["unit"],
+                                   "year": pd.to_numeric(year, errors="coerce").astype("Int64"),
+                                   "value": rows["value"], "same_as_names": rows["same_as_names"].fillna("")}))
+    return pd.concat(parts, ignore_index=True)[DISTINCT_COLUMNS] if parts else pd.DataFrame(columns=DISTINCT_COLUMNS)
 
