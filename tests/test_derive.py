@@ -809,3 +809,23 @@ def test_in_file_reads_a_spreadsheets_byte_order_mark_and_strips_tabs(tmp_path):
     r = derive_recipes([recipe], **KW)
     assert values(r, "firms") == {("A", 2022): 1, ("B", 2022): 2, ("C", 2022): 0}
     assert not any("left_out.csv" in w for w in r.warnings)
+
+
+def test_a_domain_is_placed_only_in_the_country_its_text_names(tmp_path):
+    """alpha.edu is Alpha University's domain, in Alphaland (A). "Dept X" at alpha.edu is placed
+    there; "Dept X, Betaland" at alpha.edu names another country, so the domain does not place
+    it (it is not at Alpha University's campus; where in Betaland, nothing says): no match.
+    A record's own country rules the same way."""
+    from aicity.derive import make_context
+    from aicity.derive.engine import _gazetteer, _matchers, resolve_text
+    from aicity.derive.recipe import load_recipe
+
+    recipe = load_recipe(FIX / "papers.yaml")
+    ctx = make_context(FIX, FIX, metros_path=FIX / "metros.csv", gazetteer_path=FIX / "places.csv",
+                       countries_path=FIX / "countries.csv")
+    text, domain = _matchers(recipe, ctx, "test")
+    keys = pd.DataFrame({"__t": ["Dept X", "Dept X, Betaland", "Dept X", "Dept X, Betaland and Alphaland"],
+                         "__u": ["alpha.edu"] * 4, "__c": [None, None, "Betaland", None]})
+    got = resolve_text(keys, text, domain, _gazetteer(ctx), ctx.metros)
+    assert got["unit"].tolist() == ["A", "", "", "A"]  # two countries named: neither rules
+    assert got["reason"].tolist() == ["", "no match", "no match", ""]

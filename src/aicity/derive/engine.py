@@ -732,6 +732,13 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
             country = country_cache[c]
         t = t if isinstance(t, str) else ""
         has_domain = domain_matcher is not None and isinstance(u, str) and bool(u.strip())
+        # an e-mail domain names no country: the record's, else the one country its text names,
+        # holds for where it places ("IBM Research - China" at ibm.com is not at IBM's US
+        # headquarters), not for what it names (amazon.com is a company's wherever it is)
+        domain_country = country
+        if domain_country is None and has_domain and t.strip():
+            named_countries = text_matcher.countries_in(normalize(t).split())
+            domain_country = next(iter(named_countries)) if len(named_countries) == 1 else None
         if kinds is not None:
             named = kinds[0].first_row(t, country) if t.strip() else None
             if named is None and kinds[1] is not None and isinstance(u, str) and u.strip():
@@ -740,7 +747,7 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
                 kind[i] = str(named[0].rows["kind"].iat[named[1]]).strip()
         m = text_matcher.match(t, country, accept=leads_somewhere) if t.strip() else None
         if (m is None or not m.ok) and has_domain:
-            by_domain = domain_matcher.match(u, country, domain=True, accept=leads_somewhere)  # type: ignore[union-attr]
+            by_domain = domain_matcher.match(u, domain_country, domain=True, accept=leads_somewhere)  # type: ignore[union-attr]
             if by_domain is not None and (by_domain.ok or m is None):
                 m = by_domain
         if m is None:
