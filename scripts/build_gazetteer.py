@@ -25,9 +25,10 @@ Inclusion rule for places.csv (GeoNames cities15000, CC BY 4.0):
    Cologne, Munich forms, Bombay, Madras, ...) pointing at the GeoNames city; GeoNames
    alternate names are NOT added wholesale (they include codes such as TYO or SEL);
 6. Korean names ending in "-si" also get the key without it ("Seongnam-si" -> "Seongnam");
-7. for a name with several rows of which some are in the US, each US row also gets the key
-   "<name> <state code>" ("Cambridge MA", "Santa Clara CA") so a US-style address wins
-   over a bigger namesake abroad.
+7. for a name with several rows of which some are in the US, each US row also gets the keys
+   "<name> <state code>" ("Cambridge MA", "Santa Clara CA") and "<name> <state name>"
+   ("Glendale California", "Manhattan Kansas"), so a US-style address wins over a bigger
+   namesake abroad or in another state.
 Rows sharing one key are ordered by population, largest first (the matcher takes the first
 row of a key when the text names no country). Every row: match=contains, kind=place,
 lat/lon from GeoNames, url https://www.geonames.org/<geonameid>.
@@ -200,6 +201,7 @@ def row(key: str, c: dict, source: str, note: str = "") -> dict:
 def build_places(d: Path) -> list[dict]:
     cities = list(json.loads((d / "cities15000.json").read_text(encoding="utf-8")).values())
     small = list(json.loads((d / "cities500.json").read_text(encoding="utf-8")).values())
+    state_names = {code: s["name"] for code, s in json.loads((d / "us_states.json").read_text(encoding="utf-8")).items()}
     by_name: dict[str, list[dict]] = defaultdict(list)
     for c in cities:
         by_name[norm(c["name"])].append(c)
@@ -230,6 +232,8 @@ def build_places(d: Path) -> list[dict]:
             for c in keep:
                 if c["countrycode"] == "US" and c.get("admin1code"):
                     add(f"{c['name']} {c['admin1code']}", c, SOURCE, "name with US state code")
+                    if c["admin1code"] in state_names:
+                        add(f"{c['name']} {state_names[c['admin1code']]}", c, SOURCE, "name with US state name")
 
     def find(name: str, cc: str, pool: list[dict], admin1: str | None = None) -> dict | None:
         hits = [c for c in pool if c["name"] == name and c["countrycode"] == cc

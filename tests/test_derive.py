@@ -560,6 +560,11 @@ def test_kind_and_hq_go_with_fractional_counts(tmp_path):
     ("City Of West Hollywood", "United States", "LAX"),  # not the Florida namesake
     ("City of San Marcos", "United States", "AUS"),  # San Marcos, Texas, not California
     ("Ayuntamiento de Salamanca", "Spain", ""),  # the city in Castile and León, not Madrid's district
+    # a US state's name after a town picks that state's namesake (places.csv: "<name> <state name>")
+    ("Disney Research, Glendale, California", None, "LAX"),  # not Glendale, Arizona (Phoenix)
+    ("Draper Laboratory, Cambridge, Massachusetts", None, "BOS"),  # not Cambridge, UK
+    ("Kansas State University, Manhattan, Kansas", None, ""),  # not New York's borough
+    ("City of Arlington, Virginia", "United States", "WAS"),  # not Arlington, Texas
 ])
 def test_districts_and_suburbs_are_placed_in_their_metro(owner, country, unit):
     from aicity.derive import make_context
