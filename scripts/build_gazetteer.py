@@ -105,6 +105,7 @@ EXTRA_SMALL = [  # (GeoNames name, country[, US state]) from cities500: research
     ("Innopolis", "RU"), ("Weßling", "DE"), ("Seika", "JP"), ("Moscow", "US", "ID"),
     ("Golden", "US", "CO"), ("Houghton", "US", "MI"), ("Socorro", "US", "NM"), ("Lafayette", "US"), ("Newark", "US", "DE"),
     ("Oberpfaffenhofen", "DE"), ("Kowloon Tong", "HK"), ("Pok Fu Lam", "HK"), ("Clayton", "AU"),
+    ("North Reading", "US", "MA"),  # Amazon Robotics
 ]
 
 EXONYMS = [  # (key, GeoNames name, country)
