@@ -770,7 +770,10 @@ def test_in_file_leaves_out_the_listed_values_and_names_unused_rows(tmp_path):
     # Without the list: firms A 2 (X1, X2), B 3 (X3, X4, X7). Leaving out X2 and X4 (" X4 " in the
     # file, compared without spaces): A 1, B 2; firm_value A 10, B 7 + 4 = 11. "X9" is no record's name.
     rows = "X2,not a firm,Test,\n X4 ,a duplicate listing,Test,\nX9,never listed,Test,\n"
-    r = derive_recipes([_listed_recipe(tmp_path, rows)], **KW)
+    said: list[str] = []
+    r = derive_recipes([_listed_recipe(tmp_path, rows)], progress=said.append, **KW)
+    assert any("left_out.csv: 3 listed value(s) of name, held by 2 record(s) (before the other filters), left out" in m
+               for m in said)
     assert values(r, "firms") == {("A", 2022): 1, ("B", 2022): 2, ("C", 2022): 0}
     assert values(r, "firm_value") == {("A", 2022): 10, ("B", 2022): 11, ("C", 2022): 0}
     assert any("1 value(s) of left_out.csv match no record's name: X9" in w for w in r.warnings)

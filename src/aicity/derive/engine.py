@@ -855,9 +855,17 @@ def _derive(recipe: Recipe, ctx: Context, shown: str, parts: list[Part], runner:
     if records == 0:
         warnings.append(f"{shown}: no record passes the filters; every value is 0")
     if any(f.in_file is not None for f in recipe.filters):
-        held = set().union(*runner.map(listed_values_found, [(p, recipe, shown) for p in parts], f"{shown}: listed values"))
+        held: dict[tuple[int, str], int] = {}
+        for found in runner.map(listed_values_found, [(p, recipe, shown) for p in parts], f"{shown}: listed values"):
+            for k, n in found.items():
+                held[k] = held.get(k, 0) + n
         for i, f in enumerate(recipe.filters):
-            unused = [v for v in f.in_ or () if (i, str(v)) not in held] if f.in_file is not None else []
+            if f.in_file is None:
+                continue
+            matched = sum(n for (j, _), n in held.items() if j == i)
+            say(f"{shown}: {f.in_file}: {len(f.in_ or ())} listed value(s) of {f.field}, held by {matched:,} "
+                f"record(s) (before the other filters), {'left out' if f.not_ else 'kept'}")
+            unused = [v for v in f.in_ or () if (i, str(v)) not in held]
             if unused:
                 warnings.append(f"{shown}: {len(unused)} value(s) of {f.in_file} match no record's {f.field}: "
                                 f"{', '.join(map(str, unused[:10]))}")
@@ -1041,19 +1049,21 @@ def load_filter_files(recipe: Recipe, ctx: Context, shown: str) -> Recipe:
     return recipe.model_copy(update={"filters": filters})
 
 
-def listed_values_found(part: Part, recipe: Recipe, shown: str) -> set[tuple[int, str]]:
-    """(filter index, value) of every `in_file` value some record of the part holds, so that a
-    listed value no record holds can be reported."""
+def listed_values_found(part: Part, recipe: Recipe, shown: str) -> dict[tuple[int, str], int]:
+    """{(filter index, value): records of the part holding it} for every `in_file` value some
+    record holds (any record, whatever the other filters), so that the derivation can say how
+    many records a list matched and name a listed value no record holds."""
     listed = [(i, f) for i, f in enumerate(recipe.filters) if f.in_file is not None and f.in_]
     if not listed:
-        return set()
+        return {}
     con, src = _connect(part, _top_columns(recipe))
     try:
-        found: set[tuple[int, str]] = set()
+        found: dict[tuple[int, str], int] = {}
         for i, f in listed:
             text = _trim(f"CAST({_ident(f.field)} AS VARCHAR)")
             values = ", ".join(_q(str(v)) for v in f.in_ or ())
-            found |= {(i, v) for (v,) in con.execute(f"SELECT DISTINCT {text} FROM {src} WHERE {text} IN ({values})").fetchall()}
+            for v, n in con.execute(f"SELECT {text}, count(*) FROM {src} WHERE {text} IN ({values}) GROUP BY ALL").fetchall():
+                found[(i, v)] = int(n)
         return found
     except duckdb.Error as exc:
         raise _duck_error(exc, shown, part) from None
