@@ -27,6 +27,8 @@ def ranks() -> dict[str, pd.Series]:
         _, index_ranks, _ = reweighted_ranking(r, persona_weights(r.framework, persona))
         out[persona] = pd.Series(index_ranks, index=r.units)
     out["index"] = out[ix]
+    score = pd.Series(r.scores_array[:, r.codes.index(ix)], index=r.units)
+    out["gap"] = score["SEL"] - score["TYO"]  # type: ignore[assignment]
     return out
 
 
@@ -49,6 +51,18 @@ def test_the_overall_and_persona_ranks_in_the_prose(ranks):
             f"{p['researcher']['SEL']} for the researcher; Tokyo {p['entrepreneur']['TYO']}, {p['policymaker']['TYO']}, "
             f"{p['citizen']['TYO']} and {p['researcher']['TYO']}") in text
     assert f"Seoul is {ordinal(ranks['POLICY']['SEL'])} on POLICY" in text
+    # who comes first for each persona, and the gap between Seoul and Tokyo
+    personas = ("entrepreneur", "policymaker", "citizen", "researcher")
+    first = {k: ranks[k].idxmin() for k in personas}
+    bay = [k for k in personas if first[k] == "SFBA"]
+    paris = [k for k in personas if first[k] == "PAR"]
+    assert len(bay) + len(paris) == 4, first
+
+    def listed(ks: list[str]) -> str:
+        words = [f"the {k}" for k in ks]
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    assert f"The San Francisco Bay Area comes first for {listed(bay)}, Paris for {listed(paris)}" in text
+    assert f"Tokyo {o['TYO']} ({ranks['gap']:.1f} points apart)" in text
     assert ranks["POLICY"]["PAR"] == 1 and "POLICY (1st:" in text
 
 
