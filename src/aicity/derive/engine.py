@@ -53,6 +53,7 @@ UNPLACED_COLUMNS = ["indicator", "place", "domain", "country", "reason", "items"
 # what a `count: distinct` indicator counted: one row per unit, year and value, with the names
 # that were counted as that value (same_as)
 DISTINCT_COLUMNS = ["indicator", "unit", "year", "value", "same_as_names"]
+_LISTING_COLUMNS = ["unit", "__y", "__all", "value", "same_as_names"]  # the same, by grouping set
 INDICATOR_COLUMNS = ["indicator", "name_en", "name_ko", "name_ja", "unit_of_measure", "count", "field", "per_year",
                      "per_capita", "year", "recipe", "description"]
 _EXT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
@@ -694,8 +695,9 @@ def resolve_text(keys: pd.DataFrame, text_matcher: Matcher, domain_matcher: Matc
                  kinds: tuple[Matcher, Matcher | None] | None = None) -> pd.DataFrame:
     """Place every distinct (text, domain, country) key. Adds unit, reason, hq, place, lat, lon,
     country (the point's: its crosswalk or gazetteer row's; empty where the row gives none, as
-    a row may on purpose; a unit of another country does not hold the point), and kind (what the text, else its domain, names: the `kind` of the row the `kinds` matchers
-    find first; '' without them or without a match).
+    a row may on purpose; a unit of another country does not hold the point), and kind (what
+    the text, else its domain, names: the `kind` of the row the `kinds` matchers find first;
+    '' without them or without a match).
     A crosswalk row that names a place without coordinates is looked up in the gazetteer by
     its exact name (and country); `gazetteer` may be a function, called only if one is needed."""
     cw_by_name = {cw.name: cw for m in (text_matcher, domain_matcher) if m for cw in m.crosswalks}
@@ -962,7 +964,7 @@ class Totals:
     same_as: str | None = None  # the same_as file's name
     warnings: list[str] = field(default_factory=list)
     # the distinct values counted: unit, __y, __all (all years), value, same_as_names
-    listing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unit", "__y", "__all", "value", "same_as_names"]))
+    listing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_LISTING_COLUMNS))
 
 
 def _by_unit(frame: pd.DataFrame, column: str) -> tuple[dict, dict]:
@@ -1124,7 +1126,7 @@ def _totals(con: duckdb.DuckDBPyConnection, recipe: Recipe,
     ).df()
     records, vsum, vmissing = _by_unit(first, "records"), _by_unit(first, "vsum"), _by_unit(first, "vmissing")
     distinct: tuple[dict, dict] = ({}, {})
-    listing = pd.DataFrame(columns=["unit", "__y", "__all", "value", "same_as_names"])
+    listing = pd.DataFrame(columns=_LISTING_COLUMNS)
     merged: tuple[dict, dict] = ({}, {})
     warnings: list[str] = []
     if second is not None:
