@@ -320,3 +320,12 @@ def test_a_gap_reads_as_the_shown_scores_differ():
     assert "0.95점 앞서며" in " ".join(Korean("서울", "도쿄").intro(c))
     assert "0.95点上回っており" in " ".join(Japanese("ソウル", "東京").intro(c))
     assert "by 1.1 points" in " ".join(English("Seoul", "Tokyo").intro({**c, "sa": 61.54, "sb": 60.44, "gap": 1.1}))
+
+
+def test_a_derived_sources_licence_label_is_in_the_report_language(reports):
+    """The label the report puts before a derived value's licence is its own word; the licence
+    text stays as the data gives it."""
+    items = {lang: " ".join(reports[lang].footnotes.items) for lang in ("en", "ko", "ja")}
+    assert "; licence: data CC BY 4.0" in items["en"]
+    assert "; 이용 조건: data CC BY 4.0" in items["ko"] and "licence:" not in items["ko"]
+    assert "; 利用条件: data CC BY 4.0" in items["ja"] and "licence:" not in items["ja"]

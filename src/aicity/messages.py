@@ -141,3 +141,8 @@ TRANSFORM_NAMES: dict[str, dict[str, str]] = {
     "sqrt": {"en": "square root", "ko": "제곱근", "ja": "平方根"},
     "cbrt": {"en": "cube root", "ko": "세제곱근", "ja": "立方根"},
     "inverse": {"en": "reciprocal, 1/x", "ko": "역수 1/x", "ja": "逆数1/x"},}
+
+
+# how a derived value's source text introduces its licence (aicity.derive writes the English;
+# a report shows the label in its language, the licence text as the data gives it)
+LICENCE_LABELS = {"en": "licence: ", "ko": "이용 조건: ", "ja": "利用条件: "}

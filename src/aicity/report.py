@@ -26,7 +26,7 @@ from aicity.claims import Verdict, check_claims, load_claims
 from aicity.compare import Comparison, compare, group_methods, radar_series, waterfall_series
 from aicity.errors import InputError, Problem
 from aicity.i18n import josa, ordinal, points, value_text
-from aicity.messages import REPORT_HEADINGS, TRANSFORM_NAMES, VERDICTS
+from aicity.messages import LICENCE_LABELS, REPORT_HEADINGS, TRANSFORM_NAMES, VERDICTS
 from aicity.personas import persona_weights, suits
 from aicity.result import IndexResult
 from aicity.urls import http_url
@@ -962,6 +962,8 @@ def _cite_value(fn: Footnotes, row: dict | None, lang: str) -> str:
     source = str(row.get("source") or "")
     if _is_data_path(source):  # a data file's path (data without provenance columns): its name only
         source = Path(source).name
+    # the label a derived source puts before its licence is the report's word, not the data's
+    source = source.replace(f"; {LICENCE_LABELS['en']}", f"; {LICENCE_LABELS[lang]}")
     parts = [str(row.get("publisher") or ""), source]
     year = row.get("year")
     text = ", ".join(p for p in parts if p and p != "nan")

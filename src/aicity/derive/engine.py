@@ -42,6 +42,7 @@ from aicity.derive.match import (
 from aicity.derive.metros import Metros
 from aicity.derive.recipe import Indicator, Place, Recipe, Records, RecordsCrosswalk, Source
 from aicity.errors import InputError, Problem
+from aicity.messages import LICENCE_LABELS
 
 Progress = Callable[[str], None]
 
@@ -1257,7 +1258,7 @@ def _source_text(src: Source) -> str:
     if src.repository:
         bits.append(f"{src.repository}@{(src.commit or '')[:12]}, {src.path}")
     if src.licence:
-        bits.append(f"licence: {src.licence}")
+        bits.append(f"{LICENCE_LABELS['en']}{src.licence}")
     return "; ".join(bits)
 
 
