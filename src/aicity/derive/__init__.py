@@ -140,7 +140,8 @@ OUTPUT_FILES = ("values.csv", "coverage.csv", "unplaced.csv", "indicators.csv", 
 
 def write_derived(result: Derived, out: str | Path, unplaced_top: int = 200) -> list[Path]:
     """Write values.csv, coverage.csv, unplaced.csv, indicators.csv and distinct_values.csv
-    (what each `count: distinct` indicator counted, value by value) into `out`, all or nothing: the files are written into a new directory beside it, which then takes its place.
+    (what each `count: distinct` indicator counted, value by value) into `out`, all or
+    nothing: the files are written into a new directory beside it, which then takes its place.
     `out` must be new, empty, or a previous output (nothing else in it is ever deleted).
     unplaced.csv keeps the `unplaced_top` most frequent records that were not placed anywhere,
     then as many placed outside every unit, per indicator (0: all)."""

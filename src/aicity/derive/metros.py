@@ -3,9 +3,9 @@
 A unit is a circle: every point within `radius_km` (great-circle distance, mean Earth radius
 6,371.0088 km) of the unit's centre belongs to it; where circles overlap, the nearest centre
 wins. A unit with a `country` (ISO 3166-1 alpha-2) holds only points of that country when the
-point's country is known: a circle drawn round a metro reaches across a border (Tijuana lies 28 km
-from San Diego's centre, Batam 25 km from Singapore's, Malmö 28 km from Copenhagen's), but the official
-area it approximates does not. Each row says which official area the circle approximates
+point's country is known: a circle drawn round a metro reaches across a border (Tijuana lies
+28 km from San Diego's centre, Batam 25 km from Singapore's, Malmö 28 km from Copenhagen's),
+but the official area it approximates does not. Each row says which official area the circle approximates
 (`definition`, with its source) and carries that area's population, with its own source, for
 per-capita values.
 """

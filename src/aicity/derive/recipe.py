@@ -95,7 +95,7 @@ class Filter(_Strict):
     Values compare as text, so `equals: true` matches a boolean field's true. `in_file` names a
     CSV (`value, reason, source, note`: each value with why it is listed and who says so), found
     as crosswalks are; the engine reads it into `in` (engine.load_filter_files) and compares the
-    values without surrounding spaces."""
+    values as text, without surrounding spaces, tabs or line breaks."""
 
     field: str  # a dotted name reaches into nested records: owner.type
     equals: str | int | float | bool | None = None
