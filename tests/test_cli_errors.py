@@ -194,3 +194,11 @@ def test_validate_judges_transformed_values_after_screening_as_build_does(tmp_pa
     data = pd.DataFrame({"unit": ["X", "Y", "Z"], "a": [1.0, 2.0, 0.0], "b": [1.0, 2.0, None]})  # Z screened out
     assert aicity.build(raw, data).units == ["X", "Y"]
     assert aicity.check(raw, data).spec.steps
+
+
+def test_a_coinr_imeta_csv_with_a_row_wider_than_its_header_is_a_clear_error(tmp_path):
+    bad = tmp_path / "iMeta.csv"
+    bad.write_text("iCode,Parent\nx,y,z\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", "--framework", str(bad), "--data", str(bad)])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "iMeta.csv" in res.output and "line 2 has 3 fields, the header 2" in " ".join(res.output.split())

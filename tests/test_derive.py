@@ -788,6 +788,9 @@ def test_in_file_leaves_out_the_listed_values_and_names_unused_rows(tmp_path):
     ("X2,why,Test,\nX2,again,Test,\n", "value,reason,source,note\n", "row 3, column 'value': 'X2' is given already on row 2"),
     ("X2,why,Test\n", "value,reason,source\n", "missing note"),
     ("X2,why,Test,,x\n", "value,reason,source,note,extra\n", "unknown column(s) extra"),
+    # a comma left unquoted on every row: pandas alone would shift every column silently
+    ("X2,why,Test, with a comma,\nX4,why,Test, with a comma,\n", "value,reason,source,note\n",
+     "line 2 has 5 fields, the header 4 (a value holding a comma needs double quotes)"),
 ])
 def test_in_file_problems_name_the_file_and_row(tmp_path, rows, header, message):
     with pytest.raises(InputError) as exc:
@@ -837,3 +840,23 @@ def test_a_domain_is_placed_only_in_the_country_its_text_names(tmp_path):
     got = resolve_text(keys, text, domain, _gazetteer(ctx), ctx.metros)
     assert got["unit"].tolist() == ["A", "", "", "A"]  # two countries named: neither rules
     assert got["reason"].tolist() == ["", "no match", "no match", ""]
+
+
+def test_a_small_csv_is_read_as_text_under_its_header(tmp_path):
+    from aicity.csvtext import read_csv_text
+
+    frame = read_csv_text(_write(tmp_path, "ok.csv", "a,b,c\n1,,3\n4,5\n"))
+    assert frame.columns.tolist() == ["a", "b", "c"] and frame.values.tolist() == [["1", "", "3"], ["4", "5", ""]]
+    with pytest.raises(pd.errors.ParserError, match="line 3 has 4 fields, the header 3"):
+        read_csv_text(_write(tmp_path, "wide.csv", "a,b,c\n1,2,3\n4,5,6,7\n"))
+    with pytest.raises(pd.errors.ParserError, match="line 2 has 4 fields, the header 3"):
+        read_csv_text(_write(tmp_path, "wider.csv", "a,b,c\n1,2,3,9\n4,5,6,7\n"))  # every row: no silent index
+    with pytest.raises(pd.errors.ParserError, match="names column\\(s\\) 'a' more than once"):
+        read_csv_text(_write(tmp_path, "twice.csv", "a,b,a\n1,2,3\n"))
+    # a crosswalk so written is an error naming the file, not a table shifted by one column
+    bad = _write(tmp_path, "cw.csv", "key,match,kind,place,country,lat,lon,unit,alias,flag,source,url,note\n"
+                 "Alpha, the town,exact,place,Alpha,XA,0,0,,,,test,,\n")
+    from aicity.derive.match import read_crosswalk
+
+    with pytest.raises(InputError, match="cw.csv.*line 2 has 14 fields, the header 13"):
+        read_crosswalk(bad, ["A", "B", "C"])

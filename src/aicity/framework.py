@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aicity.csvtext import read_csv_text
 from aicity.errors import InputError, Problem
 from aicity.keys import meta_problems, nearest, unknown_keys
 from aicity.pipeline.transform import TRANSFORMS
@@ -701,7 +702,10 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.read_excel(path, dtype=object)
     if suffix == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+    try:
+        return read_csv_text(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(str(path), f"not a readable UTF-8 CSV: {str(exc).splitlines()[0]}")]) from None
 
 
 def load_framework(source: str | Path | dict | Framework | None = None) -> Framework:

@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
+from aicity.csvtext import read_csv_text
 from aicity.derive.match import (
     Crosswalk,
     Gazetteer,
@@ -1006,7 +1007,7 @@ def _read_listing(found: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """A recipe's small CSV of values (same_as, in_file): UTF-8, exactly `columns`, every cell
     as text without surrounding spaces."""
     try:  # utf-8-sig: a spreadsheet's byte-order mark is no part of the first column's name
-        frame = pd.read_csv(found, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = read_csv_text(found)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError([Problem(str(found), f"cannot read it as a UTF-8 CSV: {str(exc).splitlines()[0]}")]) from None
     except OSError as exc:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aicity.csvtext import read_csv_text
 from aicity.errors import InputError, Problem
 
 
@@ -14,7 +15,7 @@ def read_table(path: Path, what: str) -> pd.DataFrame:
     InputError naming the file and `what` it should have been."""
     shown = str(path)
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        return read_csv_text(path)
     except FileNotFoundError:
         raise InputError([Problem(shown, f"{what} not found")]) from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
