@@ -284,6 +284,21 @@ def test_city_page_draws_the_tree_and_values_as_published(client):
     assert "national figure" in html  # a national value is marked as one
 
 
+def test_city_page_lists_the_names_a_distinct_count_counted(client):
+    """Seoul's 28 local governments with an open-data API are listed on its page, name by name,
+    in the page's language; a list is shown only where it is as many as the value shown."""
+    from aicity.derive import counted_values
+
+    html = client.get("/city/SEL?lang=en").text
+    assert "Counted, name by name (28)" in html and "Gangnam-gu" in html and "Seoul Metropolitan Government" in html
+    assert "집계 대상 목록 (28)" in client.get("/city/SEL?lang=ko").text
+    assert "数えた対象の一覧 (12)" in client.get("/city/TYO?lang=ja").text
+    assert len(counted_values("open_data_portal_owners", "SEL", 2026, 28.0)) == 28
+    assert counted_values("open_data_portal_owners", "SEL", 2026, 27.0) == []  # another value: no list
+    assert counted_values("open_data_portal_owners", "SEL", 2025, 28.0) == []  # another year: no list
+    assert counted_values("pitchbook_startup_pctl", "SEL", 2024, 50.0) == []  # not a distinct count
+
+
 def test_pages_for_data_without_a_year_column(tmp_path):
     """Another index whose data has no year column: the city and data pages still answer."""
     fw = {"index": {"code": "I", "names": {"en": "Test index"}},

@@ -20,6 +20,7 @@ UI: dict[str, dict[str, Any]] = {
         "intro": "The Global AI City Index compares cities' AI competitiveness with sourced data. Sort the table, filter by region, or open a city.",
         "build_intro": "Move a slider: the ranking re-orders as you go. Presets set the weights of a persona.",
         "why": "Why", "skip": "Skip to content", "main_menu": "Main menu", "back": "Back to the text",
+        "counted": "Counted, name by name",
         "geo_names": {"city": "city", "metro": "metro area", "cluster": "cluster", "country": "country"},
     },
     "ko": {
@@ -33,6 +34,7 @@ UI: dict[str, dict[str, Any]] = {
         "intro": "글로벌 AI 도시 지수는 출처가 있는 데이터로 도시의 AI 경쟁력을 비교한다. 표는 항목별로 정렬하거나 지역별로 걸러 볼 수 있고, 도시 이름을 누르면 자세한 내용이 나온다.",
         "build_intro": "슬라이더를 움직이면 순위가 바로 바뀐다. 프리셋을 고르면 해당 관점의 가중치가 적용된다.",
         "why": "이유", "skip": "본문 바로가기", "main_menu": "주 메뉴", "back": "본문으로 돌아가기",
+        "counted": "집계 대상 목록",
         "geo_names": {"city": "도시", "metro": "광역권", "cluster": "클러스터", "country": "국가"},
     },
     "ja": {
@@ -46,6 +48,7 @@ UI: dict[str, dict[str, Any]] = {
         "intro": "グローバルAI都市指数は、出典のあるデータで都市のAI競争力を比較する。表は並べ替えや地域での絞り込みができ、都市名を選ぶと詳細が表示される。",
         "build_intro": "スライダーを動かすと、ランキングがすぐに更新される。プリセットを選ぶと、その視点の重みが適用される。",
         "why": "理由", "skip": "本文へ移動", "main_menu": "メインメニュー", "back": "本文に戻る",
+        "counted": "数えた対象の一覧",
         "geo_names": {"city": "都市", "metro": "都市圏", "cluster": "クラスター", "country": "国"},
     },
 }

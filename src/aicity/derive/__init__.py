@@ -11,6 +11,7 @@ counts in DuckDB. See docs/derive.md.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -52,6 +53,27 @@ def bundled_recipes() -> list[Path]:
 
 def bundled_metros_path() -> Path:
     return derive_dir() / "metros.csv"
+
+
+@functools.cache
+def _bundled_distinct() -> pd.DataFrame:
+    path = bundled_derived_dir() / "distinct_values.csv"
+    if not path.is_file():
+        return pd.DataFrame(columns=DISTINCT_COLUMNS)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def counted_values(indicator: str, unit: str, year: object, value: object) -> list[str]:
+    """The names a bundled `count: distinct` indicator counted for a unit in a year (its
+    distinct_values.csv), only where they are as many as the value shown: a value from other
+    data, or another year, gets no list that would contradict it."""
+    d = _bundled_distinct()
+    try:
+        y, n = str(int(float(year))), float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return []
+    names = d.loc[(d["indicator"] == indicator) & (d["unit"] == unit) & (d["year"] == y), "value"].tolist()
+    return sorted(names, key=str.casefold) if names and len(names) == n else []
 
 
 def bundled_derived_dir() -> Path:

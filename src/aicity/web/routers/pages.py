@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from aicity.compare import compare, profile, radar_series, waterfall_series
+from aicity.derive import counted_values
 from aicity.messages import country_name
 from aicity.web.deps import ExplorerDep, PageLang, PageUnit
 from aicity.web.explorer import Explorer
@@ -45,6 +46,8 @@ def ranking_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
 def city_page(ex: ExplorerDep, code: PageUnit, lang: PageLang) -> HTMLResponse:
     p = profile(ex.result, code, lang, rank_intervals=ex.rank_intervals())
     sources = p.sources.to_dict(orient="records")
+    for s in sources:  # what a distinct count counted, where the bundled derivation says and agrees
+        s["counted"] = counted_values(str(s.get("indicator")), p.unit, s.get("year"), s.get("value"))
     fw = ex.fw
     # The tree as the framework draws it: each pillar followed by its own sub-pillars.
     by_code = {r["code"]: r for r in records(p.scores) if r["level"] > 1}
