@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aicity.csvtext import read_csv_text
 from aicity.derive.engine import (
     COVERAGE_COLUMNS,
     DISTINCT_COLUMNS,
@@ -60,7 +61,7 @@ def _bundled_distinct() -> pd.DataFrame:
     path = bundled_derived_dir() / "distinct_values.csv"
     if not path.is_file():
         return pd.DataFrame(columns=DISTINCT_COLUMNS)
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_csv_text(path)
 
 
 def counted_values(indicator: str, unit: str, year: object, value: object) -> list[str]:
