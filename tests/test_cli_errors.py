@@ -28,6 +28,23 @@ FILES = {
     "weight_sets_bad.yaml": OK_FRAMEWORK + "weight_sets: {a: 3}\n",
     "inf_weight.yaml": "index: {code: IDX}\nindicators:\n  - {code: a, parent: IDX, weight: .inf}\n  - {code: b, parent: IDX}\n",
     "typo.yaml": OK_FRAMEWORK.replace("{code: b, parent: IDX}", "{code: b, parent: IDX, directon: -1}"),
+    "dup_unit.csv": "unit,a,b\nX,1,2\nY,2,3\nX,9,9\n",
+    "units.csv": "code,name_en\nX,Ex\nY,Why\n",
+    "long_no_value.csv": "unit,indicator,val\nX,a,1\nX,b,2\n",
+    "long_typo.csv": "unit,indicator,value,publsher\nX,a,1,P\nX,b,2,P\n",
+    "nul.csv": "unit,name,a,b\nX,Ex\x00,1,2\nY,Why,2,3\n",
+    "ctrl_long.csv": "unit,indicator,value,publisher\nX,a,1,P\x01\nX,b,2,P\n",
+    "fake.parquet": "not parquet",
+    "fake.xlsx": "not a workbook",
+    "seed.yaml": "uncertainty: {seed: -1, inputs: {weights: {noise: 0.2}}}\n",
+    "seed_text.yaml": "uncertainty: {seed: abc, inputs: {weights: {noise: 0.2}}}\n",
+    "levels.yaml": "uncertainty: {inputs: {weights: {noise: 0.2, levels: [x]}}}\n",
+    "levels_int.yaml": "uncertainty: {inputs: {weights: {noise: 0.2, levels: 1}}}\n",
+    "knn_values.yaml": "uncertainty: {inputs: {impute: {values: [{method: knn, k: -1}]}}}\n",
+    "iterative.yaml": "pipeline: {impute: {method: iterative, max_iter: -1}}\n",
+    "knn_frac.yaml": "pipeline: {impute: {method: knn, k: 2.5}}\n",
+    "ri_cols.csv": "unit,p05\nX,1\n",
+    "ri_order.csv": "unit,p05,p95\nX,2,1\n",
 }
 CASES = [
     (["build", "-f", "{ok.yaml}", "-d", "{empty.csv}"], "no units to rank"),
@@ -50,6 +67,30 @@ CASES = [
     (["serve", "--port", "99999"], "65535"),
     (["whatif", "Seoul", "fiveg_share=inf"], "not a finite number"),
     (["uncertainty", "--samples", "0"], "samples"),
+    # a duplicate unit with a unit table was a pandas traceback (cannot reindex)
+    (["validate", "-f", "{ok.yaml}", "-d", "{dup_unit.csv}", "--units", "{units.csv}"], "row 4, column 'unit': duplicate unit 'X'"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{long_no_value.csv}"], "needs a 'value' column; the header has unit, indicator, val"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{long_typo.csv}"], "column 'publsher': unknown column 'publsher'"),
+    (["build", "-f", "{ok.yaml}", "-d", "{nul.csv}"], "row 2, column 'name': a text cell with a control character"),
+    (["build", "-f", "{ok.yaml}", "-d", "{ctrl_long.csv}"], "row 2, column 'publisher': a text cell with a control character"),
+    (["build", "-f", "{ok.yaml}", "-d", "{fake.parquet}"], "not a readable Parquet file"),
+    (["build", "-f", "{ok.yaml}", "-d", "{fake.xlsx}"], "not a readable Excel workbook"),
+    (["uncertainty", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{seed.yaml}"], "seed must be a whole number from 0"),
+    (["uncertainty", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{seed_text.yaml}"], "not 'abc'"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{seed_text.yaml}"], "not 'abc'"),
+    (["uncertainty", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{levels.yaml}"], "levels ['x'] are not levels below"),
+    (["uncertainty", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{levels_int.yaml}"], "'levels' must be a list"),
+    (["uncertainty", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{knn_values.yaml}"], "k must be a whole number from 1 up, got -1"),
+    (["build", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{iterative.yaml}"], "max_iter must be a whole number from 1 up"),
+    (["build", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{knn_frac.yaml}"], "k must be a whole number from 1 up, got 2.5"),
+    (["uncertainty", "--seed", "-1"], "seed must be a whole number from 0"),
+    (["uncertainty", "--sobol", "--sobol-samples", "0"], "sobol_samples must be a power of 2"),
+    (["uncertainty", "--dask", "foo"], "'foo' is not local:N or a scheduler address"),
+    (["uncertainty", "--dask", "local:abc"], "local:N needs a whole number of workers"),
+    (["uncertainty", "--dask", "local:0"], "local:N needs a whole number of workers"),
+    (["profile", "Seoul", "--intervals", "{ri_cols.csv}"], "no column(s) p95"),
+    (["profile", "Seoul", "--intervals", "{ri_order.csv}"], "row 2, column 'p95': p05 (2) is above p95 (1)"),
+    (["profile", "Seoul", "--intervals", "{dir}/none.csv"], "file not found"),
 ]
 
 
@@ -64,7 +105,7 @@ def files(tmp_path_factory):
 @pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(a[:2]) + f" {i}" for i, (a, _) in enumerate(CASES)])
 def test_bad_input_is_a_message_and_a_nonzero_exit(files, tmp_path, monkeypatch, args, message):
     monkeypatch.setenv("AICITY_STORE", str(tmp_path / "store.duckdb"))
-    argv = [files[a[1:-1]] if a.startswith("{") else a for a in args]
+    argv = [files[a[1:-1]] if a.startswith("{") and a.endswith("}") else a.replace("{dir}", files["dir"]) for a in args]
     if argv[0] in ("build", "report", "trends", "uncertainty"):
         argv += ["--out", str(tmp_path / "out")]
     res = CliRunner().invoke(app, argv)

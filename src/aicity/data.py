@@ -296,6 +296,24 @@ def _text(col: pd.Series) -> pd.Series:
     return col.astype(object).where(col.notna(), "").astype(str).str.strip()
 
 
+# Characters no text cell may hold: C0 controls but tab, line feed and carriage return (which
+# a quote may hold), and DEL. A spreadsheet cannot store them (openpyxl refuses the workbook).
+_TEXT_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _text_control_problems(file: str, frame: pd.DataFrame, columns: list[str], problems: list[Problem]) -> None:
+    """A text cell holding a control character (NUL, \\x01...) is an error naming its row and
+    column: such a character is invisible where it is read and breaks the XLSX export."""
+    for col in columns:
+        values = frame[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+            continue
+        bad = values.astype(object).where(values.notna(), "").astype(str).str.contains(_TEXT_CONTROL, regex=True)
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(Problem(file, "a text cell with a control character (NUL, \\x01...), which no file "
+                                          "or spreadsheet shows", int(i) + 2, str(col)))
+
+
 def _unit_table(df: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
     code_col = _find_column(list(df.columns), UNIT_COLUMNS)
     if code_col is None:
@@ -326,6 +344,8 @@ def load_units(path: str | Path) -> pd.DataFrame:
     problems: list[Problem] = []
     df = read_table(path)
     units = _unit_table(df, str(path), problems)
+    code_col = _find_column(list(df.columns), UNIT_COLUMNS)
+    _text_control_problems(str(path), df, [c for c in df.columns if c != code_col], problems)
     for col in ("lat", "lon", "population"):
         if col in units.columns:
             units[col] = _to_numbers(units[col].reset_index(drop=True), str(path), col, problems)
@@ -373,6 +393,8 @@ def _load_wide(
             matrix[:, j] = _to_numbers(units[col], file, col, problems)
     values = pd.DataFrame(matrix, index=units.index, columns=codes, copy=False)
     meta = units.drop(columns=[c for c in codes if c in units.columns])
+    code_col = _find_column(list(df.columns), UNIT_COLUMNS)
+    _text_control_problems(file, df, [c for c in df.columns if c not in variables and c != code_col], problems)
     return Dataset(values=values, units=meta, source=file)
 
 
@@ -380,7 +402,11 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
     file = str(path)
     variables, _ = _variables(framework)
     cols = {c.lower(): c for c in df.columns}
-    df = df.rename(columns={cols[k]: k for k in cols if k in LONG_REQUIRED + PROVENANCE_COLUMNS})
+    known = LONG_REQUIRED + PROVENANCE_COLUMNS
+    for c in df.columns:  # a misspelt 'publsher' would lose its values without a word
+        if str(c).lower() not in known:
+            problems.append(Problem(file, f"unknown column '{c}' (a long table holds {', '.join(known)})", 1, str(c)))
+    df = df.rename(columns={cols[k]: k for k in cols if k in known})
     units_col = _text(df["unit"])
     ind_col = _text(df["indicator"])
     value = _to_numbers(df["value"], file, "value", problems)
@@ -398,6 +424,7 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
             problems.append(Problem(file, "empty unit code", i + 2, "unit"))
         elif _CONTROL_RE.search(code):
             problems.append(Problem(file, "a unit code with a control character (tab, NUL...)", i + 2, "unit"))
+    _text_control_problems(file, df, [c for c in PROVENANCE_COLUMNS if c in df.columns and c != "year"], problems)
     if "geo" in df.columns:
         problems.extend(_geo_problems(file, ind_col, _text(df["geo"]), framework))
     key = pd.DataFrame({"u": units_col, "i": ind_col, "y": year if year is not None else 0.0})
@@ -448,6 +475,19 @@ def _geo_problems(file: str, indicators: pd.Series, geo: pd.Series, framework: F
             for i in np.flatnonzero(bad.to_numpy())]
 
 
+def _is_long(path: Path, header: list, framework: Framework) -> bool:
+    """Whether a table is long (`unit, indicator, value`, any case) rather than wide. A header
+    with `unit` and `indicator` but no `value` is a long table missing its values, unless the
+    framework has an indicator coded `indicator`: an error naming what the header holds."""
+    names = {str(h).lower() for h in header}
+    if all(c in names for c in LONG_REQUIRED):
+        return True
+    if {"unit", "indicator"} <= names and "indicator" not in framework.indicators:
+        found = ", ".join(str(h) for h in header)
+        raise InputError([Problem(str(path), f"a long table (unit, indicator, value) needs a 'value' column; the header has {found}", 1)])
+    return False
+
+
 def _read_dataset(path: Path, framework: Framework, variables: set[str]) -> tuple[Dataset, bool, list[Problem]]:
     """XLSX and Parquet are read once, typed as stored. A CSV's header decides which columns
     are numbers before Arrow parses the body."""
@@ -455,14 +495,14 @@ def _read_dataset(path: Path, framework: Framework, variables: set[str]) -> tupl
     if not _is_csv(path):
         before = path.stat()
         df = read_table(path)
-        is_long = all(c in {h.lower() for h in df.columns} for c in LONG_REQUIRED)
+        is_long = _is_long(path, list(df.columns), framework)
         dataset = (_load_long if is_long else _load_wide)(path, df, framework, problems)
         dataset._pending_hashes[str(path)] = _hasher().submit(_unchanged_file_hash, path, before)
         return dataset, is_long, problems
     before = path.stat()
     with open(path, "rb") as fh:
         header = _csv_header(path, fh.read(1 << 20))
-    is_long = all(c in {h.lower() for h in header} for c in LONG_REQUIRED)
+    is_long = _is_long(path, header, framework)
     if is_long:
         df, parsed = _read_csv(path, header, {c for c in header if c.lower() in ("value", "year")})
         filled = {c: np.empty(len(df)) for c in parsed}
@@ -488,7 +528,7 @@ def _read_frame(frame: pd.DataFrame, framework: Framework) -> tuple[Dataset, boo
     # a named index is a column (e.g. the unit codes set as the index); a plain one is dropped
     df = frame.reset_index() if any(n is not None for n in frame.index.names) else frame.reset_index(drop=True)
     problems: list[Problem] = []
-    is_long = all(c in {str(h).lower() for h in df.columns} for c in LONG_REQUIRED)
+    is_long = _is_long(name, list(df.columns), framework)
     dataset = (_load_long if is_long else _load_wide)(name, df, framework, problems)
     digest = hashlib.sha256(pd.util.hash_pandas_object(df.astype(str), index=True).values.tobytes()).hexdigest()
     dataset._hashes[str(name)] = digest
@@ -519,6 +559,8 @@ def load_data(
     if units is not None:
         if isinstance(units, pd.DataFrame) and _find_column(list(units.columns), UNIT_COLUMNS) is not None:
             unit_table = _unit_table(units, "<units>", problems)  # a table with a code column, as a file would be
+            code_col = _find_column(list(units.columns), UNIT_COLUMNS)
+            _text_control_problems("<units>", units, [c for c in units.columns if c != code_col], problems)
         else:
             unit_table = units if isinstance(units, pd.DataFrame) else load_units(units)
         if not isinstance(units, pd.DataFrame):
@@ -534,6 +576,8 @@ def load_data(
         else:
             for u in unknown:
                 problems.append(Problem(str(path), f"unknown unit '{u}' (not in {unit_file})"))
+        if problems:  # e.g. a duplicate unit: the tables cannot be aligned, and need not be
+            raise InputError(problems)
         # Units in the unit table without any value are kept: they show as all-missing.
         order = list(unit_table.index) + [u for u in dataset.values.index if u not in unit_table.index]
         dataset.values = dataset.values.reindex(index=order)

@@ -698,10 +698,13 @@ def framework_from_coinr(table: pd.DataFrame, source: str = "<iMeta>") -> Framew
 def read_table(path: Path) -> pd.DataFrame:
     """CSV, XLSX or Parquet, read without coercing anything: text stays text for our checks."""
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(path, dtype=object)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
+    if suffix in (".xlsx", ".xlsm", ".xls", ".parquet"):
+        kind = "Parquet file" if suffix == ".parquet" else "Excel workbook"
+        try:
+            return pd.read_parquet(path) if suffix == ".parquet" else pd.read_excel(path, dtype=object)
+        except Exception as exc:  # pyarrow, openpyxl and zipfile each raise their own kind
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError([Problem(str(path), f"not a readable {kind}: {first}")]) from None
     try:
         return read_csv_text(path)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

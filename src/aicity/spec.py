@@ -290,8 +290,10 @@ def _check_values(step: str, params: dict[str, Any], source: str) -> list[Proble
         if step == "impute":
             if params["method"] in ("group_mean", "group_median") and not params.get("group"):
                 bad(f"method '{params['method']}' needs 'group' (a unit column)")
-            if int(params["k"]) < 1:
-                bad("k must be >= 1")
+            for name, low, high in (("k", 1, None), ("max_iter", 1, None), ("seed", 0, 2**32 - 1)):
+                v = params[name]
+                if v != int(v) or v < low or (high is not None and v > high):
+                    bad(f"{name} must be a whole number from {low}" + (f" to {high:,}" if high else " up") + f", got {v!r}")
     except (TypeError, ValueError) as exc:
         bad(f"a parameter is not a number ({exc})")
     return out

@@ -112,10 +112,14 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
             if not isinstance(noise, int | float) or not 0 < noise < 1:
                 problems.append(Problem(source, "weights: 'noise' must be a number in (0, 1)"))
             levels = spec.get("levels") or list(range(1, framework.n_levels))
-            bad = [lv for lv in levels if lv not in range(1, framework.n_levels)]
+            if not isinstance(levels, list):
+                problems.append(Problem(source, f"weights: 'levels' must be a list of levels (1..{framework.n_levels - 1}), not {levels!r}"))
+                continue
+            bad = [lv for lv in levels if _whole(lv) not in range(1, framework.n_levels)]
             if bad:
-                problems.append(Problem(source, f"weights: levels {bad} are not below the index (1..{framework.n_levels - 1})"))
-            inputs[name] = {"noise": float(noise or 0), "levels": [int(lv) for lv in levels]}
+                problems.append(Problem(source, f"weights: levels {bad} are not levels below the index (1..{framework.n_levels - 1})"))
+                continue
+            inputs[name] = {"noise": float(noise or 0), "levels": [_whole(lv) for lv in levels]}
             continue
         values = spec.get("values")
         if not isinstance(values, list) or not values:
@@ -131,11 +135,13 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
         problems.append(Problem(source, f"samples must be a whole number between 1 and {MAX_SAMPLES:,}"))
     sobol_samples = _whole(raw.get("sobol_samples", 2048))
     problems += sobol_samples_problems(sobol_samples if sobol_samples is not None else raw.get("sobol_samples"), len(inputs), source)
+    seed = _whole(raw.get("seed", 1))
+    problems += seed_problems(seed if seed is not None else raw.get("seed"), source)
     if problems:
         raise InputError(problems)
     return UncertaintySpec(
         samples=samples,
-        seed=int(raw.get("seed", 1)),
+        seed=int(seed),  # type: ignore[arg-type]  # checked above
         target=target,
         inputs=inputs,
         sobol_samples=int(sobol_samples or 2048),
@@ -151,6 +157,13 @@ def _whole(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return int(number) if number.is_integer() else None
+
+
+def seed_problems(seed: Any, source: str = "uncertainty") -> list[Problem]:
+    """A random seed is a whole number from 0 to 2**63 - 1 (what numpy's generators take)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        return [Problem(source, f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r}")]
+    return []
 
 
 def sobol_samples_problems(base: Any, n_inputs: int, source: str = "uncertainty") -> list[Problem]:
@@ -179,11 +192,17 @@ def _check_values(name: str, values: list, source: str) -> list[Problem]:
         method = v if isinstance(v, str) else (v or {}).get("method") if isinstance(v, dict) else None
         if name == "aggregate" and method in AGGREGATIONS and not AGGREGATIONS[method].batched:
             out.append(Problem(source, f"aggregate: {method} cannot be sampled (it takes no batch of weights)"))
-        if name in ("normalize", "aggregate") and isinstance(v, dict):
-            from aicity.spec import STEPS
+        if name in ("impute", "normalize", "aggregate") and isinstance(v, dict) and method in {
+                "impute": IMPUTATIONS, "normalize": NORMALISATIONS, "aggregate": AGGREGATIONS}[name]:
+            from aicity.spec import parse_pipeline
 
-            known = [k for k in STEPS[name] if k != "levels"]
-            out += unknown_keys(v, known, source=source, where=f"an option of uncertain input '{name}'")
+            if name == "aggregate" and "levels" in v:
+                out.append(Problem(source, f"an option of uncertain input 'aggregate' cannot set 'levels': {v!r}"))
+                continue
+            try:  # the same checks as the pipeline's step: unknown keys, types and ranges
+                parse_pipeline({name: v}, source)
+            except InputError as exc:
+                out += [Problem(source, f"an option of uncertain input '{name}' ({v!r}): {p.reason}") for p in exc.problems]
         if name == "exclude_indicator" and v not in ("none", "each") and not isinstance(v, str):
             out.append(Problem(source, f"exclude_indicator: {v!r} must be 'none', 'each' or an indicator code"))
     return out
@@ -712,28 +731,58 @@ def _evaluate_chunk(engine: Engine, block: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _dask_map(engine: Engine, blocks: list[np.ndarray], address: str) -> Iterable[tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]]:
-    """Chunks as Dask tasks. `local:N` starts a LocalCluster of N worker processes."""
-    from dask.distributed import Client, LocalCluster
+    """Chunks as Dask tasks (`aicity.cluster.dask_client`: `local:N` starts a LocalCluster of
+    N worker processes)."""
+    from aicity.cluster import dask_client
 
-    cluster = None
-    if address.startswith("local:"):
-        n = int(address.split(":", 1)[1] or 2)
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(address)
-    try:
+    with dask_client(address) as client:
         shared = client.scatter(engine, broadcast=True)
         futures = client.map(_evaluate_chunk, [shared] * len(blocks), blocks, pure=False)
         results = client.gather(futures)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     start = 0
     for block, res in zip(blocks, results, strict=True):
         yield (start, start + len(block)), res
         start += len(block)
+
+
+RANK_INTERVAL_COLUMNS = ("unit", "p05", "p95")
+
+
+def read_rank_intervals(path: str | Path) -> pd.DataFrame:
+    """A `rank_intervals.csv` an uncertainty run wrote (`UncertaintyResult.rank_intervals`):
+    at least `unit`, `p05` and `p95`, the percentiles numbers with p05 <= p95. Anything else
+    is an error naming the file, row and column."""
+    from aicity.csvtext import read_csv_text
+    from aicity.data import parse_number
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([Problem(str(path), "file not found")])
+    try:
+        frame = read_csv_text(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError([Problem(str(path), f"not a readable UTF-8 CSV: {str(exc).splitlines()[0] if str(exc) else exc}")]) from None
+    lacking = [c for c in RANK_INTERVAL_COLUMNS if c not in frame.columns]
+    if lacking:
+        raise InputError([Problem(str(path), f"no column(s) {', '.join(lacking)}: not a rank_intervals.csv of "
+                                             "`aicity uncertainty`", 1)])
+    problems: list[Problem] = []
+    numbers: dict[str, list[float]] = {"p05": [], "p95": []}
+    for col, out in numbers.items():
+        for i, cell in enumerate(frame[col]):
+            value = parse_number(cell.strip()) if cell.strip() else float("nan")
+            if value is None:
+                problems.append(Problem(str(path), f"'{cell}' is not a rank", i + 2, col))
+                value = float("nan")
+            out.append(value)
+    for i, (lo, hi) in enumerate(zip(numbers["p05"], numbers["p95"], strict=True)):
+        if lo > hi:
+            problems.append(Problem(str(path), f"p05 ({lo:g}) is above p95 ({hi:g})", i + 2, "p95"))
+    twice = frame.unit[frame.unit.duplicated()]
+    problems += [Problem(str(path), f"unit '{u}' appears twice", int(i) + 2, "unit") for i, u in twice.items()]
+    if problems:
+        raise InputError(problems)
+    return frame.assign(p05=numbers["p05"], p95=numbers["p95"])
 
 
 @dataclass
@@ -920,10 +969,14 @@ def run_uncertainty(
     if not 1 <= n <= MAX_SAMPLES:
         raise InputError([Problem("samples", f"must be between 1 and {MAX_SAMPLES:,}")])
     s = uspec.seed if seed is None else seed
-    base = sobol_samples or uspec.sobol_samples
-    problems = sobol_samples_problems(base, len(uspec.inputs), "sobol_samples")
+    base = uspec.sobol_samples if sobol_samples is None else sobol_samples
+    problems = sobol_samples_problems(base, len(uspec.inputs), "sobol_samples") + seed_problems(s, "seed")
     if problems:  # before the weight sets (max(samples, sobol_samples) of them) are drawn
         raise InputError(problems)
+    if dask is not None:
+        from aicity.cluster import check_address
+
+        check_address(dask)
     uspec = UncertaintySpec(samples=n, seed=s, target=uspec.target, inputs=uspec.inputs, sobol_samples=base)
     say = (lambda msg: progress(msg, 0, 0)) if progress else None
     engine = prepare(fw, ds, steps, uspec, n_weight_sets=max(n, base), progress=say)

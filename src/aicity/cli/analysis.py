@@ -136,13 +136,12 @@ def profile(
     store: Path = StoreOpt,
 ) -> None:
     """A city's scores and ranks at every level, strengths and weaknesses, peers and sources."""
-    import pandas as pd
-
     from aicity.compare import profile as make_profile
     from aicity.store import Store
+    from aicity.uncertainty import read_rank_intervals
 
+    ri = read_rank_intervals(intervals) if intervals else None  # a bad file stops before the build
     result = build_result(framework, data, units, pipeline)
-    ri = pd.read_csv(intervals) if intervals else None
     if ri is None:
         with Store(store) as st:
             found = st.latest_rank_intervals(result.framework.index_code, result.dataset.hashes)

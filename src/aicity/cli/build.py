@@ -222,8 +222,10 @@ def derive(
     paths = bundled_recipes() if bundled else list(recipe or [])
     if not paths:
         raise InputError([problem("give a RECIPE.yaml, or --bundled")])
-    if dask is not None and not (dask.startswith("local:") or "://" in dask):
-        raise InputError([problem(f"--dask '{dask}' is not local:N or a scheduler address such as tcp://host:8786")])
+    if dask is not None:
+        from aicity.cluster import check_address
+
+        check_address(dask)
     if err.is_terminal:
         with err.status("deriving...") as status:
             result = derive_recipes(paths, records=records, metros=metros, dask=dask, gazetteer=gazetteer,

@@ -15,6 +15,7 @@ partitioning (one process or a Dask cluster) gives identical results.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import glob
@@ -1182,33 +1183,17 @@ class _Runner:
     def __init__(self, dask: str | None, say: Progress):
         self.dask, self.say = dask, say
         self.client: Any = None
-        self.cluster: Any = None
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> _Runner:
-        if self.dask is None:
-            return self
-        from dask.distributed import Client, LocalCluster
+        if self.dask is not None:
+            from aicity.cluster import dask_client
 
-        try:
-            if self.dask.startswith("local:"):
-                n = int(self.dask.split(":", 1)[1] or 2)
-                if n < 1:
-                    raise ValueError
-                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-                self.client = Client(self.cluster)
-            else:
-                self.client = Client(self.dask, timeout="15s")
-        except ValueError:
-            raise InputError([Problem("--dask", f"'{self.dask}': local:N needs a whole number of workers, 1 or more")]) from None
-        except (OSError, TimeoutError) as exc:
-            raise InputError([Problem("--dask", f"cannot reach a Dask scheduler at '{self.dask}': {exc}")]) from None
+            self.client = self._stack.enter_context(dask_client(self.dask))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        self._stack.close()
 
     def map(self, fn: Callable[..., Any], args: list[tuple], what: str) -> list[Any]:
         n = len(args)
