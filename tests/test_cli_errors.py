@@ -54,7 +54,7 @@ CASES = [
     (["build", "-f", "{context_str.yaml}", "-d", "{ok.csv}"], "context[0] must be a mapping"),
     (["build", "-f", "{personas_list.yaml}", "-d", "{ok.csv}"], "'personas' must be a mapping"),
     (["build", "-f", "{weight_sets_bad.yaml}", "-d", "{ok.csv}"], "weight set 'a' must map codes"),
-    (["build", "-f", "{inf_weight.yaml}", "-d", "{ok.csv}"], "weights must be finite"),
+    (["build", "-f", "{inf_weight.yaml}", "-d", "{ok.csv}"], "a weight must be a finite number from 0 to 1,000,000"),
     (["validate", "-f", "{typo.yaml}", "-d", "{ok.csv}"], "did you mean 'direction'"),
     (["validate", "-f", "{ok.yaml}", "-d", "{weird.csv}"], "number column"),
     (["build", "-f", "{dir}", "-d", "{ok.csv}"], "Is a directory"),
@@ -205,8 +205,11 @@ def test_validate_refuses_what_build_refuses(tmp_path):
     ({"normalize": {"method": "minmax", "range": [0, float("inf")]}}, "'range' must hold finite numbers"),
     ({"normalize": {"method": "zscore", "sd": float("nan")}}, "'sd' must be a finite number"),
     ({"aggregate": {"method": "generalised_mean", "p": float("inf")}}, "'p' must be a finite number"),
-    ({"weights": {"INFRA": float("inf")}}, "finite weights"),
+    ({"weights": {"INFRA": float("inf")}}, "a weight must be a finite number"),
     ({"rank": {"digits": 2.5}}, "digits must be a whole number"),
+    ({"weights": {"INFRA": 1e308}}, "a weight must be a finite number from 0 to 1,000,000"),
+    # every pillar at 0 left every index score missing, with exit 0
+    ({"weights": {"INFRA": 0, "INDUSTRY": 0, "POLICY": 0, "TRUST": 0, "NATIONAL": 0}}, "all children of 'AICI' have weight 0"),
 ])
 def test_non_finite_or_out_of_range_parameters_are_refused(pipeline, message):
     with pytest.raises(InputError, match=message):

@@ -46,3 +46,18 @@ def test_missing_directory_and_binary_files(tmp_path):
     c.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(InputError, match="a claims file is a mapping"):
         load_claims(c)
+
+
+def test_numbers_follow_yaml_1_2():
+    # 1e3 was the text "1e3" (YAML 1.1 wants a dot); 1_000, 12:30 and 010 were 1000, 750 and 8
+    assert parse_yaml("a: 1e3\nb: -2E-4\nc: 1.5\nd: .inf\ne: 3\nf: 0x10\ng: 0o17", "p") == {
+        "a": 1000.0, "b": -0.0002, "c": 1.5, "d": float("inf"), "e": 3, "f": 16, "g": 15}
+    assert parse_yaml("a: 1_000\nb: 12:30\nc: 010\nd: -010", "p") == {"a": "1_000", "b": "12:30", "c": 10, "d": -10}
+
+
+def test_a_key_written_twice_is_an_error_naming_the_line():
+    with pytest.raises(InputError, match=r"f.yaml: not valid YAML: key 'weight' appears twice in one mapping \(first on line 2\)"):
+        parse_yaml("indicators:\n  - {code: a, weight: 1,\n     weight: 3}\n", "f.yaml")
+    with pytest.raises(InputError, match="key 'b' appears twice"):
+        parse_yaml("a: 1\nb:\n  c: 1\nb: 2\n", "f.yaml")
+    assert parse_yaml("a: {b: 1}\nc: {b: 2}\n", "f.yaml") == {"a": {"b": 1}, "c": {"b": 2}}  # the same key in two mappings

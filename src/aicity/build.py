@@ -19,7 +19,7 @@ import pandas as pd
 
 from aicity.data import Dataset
 from aicity.errors import InputError, PipelineError, Problem
-from aicity.framework import Framework
+from aicity.framework import Framework, all_zero_reason
 from aicity.inputs import resolve_inputs
 from aicity.pipeline.aggregate import AggregationPlan, aggregate, make_plan
 from aicity.pipeline.denominate import denominate, denominator_problems
@@ -103,6 +103,10 @@ def weight_vector(framework: Framework, plan: AggregationPlan, params: dict[str,
     w = np.array([float(weights[c]) for c in plan.codes])
     if (w < 0).any():
         raise InputError([Problem("weights", "weights must be >= 0")])
+    empty = sorted(framework.groups_without_weight(weights))  # the framework's own rule
+    if empty:
+        where = "pipeline" if choice == "custom" else f"weight set '{choice}'"
+        raise InputError([Problem(where, f"step 'weights': {all_zero_reason(p)}") for p in empty])
     return w
 
 

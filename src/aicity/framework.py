@@ -310,8 +310,9 @@ def _validate(nodes: list[Node], source: str) -> list[Problem]:
                 problems.append(Problem(source, f"indicator '{n.code}' cannot have children"))
         elif n.code not in has_children:
             problems.append(Problem(source, f"group '{n.code}' has no children"))
-        if not isinstance(n.weight, int | float) or not math.isfinite(n.weight) or n.weight < 0:
-            problems.append(Problem(source, f"'{n.code}' has weight {n.weight!r}; weights must be finite and >= 0"))
+        bad_weight = weight_problem(n.weight)
+        if bad_weight:
+            problems.append(Problem(source, f"'{n.code}' has weight {bad_weight}"))
         if n.goalposts is not None and not (n.goalposts[0] < n.goalposts[1]):
             problems.append(Problem(source, f"'{n.code}' goalposts must be [lo, hi] with lo < hi"))
     if problems:
@@ -356,6 +357,25 @@ def _level_problems(nodes: list[Node], parent_of: dict[str, str | None], source:
             problems.append(Problem(source, f"indicator '{n.code}' is country-level but not below a national group "
                                             f"({', '.join(sorted(national))}): national figures belong there"))
     return problems
+
+
+# Weights are relative. The bounds keep a weighted sum finite and a weight above 0 meaningful
+# next to the others; one rule for the framework, its weight sets and personas, the pipeline's
+# `weights:` step, the command line and the API.
+MAX_WEIGHT = 1_000_000.0
+MIN_WEIGHT = 0.000001  # the smallest weight above 0
+
+
+def weight_problem(value: Any) -> str | None:
+    """Why `value` cannot be a weight (None when it can): a number (not text, not true/false),
+    finite, from 0 to 1,000,000, and at least 0.000001 when above 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{value!r} is not a number"
+    if not math.isfinite(value) or not 0 <= value <= MAX_WEIGHT:
+        return f"{value!r}: a weight must be a finite number from 0 to 1,000,000"
+    if 0 < value < MIN_WEIGHT:
+        return f"{value!r}: a weight above 0 must be at least 0.000001 (weights are relative: scale them all up instead)"
+    return None
 
 
 def all_zero_reason(parent: str) -> str:
@@ -528,7 +548,7 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                 Node(
                     code=code,
                     parent=str(entry["parent"]),
-                    weight=_number(entry.get("weight", 1), "weight", code, source, problems),
+                    weight=entry.get("weight", 1),  # checked by weight_problem with the tree
                     names=_names(entry.get("names", entry.get("name")), code, source, problems),
                     kind=kind,
                     direction=direction if kind == "indicator" else 1,
@@ -577,9 +597,13 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
         else:
             problems.append(Problem(source, f"denominators[{i}] must be a mapping with a 'code'"))
     for name, weights in (spec.get("weight_sets") or {}).items():
-        if not isinstance(weights, dict) or not all(isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w) and w >= 0
-                                                    for w in weights.values()):
-            problems.append(Problem(source, f"weight set '{name}' must map codes to finite weights >= 0"))
+        if not isinstance(weights, dict):
+            problems.append(Problem(source, f"weight set '{name}' must map codes to weights"))
+            continue
+        problems += [Problem(source, f"weight set '{name}': weight of '{c}' is {why}")
+                     for c, w in weights.items() if (why := weight_problem(w))]
+        known = {n.code for n in nodes}
+        problems += [Problem(source, f"weight set '{name}': unknown code '{c}'") for c in weights if c not in known]
     personas = []
     for code, entry in (spec.get("personas") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("weights"), dict):
@@ -590,8 +614,8 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
         for target, weight in entry["weights"].items():
             if target not in known:
                 problems.append(Problem(source, f"persona '{code}': unknown code '{target}'"))
-            elif not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
-                problems.append(Problem(source, f"persona '{code}': weight of '{target}' must be a finite number >= 0"))
+            elif why := weight_problem(weight):
+                problems.append(Problem(source, f"persona '{code}': weight of '{target}' is {why}"))
         personas.append(
             Persona(
                 code=str(code),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aicity.errors import InputError, Problem
+from aicity.framework import weight_problem
 from aicity.keys import line_of, nearest, unknown_keys
 from aicity.pipeline import aggregate as agg
 from aicity.pipeline import impute as imp
@@ -188,9 +189,10 @@ def _wrong_types(step: str, params: dict[str, Any]) -> list[str]:
         if not isinstance(params.get("set", "framework"), str):
             out.append(f"'set' must be a name (framework, equal, custom or a weight set), got {params['set']!r}")
         values = params.get("values")
-        if "values" in params and (not isinstance(values, dict) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in values.values())):
-            out.append("'values' must map codes to finite weights >= 0")
+        if "values" in params and not isinstance(values, dict):
+            out.append("'values' must map codes to weights")
+        elif "values" in params:
+            out += [f"weight of '{c}' is {why}" for c, w in values.items() if (why := weight_problem(w))]
     for name in ("range", "rescale", "bounds"):
         if params.get(name) is not None and not isinstance(params[name], list | tuple):
             out.append(f"'{name}' must be [lo, hi], got {params[name]!r}")

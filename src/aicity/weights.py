@@ -15,10 +15,7 @@ from collections.abc import Mapping
 
 from aicity.data import parse_number
 from aicity.errors import InputError, Problem
-from aicity.framework import Framework, all_zero_reason, find_code
-
-MAX_WEIGHT = 1_000_000.0
-MIN_WEIGHT = 0.000001  # the smallest weight above 0
+from aicity.framework import Framework, all_zero_reason, find_code, weight_problem
 
 
 def check_weights(framework: Framework, weights: Mapping[str, object], source: str = "weights") -> dict[str, float]:
@@ -42,12 +39,9 @@ def check_weights(framework: Framework, weights: Mapping[str, object], source: s
             problems.append(Problem(source, f"weight '{value}' of '{key}' is not a number"))
             continue
         weight = parsed
-        if isinstance(value, bool) or not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
-            problems.append(Problem(source, f"weight of '{key}' is {value}; it must be a finite number from 0 to 1,000,000"))
-            continue
-        if 0 < weight < MIN_WEIGHT:
-            problems.append(Problem(source, f"weight of '{key}' is {value}; a weight above 0 must be at least 0.000001 "
-                                            "(weights are relative: scale them all up instead)"))
+        why = weight_problem(value if isinstance(value, bool) else weight)
+        if why:
+            problems.append(Problem(source, f"weight of '{key}' is {why}"))
             continue
         if code in out and out[code] != weight:
             problems.append(Problem(source, f"'{key}' names '{code}', which already has weight {out[code]:g}"))
