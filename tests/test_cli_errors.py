@@ -45,6 +45,7 @@ FILES = {
     "knn_frac.yaml": "pipeline: {impute: {method: knn, k: 2.5}}\n",
     "ri_cols.csv": "unit,p05\nX,1\n",
     "ri_order.csv": "unit,p05,p95\nX,2,1\n",
+    "hex.csv": "unit,a,b\nX,0x10,2\nY,2,3\n",
 }
 CASES = [
     (["build", "-f", "{ok.yaml}", "-d", "{empty.csv}"], "no units to rank"),
@@ -88,7 +89,16 @@ CASES = [
     (["uncertainty", "--dask", "foo"], "'foo' is not local:N or a scheduler address"),
     (["uncertainty", "--dask", "local:abc"], "local:N needs a whole number of workers"),
     (["uncertainty", "--dask", "local:0"], "local:N needs a whole number of workers"),
+    (["build", "--xlsx", "sometimes"], "'sometimes': choose auto, always or never"),  # was accepted, no workbook
+    (["rank", "--persona", "citizen", "--weights", "infrastructure=2"], "give a persona or --weights, not both"),
+    (["whatif", "Tokyo"], "give INDICATOR=VALUE changes, --reach-rank or --beat"),  # printed nothing, exit 0
+    (["whatif", "Tokyo", "--reach-rank", "0"], "rank must be a whole number between 1 and"),
+    (["whatif", "Tokyo", "--reach-rank", "500"], "rank must be a whole number between 1 and"),
+    (["whatif", "Tokyo", "--beat", "Tokyo"], "cannot pass itself"),
+    (["whatif", "Tokyo", "fiveg_share=1", "fiveg_share=2"], "'fiveg_share' is changed twice"),
     (["profile", "Seoul", "--intervals", "{ri_cols.csv}"], "no column(s) p95"),
+    # Arrow's inference read 0x10 as 16
+    (["build", "-f", "{ok.yaml}", "-d", "{hex.csv}"], "row 2, column 'a': text '0x10' in a number column"),
     (["profile", "Seoul", "--intervals", "{ri_order.csv}"], "row 2, column 'p95': p05 (2) is above p95 (1)"),
     (["profile", "Seoul", "--intervals", "{dir}/none.csv"], "file not found"),
 ]
@@ -246,3 +256,17 @@ def test_a_coinr_imeta_csv_with_a_row_wider_than_its_header_is_a_clear_error(tmp
     res = CliRunner().invoke(app, ["validate", "--framework", str(bad), "--data", str(bad)])
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert "iMeta.csv" in res.output and "line 2 has 3 fields, the header 2" in " ".join(res.output.split())
+
+
+def test_an_unknown_versus_unit_stops_the_build_before_anything_is_written(files, tmp_path):
+    """--versus was checked after the outputs were written and the run recorded."""
+    out, store = tmp_path / "out", tmp_path / "store.duckdb"
+    res = CliRunner().invoke(app, ["build", "-f", files["ok.yaml"], "-d", files["ok.csv"], "--versus", "X,ZZ",
+                                   "--out", str(out), "--store", str(store)])
+    assert res.exit_code == 2 and "no unit 'ZZ'" in " ".join(res.output.split()), res.output
+    assert not (out / "results.csv").exists()
+    from aicity.store import Store
+
+    with Store(store) as st:
+        assert len(st.runs()) == 0
+

@@ -193,7 +193,10 @@ def _read_csv(path: Path, header: list[str], number_columns: set[str]) -> tuple[
         options = pacsv.ConvertOptions(null_values=list(MISSING_TOKENS), strings_can_be_null=False, column_types=typed)
         table = pacsv.read_csv(path, read_options=read, convert_options=options)
     except pa.ArrowInvalid:
-        options = pacsv.ConvertOptions(null_values=list(MISSING_TOKENS), strings_can_be_null=False, column_types=text)
+        # Every column as text, each number cell then checked by parse_number: Arrow's own
+        # inference would read a cell such as 0x10 as the integer 16.
+        everything = {c: pa.string() for c in header}
+        options = pacsv.ConvertOptions(null_values=list(MISSING_TOKENS), strings_can_be_null=False, column_types=everything)
         try:
             table = pacsv.read_csv(path, read_options=read, convert_options=options)
         except pa.ArrowInvalid as exc:

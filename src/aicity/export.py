@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from aicity.errors import InputError, Problem
 from aicity.result import IndexResult
 
 # openpyxl writes roughly 100k cells a second; past this a workbook would dominate the build.
@@ -424,6 +425,15 @@ def write_xlsx(result: IndexResult, path: Path) -> None:
     atomic_write(path, write)
 
 
+XLSX_CHOICES = ("auto", "always", "never")
+
+
+def check_xlsx_choice(xlsx: str) -> None:
+    """`xlsx` is auto (a workbook unless it would be very large), always or never."""
+    if xlsx not in XLSX_CHOICES:
+        raise InputError([Problem("--xlsx", f"'{xlsx}': choose {', '.join(XLSX_CHOICES[:-1])} or {XLSX_CHOICES[-1]}")])
+
+
 def write_outputs(result: IndexResult, out: Path | Staging, *, xlsx: str = "auto", group: str | None = None,
                   table: pa.Table | None = None, timings: dict[str, float] | None = None) -> dict[str, Path | str]:
     """results.csv, results.parquet, results.json, bod_weights.csv (benefit of the doubt) and
@@ -431,6 +441,7 @@ def write_outputs(result: IndexResult, out: Path | Staging, *, xlsx: str = "auto
     are written (or into a `Staging` the caller commits). The files are written at once, in
     threads (Arrow's writers release the GIL), from one tidy table (`results_table`, or
     `table` when the caller has it); `timings` (a dict) receives each file's seconds."""
+    check_xlsx_choice(xlsx)
     if not isinstance(out, Staging):
         with staged(out) as stage:
             return write_outputs(result, stage, xlsx=xlsx, group=group, table=table, timings=timings)

@@ -73,15 +73,29 @@ def _target_met(result: IndexResult, unit: str, rank: int | None, beat: str | No
     return result.ranks_array[i, col] <= rank
 
 
-def what_it_takes(result: IndexResult, unit: str, indicator: str, *, rank: int | None = None, beat: str | None = None, iterations: int = 40) -> Requirement:
-    """The smallest change of one indicator (raw value, within the range observed across all
-    units) for `unit` to reach `rank` or pass `beat`, found by bisection on full rebuilds."""
+def check_target(result: IndexResult, unit: str, rank: int | None, beat: str | None) -> tuple[str, str | None]:
+    """The one rule for a what-it-takes target: exactly one of a rank (1 to the number of
+    ranked units) or another ranked unit to pass. Returns the unit's and `beat`'s codes."""
     if (rank is None) == (beat is None):
         raise InputError([Problem("what-if", "give exactly one target: a rank or a unit to pass")])
-    fw = result.framework
     unit = result.ranked_unit(unit)
     if beat is not None:
         beat = result.ranked_unit(beat)
+        if beat == unit:
+            raise InputError([Problem("what-if", f"'{unit}' cannot pass itself")])
+    if rank is not None:
+        col = result.codes.index(result.framework.index_code)
+        ranked = int((~np.isnan(result.ranks_array[:, col])).sum())
+        if isinstance(rank, bool) or not isinstance(rank, int | np.integer) or not 1 <= rank <= ranked:
+            raise InputError([Problem("what-if", f"rank must be a whole number between 1 and {ranked} (the ranked units), not {rank!r}")])
+    return unit, beat
+
+
+def what_it_takes(result: IndexResult, unit: str, indicator: str, *, rank: int | None = None, beat: str | None = None, iterations: int = 40) -> Requirement:
+    """The smallest change of one indicator (raw value, within the range observed across all
+    units) for `unit` to reach `rank` or pass `beat`, found by bisection on full rebuilds."""
+    unit, beat = check_target(result, unit, rank, beat)
+    fw = result.framework
     if indicator not in fw.indicators:
         raise InputError([Problem("what-if", f"unknown indicator '{indicator}'")])
     raw = result.dataset.values[indicator].to_numpy(dtype=float) if indicator in result.dataset.values else np.array([np.nan])
@@ -121,18 +135,16 @@ def cheapest_set(result: IndexResult, unit: str, *, rank: int | None = None, bea
         what = ", ".join(f"{c}: {m}" for c, m in others.items()) or "rescaled aggregates"
         raise InputError([Problem("what-if", f"the cheapest set needs arithmetic aggregation in every group ({what})")])
     fw = result.framework
-    unit = result.ranked_unit(unit)
+    unit, beat = check_target(result, unit, rank, beat)
     i = result.units.index(unit)
     col = result.codes.index(fw.index_code)
     scores = result.scores_array[:, col]
     others = np.delete(scores, i)
     if beat is not None:
-        target = scores[result.units.index(result.ranked_unit(beat))]
+        target = scores[result.units.index(beat)]
     else:
         ordered = np.sort(others[~np.isnan(others)])[::-1]
-        if rank is None or rank < 1 or rank > len(ordered) + 1:
-            raise InputError([Problem("what-if", f"rank must be between 1 and {len(ordered) + 1}")])
-        target = ordered[rank - 1] if rank <= len(ordered) else -np.inf
+        target = ordered[rank - 1] if rank <= len(ordered) else -np.inf  # type: ignore[operator]
     need = target - scores[i] + 1e-9 * max(1.0, abs(target))
     n = len(fw.indicators)
     x = result.scores_array[i, :n]

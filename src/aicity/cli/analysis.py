@@ -25,7 +25,7 @@ from aicity.cli._app import (
     styled,
 )
 from aicity.cli.output import fmt, frame_table, print_ranking
-from aicity.errors import InputError
+from aicity.errors import InputError, Problem
 
 
 @app.command("audit")
@@ -227,6 +227,8 @@ def rank(
     from aicity.personas import persona_weights, suits
     from aicity.weights import parse_weights
 
+    if persona and weights:  # as the API says: one or the other, never one silently dropped
+        raise InputError([Problem("--persona", "give a persona or --weights, not both")])
     result = build_result(framework, data, units, pipeline)
     fw = result.framework
     if not persona and not weights:
@@ -268,12 +270,11 @@ def whatif(
     import pandas as pd
 
     from aicity.data import parse_number
-    from aicity.whatif import changes_table, cheapest_set, what_it_takes
+    from aicity.whatif import changes_table, cheapest_set, check_target, what_it_takes
     from aicity.whatif import whatif as run_whatif
 
-    result = build_result(framework, data, units, pipeline)
-    fw = result.framework
-    unit = result.ranked_unit(city)
+    if not changes and reach_rank is None and beat is None:
+        raise InputError([problem("give INDICATOR=VALUE changes, --reach-rank or --beat")])
     parsed: dict[str, float] = {}
     for item in changes or []:
         if "=" not in item:
@@ -282,12 +283,19 @@ def whatif(
         number = parse_number(value.strip())
         if number is None or not math.isfinite(number):
             raise InputError([problem(f"value of '{code}' is not a finite number: '{value}'")])
+        if code.strip() in parsed:
+            raise InputError([problem(f"'{code.strip()}' is changed twice")])
         parsed[code.strip()] = number
+    result = build_result(framework, data, units, pipeline)
+    fw = result.framework
+    unit = result.ranked_unit(city)
+    if reach_rank is not None or beat is not None:
+        check_target(result, unit, reach_rank, beat)  # before anything is printed
     if parsed:
         after = run_whatif(result, unit, parsed)
         table = changes_table(result, after, unit, lang)
         console.print(frame_table(table[table.level > 1], f"What if {result.dataset.unit_name(unit, lang)}: " + ", ".join(changes)))
-    if reach_rank or beat:
+    if reach_rank is not None or beat is not None:
         rows = []
         for code in fw.indicators:
             req = what_it_takes(result, unit, code, rank=reach_rank, beat=beat)

@@ -58,7 +58,7 @@ def build(
     from concurrent.futures import ThreadPoolExecutor
 
     from aicity.build import build as build_index
-    from aicity.export import Staging, results_table, write_outputs
+    from aicity.export import Staging, check_xlsx_choice, results_table, write_outputs
     from aicity.store import Store
 
     overrides: dict[str, dict[str, Any]] = {}
@@ -74,6 +74,7 @@ def build(
         overrides["treat"] = {"method": treat}
     if no_denominate:
         overrides["denominate"] = {"enabled": False}
+    check_xlsx_choice(xlsx)
     pair = [v.strip() for v in versus.split(",")] if versus else []
     if versus and len(pair) != 2:
         fail(ValueError("--versus takes two units separated by a comma, e.g. Seoul,Tokyo"))
@@ -89,6 +90,8 @@ def build(
             framework, data, pipeline, units=units, overrides=overrides,
             progress=lambda step: status.update(f"Building: {step}…"),
         )
+        for query in pair:  # an unknown or unranked unit stops the command before anything is written
+            result.ranked_unit(query)
         status.update("Writing results…")
         run_id = None
         table = results_table(result, group_ranks)  # once, for every file and the store
