@@ -203,7 +203,11 @@ def test_claims_verdicts_by_hand(tiny):
      ("Paris", "은/는", "Paris는"), ("Seoul", "으로/로", "Seoul로"), ("", "은/는", "은(는)"),
      # a final t: 트 after a consonant or a vowel pair (부다페스트, 프랑크푸르트, 디트로이트), ㅅ after one vowel (인터넷, 스콧)
      ("Budapest", "은/는", "Budapest는"), ("Frankfurt", "으로/로", "Frankfurt로"), ("Detroit", "은/는", "Detroit는"),
-     ("Kuwait", "으로/로", "Kuwait로"), ("Internet", "은/는", "Internet은"), ("Scott", "으로/로", "Scott으로")],
+     ("Kuwait", "으로/로", "Kuwait로"), ("Internet", "은/는", "Internet은"), ("Scott", "으로/로", "Scott으로"),
+     # a unit symbol after a number is read as its name: 킬로미터, 미터, 킬로그램, 톤, 시간
+     ("12.5km", "이다/다", "12.5km다"), ("3m", "은/는", "3m는"), ("5kg", "이다/다", "5kg이다"), ("5 kg", "은/는", "5 kg은"),
+     ("5t", "은/는", "5t은"), ("3h", "이다/다", "3h이다"), ("100Mbps", "이다/다", "100Mbps다"),
+     ("12km²", "이다/다", "12km²다"), ("4 m³", "으로/로", "4 m³로")],  # a superscript was a KeyError
 )
 def test_korean_particles_follow_the_preceding_sound(word, pair, expected):
     assert josa(word, pair) == expected

@@ -189,7 +189,7 @@ def test_the_city_level_report_says_what_it_rests_on(reports, built):
                 assert fw.node(pillar).limits[lang] in text, (lang, pillar)
     assert "national figure" in en and "국가 단위 수치" in ko and "国単位の数値" in ja
     assert "National figures sit only in their own pillar, National AI environment (20% of the index" in en
-    assert "가중치 기준 지수의 20%" in ko and "重みにして指数の20%" in ja
+    assert "지수 가중치의 20%" in ko and "重みにして指数の20%" in ja
     trends = built[2]
     kept = len(trends.framework.indicators)
     assert f"rest on the {kept} indicators measured in several editions" in en
@@ -217,7 +217,7 @@ def test_a_gap_decided_by_a_one_measure_pillar_names_that_measure(built):
             intro = make_report(result, "SEL", other, "en", claims_path=False).sections[0].paragraphs[0]
             assert f"a pillar that rests on one measure ({measure.name('en')[0].lower() + measure.name('en')[1:]})" in intro
             ko = make_report(result, "SEL", other, "ko", claims_path=False).sections[0].paragraphs[0]
-            assert "한 가지 지표에만 기댄다" in ko
+            assert "한 가지 지표에만 의존한다" in ko
             return
     pytest.skip("no city's gap with Seoul is decided by a one-measure pillar in the bundled data")
 
@@ -238,7 +238,7 @@ def test_trends_read_as_each_language_writes_them(reports):
     one count of cities when both years rank as many; the speed-against-stability sentence is
     written; the chart's other cities are named in the report's language."""
     en, ko, ja = (_text(reports[lang]) for lang in ("en", "ko", "ja"))
-    assert "연평균 변화량(모멘텀)" in ko and "지수 점수 연간 변화의 표준편차(변동성)" in ko and "변화 폭" not in ko
+    assert "의 부문 점수는 연평균" in ko and "변했고(모멘텀)" in ko and "지수 점수의 연간 변화는 표준편차" in ko and "변화 폭" not in ko
     assert "年平均変化量（モメンタム）" in ja and "指数得点の前年からの変化の標準偏差" in ja and "変化幅" not in ja
     assert not re.search(r"(\d+)개 도시 중 \d+위에서 \1개 도시 중", ko)
     assert not re.search(r"(\d+)都市中\d+位から\1都市中", ja)
@@ -328,4 +328,4 @@ def test_a_derived_sources_licence_label_is_in_the_report_language(reports):
     items = {lang: " ".join(reports[lang].footnotes.items) for lang in ("en", "ko", "ja")}
     assert "; licence: data CC BY 4.0" in items["en"]
     assert "; 이용 조건: data CC BY 4.0" in items["ko"] and "licence:" not in items["ko"]
-    assert "; 利用条件: data CC BY 4.0" in items["ja"] and "licence:" not in items["ja"]
+    assert "; 利用条件：data CC BY 4.0" in items["ja"] and "licence:" not in items["ja"]

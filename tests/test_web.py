@@ -263,6 +263,46 @@ def test_sliders_reorder_the_ranking_live(server, browser):
     assert errors == []
 
 
+def test_presets_send_the_weights_as_they_are(server, browser):
+    """The framework's 0.5 is set and sent as 0.5 (not rounded to 1 or cut to 0), and a
+    persona's preset sends its sub-pillar weights too: the live ranking is the persona's."""
+    import json
+
+    import aicity
+
+    errors: list[str] = []
+    page = _page(browser, errors)
+    sent: list[dict] = []
+    page.on("request", lambda r: sent.append(json.loads(r.post_data)["weights"]) if r.url.endswith("/api/rank") else None)
+    page.goto(server + "/build?lang=ja")
+    page.wait_for_function("window.explorerReady === true")
+    fw = aicity.load_framework(None)
+    halves = [p for p in fw.pillars() if fw.node(p).weight == 0.5]
+    assert halves and all(page.locator(f"#w-{p}").input_value() == "0.5" for p in halves)  # as rendered
+    with page.expect_response("**/api/rank"):
+        page.click("#reset")
+    assert {p: sent[-1][p] for p in halves} == dict.fromkeys(halves, 0.5)
+    assert all(page.locator(f"#o-{p}").inner_text() == "0.5" for p in halves)
+    entrepreneur = fw.personas["entrepreneur"]
+    with page.expect_response("**/api/rank"):
+        page.click(f"button.preset[title='{entrepreneur.why('ja')}']")
+    assert sent[-1] == {k: float(v) for k, v in entrepreneur.weights.items()}
+    expected = persona_weights(fw, "entrepreneur")
+    ranked = reweight(aicity.build(), expected).ranking()
+    page.wait_for_function(f"document.querySelector('#live tbody tr').dataset.unit === {ranked.index[0]!r}")
+    assert errors == []
+
+
+def test_the_map_tooltip_is_in_the_page_language(server, browser):
+    errors: list[str] = []
+    page = _page(browser, errors)
+    page.goto(server + "/map?lang=ko")
+    page.wait_for_selector("#map .geo path")
+    texts = page.evaluate("document.getElementById('map').data[0].text")
+    assert texts[0].startswith("1위 ") and any(t.split(" ", 1)[1].startswith("서울: ") and t.split(" ")[0].endswith("위") for t in texts)
+    assert errors == []
+
+
 def test_phone_width_and_keyboard(server, browser):
     errors: list[str] = []
     page = _page(browser, errors, width=390)
@@ -291,8 +331,8 @@ def test_city_page_lists_the_names_a_distinct_count_counted(client):
 
     html = client.get("/city/SEL?lang=en").text
     assert "Counted, name by name (28)" in html and "Gangnam-gu" in html and "Seoul Metropolitan Government" in html
-    assert "집계 대상 목록 (28)" in client.get("/city/SEL?lang=ko").text
-    assert "数えた対象の一覧 (12)" in client.get("/city/TYO?lang=ja").text
+    assert "집계 대상 목록 (28개)" in client.get("/city/SEL?lang=ko").text
+    assert "数えた対象の一覧（12件）" in client.get("/city/TYO?lang=ja").text
     assert len(counted_values("open_data_portal_owners", "SEL", 2026, 28.0)) == 28
     assert counted_values("open_data_portal_owners", "SEL", 2026, 27.0) == []  # another value: no list
     assert counted_values("open_data_portal_owners", "SEL", 2025, 28.0) == []  # another year: no list
@@ -328,9 +368,10 @@ def test_compare_page_lists_the_index_and_every_pillar(client):
 
 def test_pages_name_regions_and_proxy_countries_in_the_page_language(client):
     ko = client.get("/data", params={"lang": "ko", "indicator": "girai_score"}).text
-    assert "국가 수치로 대체: 한국" in ko and "Republic of Korea" not in ko
+    assert "국가 수치로 대체 (한국)" in ko and "Republic of Korea" not in ko
     ja = client.get("/data", params={"lang": "ja", "indicator": "girai_score"}).text
-    assert "国の数値で代用: 日本" in ja
-    assert "국가 국가" not in client.get("/city/SEL", params={"lang": "ko"}).text  # the place, then the tag: never the word twice
+    assert "国の数値で代用（日本）" in ja
+    city = client.get("/city/SEL", params={"lang": "ko"}).text
+    assert '<td><span class="tag">국가 수치로 대체 (한국)</span></td>' in city  # the tag alone: never "국가 국가 수치로 대체"
     ranking = client.get("/", params={"lang": "ko"}).text
     assert ">중남미<" in ranking and ">아프리카<" in ranking and ">Latin America<" not in ranking

@@ -99,10 +99,21 @@ def load_claims(path: str | Path | None = None) -> list[Claim]:
     return claims
 
 
+def about_pair(verdicts: list[Verdict], a: str, b: str) -> list[Verdict]:
+    """The verdicts on claims comparing units `a` and `b` (either way round): a report on
+    Paris and London shows none of an essay's claims about Seoul and Tokyo."""
+    return [v for v in verdicts if {v.claim.subject, v.claim.other} == {a, b}]
+
+
 def check_claims(result: IndexResult, claims: list[Claim]) -> list[Verdict]:
     unknown = sorted({c for claim in claims for c in claim.indicators if c not in result.framework.nodes})
     if unknown:
         raise InputError([Problem("claims", f"unknown code(s) {unknown}")])
+    known_units = set(result.dataset.unit_codes)  # a unit screened out is known, and has no evidence
+    strangers = [Problem("claims", f"claim '{claim.id}': unknown unit '{u}' (not in the data)")
+                 for claim in claims for u in (claim.subject, claim.other) if u not in known_units]
+    if strangers:
+        raise InputError(strangers)
     raw = result.stages["raw"]
     out = []
     for claim in claims:

@@ -30,6 +30,15 @@ _LETTER_FINAL = {"l": _RIEUL, "m": 16, "n": 4, "r": _RIEUL}
 # Words are read as words: New York (뉴욕), Hong Kong (홍콩), Paris (파리), Seoul (서울).
 _WORD_ENDINGS = (("ng", 21), ("ck", 1), ("k", 1), ("m", 16), ("n", 4), ("l", _RIEUL), ("p", 17), ("b", 17))
 _VOWELS = set("aeiouy")
+# Unit symbols after a number are read as their Korean names: km 킬로미터, kg 킬로그램, t 톤,
+# h 시간, min 분, ha 헥타르, Mbps 메가비피에스. The final consonant is the name's, not the
+# letters' (12.5km다, 5kg이다). A superscript (km², m³: 제곱킬로미터) does not change it.
+_UNIT_FINALS = {  # as written (SI symbols are case-sensitive: 5g is grams, 5G a network)
+    "km": 0, "m": 0, "cm": 0, "mm": 0, "kg": 16, "g": 16, "mg": 16, "t": 4, "l": 0, "L": 0, "ml": 0, "mL": 0, "ha": 0,
+    "h": 4, "min": 4, "s": 0, "ms": 0, "kW": 0, "MW": 0, "GW": 0, "kWh": 0, "MWh": 0, "GWh": 0, "TWh": 0,
+    "Mbps": 0, "Gbps": 0, "kbps": 0, "TB": 0, "GB": 0, "MB": 0, "USD": 0, "EUR": 0, "KRW": 4, "JPY": 4,
+}
+_SUPERSCRIPTS = "²³¹⁰⁴⁵⁶⁷⁸⁹"
 _OPEN, _CLOSE = "([{（［", ")]}）］"
 
 
@@ -60,7 +69,7 @@ def _final(word: str) -> int | None:
             depth += 1
         elif ch in _OPEN:
             depth -= 1
-        elif depth > 0 or ch in "'\"’”":
+        elif depth > 0 or ch in "'\"’”" or ch in _SUPERSCRIPTS:
             pass
         elif _HANGUL_START <= ord(ch) <= _HANGUL_END:
             return (ord(ch) - _HANGUL_START) % 28
@@ -72,7 +81,12 @@ def _final(word: str) -> int | None:
             j = i
             while j > 0 and text[j - 1].isascii() and (text[j - 1].isalnum()):
                 j -= 1
-            return _latin_final(text[j : i + 1])
+            token = text[j : i + 1]
+            k = len(token) - len(token.lstrip("0123456789.,"))  # 12.5km is one token
+            number_before = k > 0 or text[:j].rstrip().endswith(tuple("0123456789"))
+            if number_before and token[k:] in _UNIT_FINALS:
+                return _UNIT_FINALS[token[k:]]
+            return _latin_final(token[k:] or token)
         i -= 1
     return None
 
@@ -112,7 +126,8 @@ def number(value: float, digits: int = 1, lang: str = "en") -> str:
         return {"en": "n/a", "ko": "자료 없음", "ja": "データなし"}[lang]
     if float(value).is_integer() and abs(value) >= 100:
         return f"{int(round(value)):,}"
-    return f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # -0.04 shows as 0.0, never -0.0
 
 
 def gap_digits(a: float, b: float, digits: int = 1) -> int:
@@ -154,6 +169,24 @@ def ordinal(n: float, lang: str = "en") -> str:
         return f"{n}位"
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+def rank_interval(lo: float, hi: float, lang: str = "en") -> str:
+    """A range of ranks in each language's way: 4–7 / 4~7위 / 4～7位 (one rank when lo = hi)."""
+    lo_, hi_ = int(lo), int(hi)
+    if lo_ == hi_:
+        return {"en": f"{lo_}", "ko": f"{lo_}위", "ja": f"{lo_}位"}[lang]
+    return {"en": f"{lo_}–{hi_}", "ko": f"{lo_}~{hi_}위", "ja": f"{lo_}～{hi_}位"}[lang]
+
+
+def rank_with_interval(rank: float, lo: float, hi: float, lang: str = "en") -> str:
+    """A rank and its interval: 7 (5–10) / 7위 (5~10위) / 7位（5～10位）; the rank alone
+    where the interval is unknown."""
+    shown = {"en": f"{int(rank)}", "ko": f"{int(rank)}위", "ja": f"{int(rank)}位"}[lang]
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return shown
+    inner = rank_interval(lo, hi, lang)
+    return f"{shown}（{inner}）" if lang == "ja" else f"{shown} ({inner})"
 
 
 def date(day: dt.date, lang: str = "en") -> str:

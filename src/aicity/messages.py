@@ -20,7 +20,15 @@ UI: dict[str, dict[str, Any]] = {
         "intro": "The Global AI City Index compares cities' AI competitiveness with sourced data. Sort the table, filter by region, or open a city.",
         "build_intro": "Move a slider: the ranking re-orders as you go. Presets set the weights of a persona.",
         "why": "Why", "skip": "Skip to content", "main_menu": "Main menu", "back": "Back to the text",
-        "counted": "Counted, name by name",
+        "counted": "Counted, name by name", "n_items": "{n}", "list_sep": ", ",
+        "show": "Show", "all_indicators": "All indicators",
+        "coverage": "{present} of {of} indicators · missing: {missing}",
+        "rank_of": "{rank:ordinal} of {of}", "ranked_name": "{rank}. {name}",
+        "value_year": "{value}, {year}", "quote": "“{text}”",
+        "compare_title": "{a} and {b} compared", "favours": "What favours {name}",
+        "not_found": "Page not found", "no_unit": "There is no city {name} in this index.",
+        "not_ranked": "{name} is not ranked: it has too little data.", "no_indicator": "There is no indicator {name} in this index.",
+        "no_page": "There is no page at this address.", "back_to_ranking": "Back to the ranking",
         "geo_names": {"city": "city", "metro": "metro area", "cluster": "cluster", "country": "country"},
     },
     "ko": {
@@ -32,9 +40,17 @@ UI: dict[str, dict[str, Any]] = {
         "proxy": "국가 수치로 대체", "a": "도시 A", "b": "도시 B", "go": "비교하기", "screened": "자료 부족으로 순위 제외",
         "language": "언어",
         "intro": "글로벌 AI 도시 지수는 출처가 있는 데이터로 도시의 AI 경쟁력을 비교한다. 표는 항목별로 정렬하거나 지역별로 걸러 볼 수 있고, 도시 이름을 누르면 자세한 내용이 나온다.",
-        "build_intro": "슬라이더를 움직이면 순위가 바로 바뀐다. 프리셋을 고르면 해당 관점의 가중치가 적용된다.",
+        "build_intro": "슬라이더를 움직이면 순위가 바로 바뀐다. 관점을 고르면 그 관점에 맞춘 가중치가 적용된다.",
         "why": "이유", "skip": "본문 바로가기", "main_menu": "주 메뉴", "back": "본문으로 돌아가기",
-        "counted": "집계 대상 목록",
+        "counted": "집계 대상 목록", "n_items": "{n}개", "list_sep": ", ",
+        "show": "보기", "all_indicators": "전체 지표",
+        "coverage": "지표 {of}개 중 {present}개 · 결측 지표 {missing}개",
+        "rank_of": "{of}개 도시 중 {rank:ordinal}",
+        "ranked_name": "{rank:ordinal} {name}", "value_year": "{value}, {year}년", "quote": "‘{text}’",
+        "compare_title": "{a:과/와} {b} 비교", "favours": "{name}에 유리한 지표",
+        "not_found": "페이지를 찾을 수 없다", "no_unit": "이 지수에는 {name:이라는/라는} 도시가 없다.",
+        "not_ranked": "{name:은/는} 자료가 부족해 순위에서 제외되었다.", "no_indicator": "이 지수에는 {name:이라는/라는} 지표가 없다.",
+        "no_page": "이 주소에는 페이지가 없다.", "back_to_ranking": "순위로 돌아가기",
         "geo_names": {"city": "도시", "metro": "광역권", "cluster": "클러스터", "country": "국가"},
     },
     "ja": {
@@ -46,9 +62,17 @@ UI: dict[str, dict[str, Any]] = {
         "proxy": "国の数値で代用", "a": "都市A", "b": "都市B", "go": "比較する", "screened": "データ不足のためランキング対象外",
         "language": "言語",
         "intro": "グローバルAI都市指数は、出典のあるデータで都市のAI競争力を比較する。表は並べ替えや地域での絞り込みができ、都市名を選ぶと詳細が表示される。",
-        "build_intro": "スライダーを動かすと、ランキングがすぐに更新される。プリセットを選ぶと、その視点の重みが適用される。",
+        "build_intro": "スライダーを動かすと、ランキングがすぐに更新される。視点を選ぶと、その視点に合わせた重みが適用される。",
         "why": "理由", "skip": "本文へ移動", "main_menu": "メインメニュー", "back": "本文に戻る",
-        "counted": "数えた対象の一覧",
+        "counted": "数えた対象の一覧", "n_items": "{n}件", "list_sep": "、",
+        "show": "表示", "all_indicators": "すべての指標",
+        "coverage": "データのある指標：{present}/{of}、欠損指標：{missing}",
+        "rank_of": "{of}都市中{rank:ordinal}",
+        "ranked_name": "{rank:ordinal} {name}", "value_year": "{value}、{year}年", "quote": "「{text}」",
+        "compare_title": "{a}と{b}の比較", "favours": "{name}に有利な指標",
+        "not_found": "ページが見つからない", "no_unit": "この指数に{name}という都市はない。",
+        "not_ranked": "{name}はデータ不足のためランキングの対象外である。", "no_indicator": "この指数に{name}という指標はない。",
+        "no_page": "このアドレスにページはない。", "back_to_ranking": "ランキングに戻る",
         "geo_names": {"city": "都市", "metro": "都市圏", "cluster": "クラスター", "country": "国"},
     },
 }
@@ -108,7 +132,7 @@ VERDICTS: dict[str, dict[str, str]] = {
 }
 
 METHOD_NAMES: dict[str, dict[str, str]] = {
-    "minmax": {"en": "min-max", "ko": "최소-최대", "ja": "最小・最大"},
+    "minmax": {"en": "min-max", "ko": "최소-최대", "ja": "最小最大"},
     "zscore": {"en": "z-score", "ko": "z-점수", "ja": "zスコア"},
     "rank": {"en": "rank", "ko": "순위", "ja": "順位"},
     "percentile": {"en": "percentile", "ko": "백분위", "ja": "パーセンタイル"},
@@ -148,4 +172,4 @@ TRANSFORM_NAMES: dict[str, dict[str, str]] = {
 
 # how a derived value's source text introduces its licence (aicity.derive writes the English;
 # a report shows the label in its language, the licence text as the data gives it)
-LICENCE_LABELS = {"en": "licence: ", "ko": "이용 조건: ", "ja": "利用条件: "}
+LICENCE_LABELS = {"en": "licence: ", "ko": "이용 조건: ", "ja": "利用条件："}

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from aicity import i18n
-from aicity.claims import Verdict, check_claims, load_claims
+from aicity.claims import Verdict, about_pair, check_claims, load_claims
 from aicity.compare import Comparison, compare, group_methods, radar_series, waterfall_series
 from aicity.errors import InputError, Problem
 from aicity.i18n import josa, ordinal, points, value_text
@@ -57,6 +57,10 @@ class Footnotes:
 # -- the writers: one per language ----------------------------------------------------------
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 class Writer:
     lang = "en"
     sentence_gap = " "  # between sentences; Japanese runs sentences together
@@ -66,11 +70,14 @@ class Writer:
     ua_phrases: dict[str, Any] = {}
 
     def _index_name(self, m: dict) -> str:
-        """The index's name in this language for any index; the bundled one goes by its code."""
-        if not self.generic:
-            return m["index_code"]
+        """The index's name in this language, followed for the bundled index by the code the
+        tables use: "Global AI City Index (AICI)", "글로벌 AI 도시 지수(AICI)"."""
         names = m.get("index_names") or {}
-        return names.get(self.lang) or m["index_name"]
+        name = names.get(self.lang) or m["index_name"]
+        if self.generic:
+            return name
+        return f"{name}（{m['index_code']}）" if self.lang == "ja" else (
+            f"{name}({m['index_code']})" if self.lang == "ko" else f"{name} ({m['index_code']})")
 
     def ua_parts(self, u: dict) -> list[str]:
         """One phrase per uncertain input, in the language's words (`ua_phrases`), with the
@@ -82,6 +89,29 @@ class Writer:
                 joined = self.ua_or.join(str(i18n.method_name(n, self.lang)) for n in names)
                 parts.append(self.ua_phrases[key](spec, names, joined))
         return parts
+
+    # what an uncertainty analysis varied, by input, in the intro's sentence
+    VARIED: dict[str, dict[str, str]] = {
+        "en": {"impute": "imputation", "winmax": "outlier treatment", "normalize": "normalisation", "weights": "weights",
+               "aggregate": "aggregation", "exclude_indicator": "the set of indicators"},
+        "ko": {"impute": "결측값 대체", "winmax": "이상값 처리", "normalize": "정규화", "weights": "가중치",
+               "aggregate": "집계 방식", "exclude_indicator": "지표 구성"},
+        "ja": {"impute": "欠損値の補完", "winmax": "外れ値の処理", "normalize": "正規化", "weights": "重み付け",
+               "aggregate": "集計方法", "exclude_indicator": "指標の構成"},
+    }
+
+    def varied(self, inputs: dict) -> str:
+        """The uncertain inputs the analysis varied, in the order of the pipeline, as one
+        phrase ("weights, normalisation and aggregation"; "가중치와 정규화, 집계 방식")."""
+        words = [self.VARIED[self.lang][k] for k in ("impute", "winmax", "normalize", "weights", "aggregate", "exclude_indicator")
+                 if k in inputs]
+        if not words:
+            return {"en": "", "ko": "방법", "ja": "方法"}[self.lang]
+        if len(words) == 1 or self.lang == "ja":
+            return "、".join(words)
+        if self.lang == "ko":
+            return f"{josa(words[0], '과/와')} {', '.join(words[1:])}"
+        return ", ".join(words[:-1]) + " and " + words[-1]
 
     def __init__(self, a: str, b: str, generic: bool = False):
         # generic: an index other than the bundled one (its units need not be cities, and
@@ -127,7 +157,7 @@ class English(Writer):
         if c.get("ua"):
             u = c["ua"]
             s.append(
-                f"Across {u['n']:,} variations of the method (weights, normalisation and aggregation), {self.a} ranks "
+                f"Across {u['n']:,} variations of the method{f' ({v})' if (v := self.varied(u['inputs'])) else ''}, {self.a} ranks "
                 f"{self._span(u['a05'], u['a95'])}, and {self.b} {self._span(u['b05'], u['b95'])}.{c['fn_ua']}"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
@@ -140,10 +170,10 @@ class English(Writer):
 
     def pillar(self, c: dict) -> str:
         ra, rb = self.pair_ranks(c["ra"], c["rb"])
-        return (
-            f"In {i18n.lower_first(c['name'])}, {self.a} scores {self.pts(c['sa'])} ({ra}) and "
-            f"{self.b} {self.pts(c['sb'])} ({rb}).{c['fn_method']}"
-        )
+        # a unit without a score has none for want of data: said so, never "n/a points"
+        a, b = ("has no score (too little data)" if _missing(v) else f"scores {self.pts(v)} ({r})"
+                for v, r in ((c["sa"], ra), (c["sb"], rb)))
+        return f"In {i18n.lower_first(c['name'])}, {self.a} {a} and {self.b} {b}.{c['fn_method']}"
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
@@ -173,7 +203,8 @@ class English(Writer):
         name = self._index_name(m)
         own = m.get("index_method", m["aggregate"])
         agg = self._aggregate(m) + (f", the index itself by {self._aggregate({'aggregate': own})}" if own != m["aggregate"] else "")
-        return f"{name} computation: {self._normalize(m)} normalisation and {agg}; see the Method section."
+        norm = "no normalisation" if m["normalize"] == "none" else f"{self._normalize(m)} normalisation"
+        return f"{name} computation: {norm} and {agg}; see the Method section."
 
     # one phrase per kind of uncertain input; Writer.ua_parts walks the inputs
     ua_or = " or "
@@ -253,10 +284,12 @@ class English(Writer):
         return f"On these measures {faster} is the faster-moving city and {steadier} the steadier one."
 
     def gaps(self, c: dict) -> str:
-        return f"{c['unit']} lacks data on {c['n']} of {c['of']} indicators ({c['list']}); these are left missing, not estimated."
+        these = "it is" if c["n"] == 1 else "these are"
+        return f"{c['unit']} lacks data on {c['n']} of {c['of']} indicators ({c['list']}); {these} left missing, not estimated."
 
     def gaps_both(self, c: dict) -> str:
-        return f"Both {self.a} and {self.b} lack data on {c['n']} of {c['of']} indicators ({c['list']}); these are left missing, not estimated."
+        these = "it is" if c["n"] == 1 else "these are"
+        return f"Both {self.a} and {self.b} lack data on {c['n']} of {c['of']} indicators ({c['list']}); {these} left missing, not estimated."
 
     def method(self, m: dict) -> str:
         units = "units" if self.generic else "cities"
@@ -280,8 +313,12 @@ class English(Writer):
         if m.get("transforms"):
             listed = ", ".join(f"{names.get('en', '')} ({TRANSFORM_NAMES[t]['en']})" for names, t in m["transforms"])
             s.append(f"Before normalising, these indicators are transformed, their goalposts and targets with them: {listed}.")
-        s.append(f"Each indicator is normalised ({self._normalize(m)}) across the {m['n']} ranked {units}, with lower-is-better indicators "
-                 f"reversed, and aggregated level by level up to the index by {self._aggregate(m)} with {self._weights(m)}.")
+        if m["normalize"] == "none":
+            s.append(f"Indicators are not normalised (lower-is-better ones are only reversed) and are aggregated level by level "
+                     f"up to the index by {self._aggregate(m)} with {self._weights(m)}.")
+        else:
+            s.append(f"Each indicator is normalised ({self._normalize(m)}) across the {m['n']} ranked {units}, with lower-is-better indicators "
+                     f"reversed, and aggregated level by level up to the index by {self._aggregate(m)} with {self._weights(m)}.")
         if m.get("own_methods"):
             listed = ", ".join(f"{names.get('en', '')} by {self._aggregate({'aggregate': method})}" for names, method in m["own_methods"])
             s.append(f"These are aggregated their own way: {listed}.")
@@ -297,7 +334,7 @@ class English(Writer):
 
     def _weights(self, m: dict) -> str:
         return {"framework_equal": "the framework's weights (equal within each group)", "framework": "the framework's weights",
-                "custom": "custom weights"}.get(m["weights"], f"the weight set '{m['weight_set']}'")
+                "equal": "equal weights", "custom": "custom weights"}.get(m["weights"], f"the weight set '{m['weight_set']}'")
 
 
 class Korean(Writer):
@@ -322,20 +359,23 @@ class Korean(Writer):
         if c.get("ua"):
             u = c["ua"]
             s.append(
-                f"가중치와 정규화, 집계 방식을 바꾼 {u['n']:,}가지 변형에서 {self._span(self.a, u['a05'], u['a95'], '였고,')} "
+                f"{josa(self.varied(u['inputs']), '을/를')} 바꾼 {u['n']:,}가지 변형에서 {self._span(self.a, u['a05'], u['a95'], '였고,')} "
                 f"{self._span(self.b, u['b05'], u['b95'], '였다')}{c['fn_ua']}."
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
         s.append(f"{josa(lead, '은/는')} {josa(trail, '을/를')} {i18n.number(abs(c['gap']), i18n.gap_digits(c['sa'], c['sb'], self.digits))}점 앞서며, 이 격차의 가장 큰 몫은 {c['top_pillar']} 부문에서 나온다."
-                 + (f" 이 부문은 {josa(c['top_single'], '이라는/라는')} 한 가지 지표에만 기댄다." if c.get("top_single") else ""))
+                 + (f" 이 부문은 {josa(c['top_single'], '이라는/라는')} 한 가지 지표에만 의존한다." if c.get("top_single") else ""))
         return s
 
     def pillar(self, c: dict) -> str:
         ra, rb = self.pair_ranks(c["ra"], c["rb"])
-        return (
-            f"{c['name']} 부문에서 {josa(self.a, '은/는')} {i18n.number(c['sa'], self.digits)}점({ra}), "
-            f"{josa(self.b, '은/는')} {i18n.number(c['sb'], self.digits)}점({rb})이다{c['fn_method']}."
-        )
+        # a unit without a score has none for want of data: said so, never "n/a점"
+        a = "자료가 부족해 점수가 없고" if _missing(c["sa"]) else f"{i18n.number(c['sa'], self.digits)}점({ra})"
+        if _missing(c["sb"]):
+            b = "자료가 부족해 점수가 없다"
+        else:
+            b = f"{i18n.number(c['sb'], self.digits)}점({rb})이다"
+        return f"{c['name']} 부문에서 {josa(self.a, '은/는')} {a}, {josa(self.b, '은/는')} {b}{c['fn_method']}."
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
@@ -366,7 +406,8 @@ class Korean(Writer):
         name = self._index_name(m)
         own = m.get("index_method", m["aggregate"])
         agg = self._aggregate(m) + (f"(지수 자체는 {self._aggregate({'aggregate': own})})" if own != m["aggregate"] else "")
-        return f"{name} 계산: {self._normalize(m)} 정규화와 {agg}. ‘방법’ 절 참조."
+        norm = "정규화 없이" if m["normalize"] == "none" else josa(self._normalization(m), "과/와")
+        return f"{name} 계산: {norm} {agg}. ‘방법’ 절 참조."
 
     ua_or = " 또는 "
     ua_phrases = {
@@ -385,6 +426,11 @@ class Korean(Writer):
     def _normalize(self, m: dict) -> str:
         rng = f"({m['range'][0]:g}~{m['range'][1]:g})" if m.get("range") else ""
         return f"{i18n.method_name(m['normalize'], 'ko')}{rng}"
+
+    def _normalization(self, m: dict) -> str:
+        """The normalisation as a noun, its range after the word: 최소-최대 정규화(0~100)."""
+        rng = f"({m['range'][0]:g}~{m['range'][1]:g})" if m.get("range") else ""
+        return f"{i18n.method_name(m['normalize'], 'ko')} 정규화{rng}"
 
     def _aggregate(self, m: dict) -> str:
         name = i18n.method_name(m["aggregate"], "ko")
@@ -415,8 +461,8 @@ class Korean(Writer):
             after = "" if c["n0"] == c["n1"] else f"{c['n1']}개 도시 중 "
             moved = f"{c['name']}의 순위는 {c['n0']}개 도시 중 {self.rank(c['r0'])}에서 {after}{josa(self.rank(c['r1']), '으로/로')} {verb}"
         return (
-            f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 부문 점수의 연평균 변화량(모멘텀)은 {i18n.number(c['momentum'], self.digits)}점, "
-            f"지수 점수 연간 변화의 표준편차(변동성)는 {i18n.number(c['volatility'], self.digits)}점이었다{c['fn']}."
+            f"{c['y0']}년부터 {c['y1']}년까지 {moved}. 같은 기간 {c['name']}의 부문 점수는 연평균 {i18n.number(c['momentum'], self.digits)}점 변했고(모멘텀), "
+            f"지수 점수의 연간 변화는 표준편차 {i18n.number(c['volatility'], self.digits)}점이었다(변동성){c['fn']}."
         )
 
     def same_top(self, c: dict) -> str:
@@ -466,7 +512,7 @@ class Korean(Writer):
             s.append(f"지표의 {m['min_coverage']:.0%} 이상을 갖춘 {'대상' if self.generic else '도시'}만 순위에 넣었다({left}).")
         if m["treat"] == "winsorise_log":
             excl = f" 이상값 처리에서 제외하도록 프레임워크에 지정된 지표는 {m['n_excluded']}개다." if m["n_excluded"] else ""
-            s.append("이상값은 COINr의 규칙으로 처리했다. 왜도와 첨도가 기준을 넘는 동안 극단값을 하나씩 윈저화하고, 그래도 넘으면 로그 변환했다. "
+            s.append("이상값은 COINr의 규칙으로 처리했다. 왜도와 첨도가 기준을 넘으면 기준 안에 들 때까지 극단값을 하나씩 윈저화하고, 그래도 넘으면 로그 변환했다. "
                      f"윈저화한 지표는 {m['n_winsorised']}개, " + (f"로그 변환한 지표는 {m['n_log']}개다." if m["n_log"] else "로그 변환한 지표는 없다.") + excl)
         else:
             s.append("이상값은 따로 처리하지 않았다.")
@@ -476,8 +522,12 @@ class Korean(Writer):
         if m.get("transforms"):
             listed = ", ".join(f"{names.get('ko') or names.get('en', '')}({TRANSFORM_NAMES[t]['ko']})" for names, t in m["transforms"])
             s.append(f"정규화에 앞서 다음 지표를 변환했고, 골포스트와 목표값에도 같은 변환을 적용했다: {listed}.")
-        s.append(f"각 지표를 순위에 오른 {ranked} 안에서 {self._normalize(m)} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
-                 f"방향을 뒤집었다. 그다음 {josa(self._weights(m), '으로/로')} 하위 단계부터 지수까지 단계마다 {verb}.")
+        if m["normalize"] == "none":
+            s.append(f"지표는 정규화하지 않고 낮을수록 좋은 지표의 방향만 뒤집었다. 그다음 {josa(self._weights(m), '으로/로')} "
+                     f"하위 단계부터 지수까지 단계마다 {verb}.")
+        else:
+            s.append(f"각 지표를 순위에 오른 {ranked} 안에서 {self._normalize(m)} 방식으로 정규화하고, 낮을수록 좋은 지표는 "
+                     f"방향을 뒤집었다. 그다음 {josa(self._weights(m), '으로/로')} 하위 단계부터 지수까지 단계마다 {verb}.")
         if m.get("own_methods"):
             listed = ", ".join(f"{josa(names.get('ko') or names.get('en', ''), '은/는')} {josa(self._method_noun(method), '으로/로')}"
                                for names, method in m["own_methods"])
@@ -486,7 +536,7 @@ class Korean(Writer):
             s.append(f"순위는 점수를 소수점 이하 {m['rank_digits']}자리로 반올림해 매겼고, 반올림한 점수가 같으면 같은 순위를 주었다.")
         if m.get("national"):
             for names, share in m["national"]:
-                s.append(f"국가 단위 수치는 별도 부문인 ‘{names.get('ko') or names.get('en')}’(가중치 기준 지수의 {i18n.number(100 * share, 0)}%)에만 넣었고, "
+                s.append(f"국가 단위 수치는 별도 부문인 ‘{names.get('ko') or names.get('en')}’(지수 가중치의 {i18n.number(100 * share, 0)}%)에만 넣었고, "
                          "표시되는 모든 곳에 국가 단위 수치임을 밝혔다.")
         elif m["proxies"]:
             s.append("도시 단위 수치가 없으면 국가 단위 수치로 대신하고 따로 표시했다.")
@@ -504,7 +554,7 @@ class Korean(Writer):
 
     def _weights(self, m: dict) -> str:
         return {"framework_equal": "프레임워크의 가중치(각 묶음 안에서 동일)", "framework": "프레임워크의 가중치",
-                "custom": "사용자 지정 가중치"}.get(m["weights"], f"가중치 세트 ‘{m['weight_set']}’")
+                "equal": "동일 가중치", "custom": "사용자 지정 가중치"}.get(m["weights"], f"가중치 세트 ‘{m['weight_set']}’")
 
 
 class Japanese(Writer):
@@ -532,7 +582,7 @@ class Japanese(Writer):
         if c.get("ua"):
             u = c["ua"]
             s.append(
-                f"重み付け、正規化、集計方法を変えた{u['n']:,}通りの試算では、{self._span(self.a, u['a05'], u['a95'], False)}、"
+                f"{self.varied(u['inputs'])}を変えた{u['n']:,}通りの試算では、{self._span(self.a, u['a05'], u['a95'], False)}、"
                 f"{self._span(self.b, u['b05'], u['b95'], True)}{c['fn_ua']}。"
             )
         lead, trail = (self.a, self.b) if c["gap"] >= 0 else (self.b, self.a)
@@ -542,10 +592,11 @@ class Japanese(Writer):
 
     def pillar(self, c: dict) -> str:
         ra, rb = self.pair_ranks(c["ra"], c["rb"])
-        return (
-            f"{c['name']}の分野では、{self.a}が{i18n.number(c['sa'], self.digits)}点（{ra}）、"
-            f"{self.b}が{i18n.number(c['sb'], self.digits)}点（{rb}）である{c['fn_method']}。"
-        )
+        # a unit without a score has none for want of data: said so, never "n/a点"
+        a = "データ不足のため得点がなく" if _missing(c["sa"]) else f"{i18n.number(c['sa'], self.digits)}点（{ra}）"
+        b = "データ不足のため得点がない" if _missing(c["sb"]) else f"{i18n.number(c['sb'], self.digits)}点（{rb}）である"
+        topic = "は" if _missing(c["sa"]) or _missing(c["sb"]) else "が"  # contrasted: AはX、BはY
+        return f"{c['name']}の分野では、{self.a}{topic}{a}、{self.b}{topic}{b}{c['fn_method']}。"
 
     def widest(self, c: dict) -> str:
         lead = self.a if c["gap"] >= 0 else self.b
@@ -572,7 +623,8 @@ class Japanese(Writer):
         name = self._index_name(m)
         own = m.get("index_method", m["aggregate"])
         agg = self._aggregate(m) + (f"（指数自体は{self._aggregate({'aggregate': own})}）" if own != m["aggregate"] else "")
-        return f"{name}の算出：{self._normalize(m)}正規化と{agg}。「方法」の節を参照。"
+        norm = "正規化なし" if m["normalize"] == "none" else self._normalization(m)
+        return f"{name}の算出：{norm}、{agg}。「方法」の節を参照。"
 
     ua_or = "または"
     ua_phrases = {
@@ -580,7 +632,7 @@ class Japanese(Writer):
         "normalize": lambda spec, names, joined: f"{joined}正規化",
         "aggregate": lambda spec, names, joined: f"{joined}平均" if all(n in MEANS for n in names) else f"{joined}による集計",
         "impute": lambda spec, names, joined: f"{joined}による欠損値の補完",
-        "winmax": lambda spec, names, joined: f"ウィンソライズの上限{min(names)}～{max(names)}点",
+        "winmax": lambda spec, names, joined: f"ウィンソライズする値の数の上限（{min(names)}～{max(names)}個）",
         "exclude_indicator": lambda spec, names, joined: "指標を一つずつ除外",
     }
 
@@ -591,6 +643,11 @@ class Japanese(Writer):
     def _normalize(self, m: dict) -> str:
         rng = f"（{m['range'][0]:g}～{m['range'][1]:g}）" if m.get("range") else ""
         return f"{i18n.method_name(m['normalize'], 'ja')}{rng}"
+
+    def _normalization(self, m: dict) -> str:
+        """The normalisation as a noun, its range after the word: 最小最大正規化（0～100）."""
+        rng = f"（{m['range'][0]:g}～{m['range'][1]:g}）" if m.get("range") else ""
+        return f"{i18n.method_name(m['normalize'], 'ja')}正規化{rng}"
 
     def _aggregate(self, m: dict) -> str:
         name = i18n.method_name(m["aggregate"], "ja")
@@ -610,7 +667,7 @@ class Japanese(Writer):
     def persona(self, c: dict) -> str:
         return (
             f"{c['name']}の視点では、総合首位は{c['top']}である。{c['why']}"
-            f"両都市を比べると{c['winner']}が上位である（{c['winner']}{self.rank(c['wr'])}、{c['loser']}{self.rank(c['lr'])}）。"
+            f"両都市を比べると{c['winner']}が上位である（{c['winner']}は{self.rank(c['wr'])}、{c['loser']}は{self.rank(c['lr'])}）。"
         )
 
     def trend(self, c: dict) -> str:
@@ -627,7 +684,7 @@ class Japanese(Writer):
 
     def same_top(self, c: dict) -> str:
         best = "、".join(f"{n}（{self.rank(r)}）" for n, r in c["best"])
-        return (f"{c['n']}つの視点すべてで首位は{c['name']}である。視点ごとに別々の理由で首位になったのではなく、"
+        return (f"{c['n']}の視点すべてで首位は{c['name']}である。視点ごとに別々の理由で首位になったのではなく、"
                 f"同じ強みから出た一つの結果である。その土台は{best}であり、最も弱い分野である{c['weak'][0]}（{self.rank(c['weak'][1])}）は、"
                 "どの視点でも順位を押し下げるほどの重みを持たない。")
 
@@ -649,10 +706,12 @@ class Japanese(Writer):
         return f"これらの尺度では、動きが速いのは{faster}、安定しているのは{steadier}である。"
 
     def gaps(self, c: dict) -> str:
-        return f"{c['unit']}については、{c['of']}指標のうち{c['list']}の{c['n']}指標のデータがない。これらの値は推計せず、空欄のままにしている。"
+        these = "この値" if c["n"] == 1 else "これらの値"
+        return f"{c['unit']}については、{c['of']}指標のうち{c['list']}の{c['n']}指標のデータがない。{these}は推計せず、空欄のままにしている。"
 
     def gaps_both(self, c: dict) -> str:
-        return f"{self.a}、{self.b}とも、{c['of']}指標のうち{c['list']}の{c['n']}指標のデータがない。これらの値は推計せず、空欄のままにしている。"
+        these = "この値" if c["n"] == 1 else "これらの値"
+        return f"{self.a}、{self.b}とも、{c['of']}指標のうち{c['list']}の{c['n']}指標のデータがない。{these}は推計せず、空欄のままにしている。"
 
     def method(self, m: dict) -> str:
         s = []
@@ -677,8 +736,12 @@ class Japanese(Writer):
         if m.get("transforms"):
             listed = "、".join(f"{names.get('ja') or names.get('en', '')}（{TRANSFORM_NAMES[t]['ja']}）" for names, t in m["transforms"])
             s.append(f"正規化の前に次の指標を変換し、ゴールポストと目標値にも同じ変換を施した：{listed}。")
-        s.append(f"各指標には、{target}の間で{self._normalize(m)}正規化を施し、低いほど良い指標は向きを反転させた。"
-                 f"そのうえで{self._weights(m)}により、下位の段階から指数まで段階ごとに{self._aggregate(m)}を求めた。")
+        if m["normalize"] == "none":
+            s.append("各指標は正規化せず、低いほど良い指標の向きだけを反転させた。"
+                     f"そのうえで{self._weights(m)}により、下位の段階から指数まで段階ごとに{self._aggregate(m)}を求めた。")
+        else:
+            s.append(f"各指標には、{target}の間で{self._normalization(m)}を施し、低いほど良い指標は向きを反転させた。"
+                     f"そのうえで{self._weights(m)}により、下位の段階から指数まで段階ごとに{self._aggregate(m)}を求めた。")
         if m.get("own_methods"):
             listed = "、".join(f"{names.get('ja') or names.get('en', '')}は{self._method_noun(method)}" for names, method in m["own_methods"])
             s.append(f"ただし、{listed}で集計した。")
@@ -706,7 +769,7 @@ class Japanese(Writer):
 
     def _weights(self, m: dict) -> str:
         return {"framework_equal": "枠組みの重み（各グループ内で均等）", "framework": "枠組みの重み",
-                "custom": "利用者指定の重み"}.get(m["weights"], f"重みセット「{m['weight_set']}」")
+                "equal": "均等な重み", "custom": "利用者指定の重み"}.get(m["weights"], f"重みセット「{m['weight_set']}」")
 
 
 MEANS = {"arithmetic", "geometric", "harmonic", "generalised_mean"}
@@ -830,8 +893,10 @@ class Report:
 
 
 def _md_text(text: str) -> str:
-    """Markdown text with HTML made inert (`<` `>` `&` as entities)."""
-    return html.escape(text, quote=False)
+    """Markdown text with HTML made inert by CommonMark's backslash escapes (`\\<`, `\\>`,
+    `\\&`): rendered, it shows as written (<venue>, R&D) and is never a tag or an entity;
+    read raw, it stays legible, where entities (&lt;venue&gt;) were not."""
+    return text.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>").replace("&", "\\&")
 
 
 def _md_url(url: str) -> str:
@@ -925,9 +990,13 @@ def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | 
     if counter and counter.get(lang):
         return f"{text} {counter[lang]}" if lang == "en" else f"{text}{counter[lang]}"
     if unit and len(unit) <= 6 and head not in {"score", "count", "index", "number", "share", "ratio", "binary", "persons"}:
-        # Korean and Japanese attach a symbol (100Mbps) but not an English word (84 years)
+        # Korean and Japanese attach a symbol (100Mbps); an English word (84.25 years) is not
+        # written into their sentences: the framework's `counter` gives their word (84.25세,
+        # 84.25歳), else the number stands alone and the tables name the unit
         word = unit.isascii() and unit.isalpha() and len(unit) > 4
-        return f"{text} {unit}" if lang == "en" or word else f"{text}{unit}"
+        if lang == "en":
+            return f"{text} {unit}"
+        return text if word else f"{text}{unit}"
     return text
 
 
@@ -1097,14 +1166,14 @@ def make_report(
         ri = rank_intervals.set_index("unit")
         if ua in ri.index and ub in ri.index:
             ua_note = w.ua_note({"n": n_samples, "inputs": uncertainty_inputs or {}, "default": uncertainty_default})
-            intro_ctx["ua"] = {"n": n_samples, "a05": ri.at[ua, "p05"], "a95": ri.at[ua, "p95"], "b05": ri.at[ub, "p05"], "b95": ri.at[ub, "p95"]}
+            intro_ctx["ua"] = {"n": n_samples, "inputs": uncertainty_inputs or {}, "a05": ri.at[ua, "p05"], "a95": ri.at[ua, "p95"], "b05": ri.at[ub, "p05"], "b95": ri.at[ub, "p95"]}
             intro_ctx["fn_ua"] = fn.cite("ua", ua_note)
     sections.append(Section("intro", w.headings["intro"], [w.sentence_gap.join(w.intro(intro_ctx))]))
     # the claims of the bundled index's essay are checked only on the bundled index, unless a
     # claims file is given
     if claims_path is None:
         claims_path = None if bundled else False
-    verdicts = check_claims(result, load_claims(claims_path)) if claims_path is not False else []
+    verdicts = about_pair(check_claims(result, load_claims(claims_path)), ua, ub) if claims_path is not False else []
     contrib = comp.contributions.set_index("code")
     for pillar in fw.pillars():
         theme = THEMES.get(pillar, pillar.lower())
@@ -1270,9 +1339,9 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
     label = {
         "en": {"rank": "Rank (1 = best)", "score": "Score", "ranking": "Ranking with 5–95% rank intervals", "radar": "Pillar scores",
                "heat": "Pillar scores of every ranked city", "water": "What makes up the gap", "trend": "Rank over time", "gap": "Gap"},
-        "ko": {"rank": "순위(1 = 최상위)", "score": "점수", "ranking": "순위와 5~95% 순위 구간", "radar": "부문별 점수",
+        "ko": {"rank": "순위(1위가 최상위)", "score": "점수", "ranking": "순위와 5~95% 순위 구간", "radar": "부문별 점수",
                "heat": "순위에 오른 모든 도시의 부문별 점수", "water": "격차의 구성", "trend": "연도별 순위", "gap": "격차"},
-        "ja": {"rank": "順位（1 = 最上位）", "score": "得点", "ranking": "順位と5～95%の順位区間", "radar": "分野別得点",
+        "ja": {"rank": "順位（1位が最上位）", "score": "得点", "ranking": "順位と5～95%の順位区間", "radar": "分野別得点",
                "heat": "ランキング対象全都市の分野別得点", "water": "差の内訳", "trend": "年ごとの順位", "gap": "差"},
     }[lang]
     if generic:  # an index other than the bundled one ranks units, not necessarily cities
@@ -1289,7 +1358,7 @@ def build_figures(result: IndexResult, comp: Comparison, ua: str, ub: str, lang:
                            hovertemplate=f"%{{y}}: %{{x:.{digits}f}}<extra></extra>", name=label["score"]))
     if rank_intervals is not None:
         ri = rank_intervals.set_index("unit").reindex(ranking.index)
-        bar.update_traces(text=[f"{int(r)} ({int(lo)}–{int(hi)})" if np.isfinite(lo) else f"{int(r)}" for r, lo, hi in zip(ranking["rank"], ri.p05, ri.p95, strict=True)],
+        bar.update_traces(text=[i18n.rank_with_interval(r, lo, hi, lang) for r, lo, hi in zip(ranking["rank"], ri.p05, ri.p95, strict=True)],
                           textposition="outside")
     top_score = float(np.nanmax(ranking[fw.index_code])) if len(ranking) else 100.0
     bar.update_layout(title=label["ranking"], yaxis={"autorange": "reversed"}, xaxis={"title": label["score"], "range": [0, top_score * 1.22]},

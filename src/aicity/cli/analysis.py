@@ -234,8 +234,8 @@ def rank(
     if not persona and not weights:
         table = Table(title="Personas")
         table.add_column("Persona")
-        table.add_column("Weights")
-        table.add_column("Why")
+        table.add_column("Weights", overflow="fold")
+        table.add_column("Why", overflow="fold")
         for code, p in fw.personas.items():
             table.add_row(f"{code} ({p.name(lang)})", ", ".join(f"{k}={v:g}" for k, v in p.weights.items()), p.why(lang))
         console.print(table)

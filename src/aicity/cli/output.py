@@ -80,7 +80,8 @@ def frame_table(frame: pd.DataFrame, title: str, digits: int = 2) -> Table:
     from aicity.i18n import value_text
     table = Table(title=title)
     for col in frame.columns:
-        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left")
+        table.add_column(str(col), justify="right" if pd.api.types.is_numeric_dtype(frame[col]) else "left",
+                         overflow="fold")  # wide (Korean, Japanese) text folds, never cut to "…"
     # Ranks, counts and years are whole numbers; scores keep `digits`.
     whole = [str(c).startswith(("rank", "of", "year", "n_", "shared")) or str(c).endswith("rank") for c in frame.columns]
     raw_value = [str(c) in ("value", "now", "needed") for c in frame.columns]  # raw data: as published

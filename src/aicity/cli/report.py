@@ -71,7 +71,7 @@ def report(
         heads = REPORT_HEADINGS[lang]
         claims_table = Table(title=heads["claims"])
         claims_table.add_column(heads["verdict"], no_wrap=True)
-        claims_table.add_column(heads["claim"])
+        claims_table.add_column(heads["claim"], overflow="fold")
         colour = {"supported": "green", "contradicted": "red", "mixed": "yellow", "not enough data": "dim", "tied": "dim"}
         for v in rep.verdicts:
             claims_table.add_row(styled((VERDICTS[lang][v.verdict], colour[v.verdict])), v.claim.say(lang))

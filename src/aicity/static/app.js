@@ -36,10 +36,11 @@ function setupBuilder() {
   const sliders = Array.from(document.querySelectorAll("input.weight"));
   const table = document.getElementById("live");
   let latest = 0;
+  let held = {};  // the last preset's weights that no slider shows (a persona's sub-pillars), sent with the sliders'
   async function update() {
-    const weights = {};
+    const weights = { ...held };
     sliders.forEach((s) => { weights[s.name] = parseFloat(s.value); document.getElementById("o-" + s.name).textContent = s.value; });
-    if (Object.values(weights).every((w) => w === 0)) return;
+    if (sliders.every((s) => parseFloat(s.value) === 0)) return;
     const ticket = ++latest;
     const started = performance.now();
     const response = await fetch("/api/rank", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ weights, lang }) });
@@ -62,7 +63,8 @@ function setupBuilder() {
   sliders.forEach((s) => s.addEventListener("input", update));
   document.querySelectorAll("button.preset").forEach((b) => b.addEventListener("click", () => {
     const weights = JSON.parse(b.dataset.weights);
-    sliders.forEach((s) => { if (s.name in weights) s.value = String(Math.round(weights[s.name])); });
+    sliders.forEach((s) => { if (s.name in weights) s.value = String(weights[s.name]); });  // as given: a weight of 0.5 stays 0.5
+    held = Object.fromEntries(Object.entries(weights).filter(([code]) => !sliders.some((s) => s.name === code)));
     document.getElementById("why").textContent = b.title || "";
     update();
   }));
@@ -90,7 +92,7 @@ function setupCharts() {
   if (map) {
     const pts = JSON.parse(map.dataset.points);
     Plotly.newPlot(map, [{
-      type: "scattergeo", lat: pts.map((p) => p.lat), lon: pts.map((p) => p.lon), text: pts.map((p) => `${p.rank}. ${p.name}: ${p.score.toFixed(1)}`),
+      type: "scattergeo", lat: pts.map((p) => p.lat), lon: pts.map((p) => p.lon), text: pts.map((p) => p.label),  // written by the server in the page's language
       hoverinfo: "text", marker: { size: pts.map((p) => 6 + p.score / 6), color: pts.map((p) => p.score), colorscale: "Blues", reversescale: true, showscale: true, colorbar: { title: { text: map.dataset.label } } },
     }], { geo: { projection: { type: "natural earth" }, showcountries: true, showland: true, landcolor: "#f2f4f7" }, margin: { t: 10, l: 0, r: 0, b: 0 } }, config);
   }

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 
 from aicity.web.explorer import Explorer
 from aicity.web.models import BuildRequest
-from aicity.web.settings import LANG_PATTERN, LANGS
+from aicity.web.settings import LANG_PATTERN, page_language
 
 
 async def explorer(request: Request) -> Explorer:
@@ -32,7 +32,7 @@ Lang = Annotated[str, Query(pattern=LANG_PATTERN)]
 
 async def page_lang(lang: str = "en") -> str:
     """A page's language: en, ko or ja; anything else shows the page in English."""
-    return lang if lang in LANGS else "en"
+    return page_language(lang)
 
 
 PageLang = Annotated[str, Depends(page_lang)]

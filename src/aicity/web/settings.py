@@ -48,6 +48,11 @@ SECURITY_HEADERS = {
 }
 
 
+def page_language(lang: object) -> str:
+    """A page's language: en, ko or ja; anything else (none, a typo) shows the page in English."""
+    return lang if isinstance(lang, str) and lang in LANGS else "en"
+
+
 def check_port(port: int) -> int:
     """A TCP port to listen on (1-65535), or ValueError saying what is wrong."""
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:

@@ -14,11 +14,50 @@ from aicity.derive import counted_values
 from aicity.messages import country_name
 from aicity.web.deps import ExplorerDep, PageLang, PageUnit
 from aicity.web.explorer import Explorer
-from aicity.web.render import FAVICON, page
+from aicity.web.render import FAVICON, Wording, page
 from aicity.web.serialize import clean, records
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parents[2] / "static"
+
+
+class PageNotFound(HTTPException):
+    """A page's 404: the API's JSON `detail` for a script, and for a browser the message `key`
+    of the UI catalogue about `name` (see handlers.py)."""
+
+    def __init__(self, detail: str, key: str = "no_page", name: str = ""):
+        super().__init__(404, detail=detail)
+        self.key, self.name = key, name
+
+
+def code_names(fw: Any, lang: str) -> dict[str, str]:
+    """Every code's name in `lang`: the framework's nodes and its context variables
+    (population), which have sources too."""
+    return {c: fw.node(c).name(lang) for c in fw.codes} | {c.code: c.name(lang) for c in fw.context}
+
+
+def proxy_country(ex: Explorer, row: dict[str, Any], lang: str) -> str:
+    """The country a national figure stands in from, in the page's language ('' for a row
+    that is not a national figure)."""
+    if row.get("geo") != "country":
+        return ""
+    units = ex.result.dataset.units
+    code = units.at[row["unit"], "country"] if "country" in units.columns and row["unit"] in units.index else None
+    fallback = row.get("geo_name")
+    return country_name(code, lang, fallback if isinstance(fallback, str) else "")
+
+
+SLIDER_MAX = 5
+SLIDER_STEPS = (1.0, 0.5, 0.1, 0.05, 0.01)
+
+
+def slider_scale(weights: list[float]) -> tuple[float | str, float]:
+    """The build page's sliders: the coarsest step of `SLIDER_STEPS` on which every weight
+    they are set to (the framework's, the personas') falls exactly, else 'any' (a range input
+    snaps its value to its step: a weight of 0.5 on a step of 1 would be shown and sent as 0
+    or 1), and a maximum of 5 or the largest weight."""
+    step: float | str = next((s for s in SLIDER_STEPS if all(abs(w / s - round(w / s)) < 1e-9 for w in weights)), "any")
+    return step, max([SLIDER_MAX, *weights])
 
 
 def ranking_rows(ex: Explorer, lang: str) -> list[dict[str, Any]]:
@@ -61,9 +100,10 @@ def city_page(ex: ExplorerDep, code: PageUnit, lang: PageLang) -> HTMLResponse:
 
     walk(fw.index_code)
     levels = [dict(by_code[c], indent=fw.n_levels - by_code[c]["level"]) for c in tree]
+    for s in sources:
+        s["country"] = proxy_country(ex, s, lang)
     return page(ex, "city.html.j2", lang, p=p, levels=levels, strengths=records(p.strengths), weaknesses=records(p.weaknesses),
-                peers=records(p.peers), sources=clean(sources),
-                names={c: fw.node(c).name(lang) for c in fw.codes} | {c.code: c.name(lang) for c in fw.context})
+                peers=records(p.peers), sources=clean(sources), names=code_names(fw, lang))
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -75,35 +115,41 @@ def compare_page(ex: ExplorerDep, lang: PageLang, a: Annotated[str | None, Query
     if len(default) < 2:
         default = [r["unit"] for r in ex.ranking(ex.result, lang) if r["rank"] is not None][:2]
     if len(default) < 2 and (a is None or b is None):
-        raise HTTPException(404, detail="the served index ranks fewer than two units: nothing to compare")
+        raise PageNotFound("the served index ranks fewer than two units: nothing to compare")
     ua, ub = ex.unit(a if a is not None else default[0]), ex.unit(b if b is not None else default[1])
     c = compare(ex.result, ua, ub, lang)
     fw = ex.fw
     water = waterfall_series(ex.result, c, lang)
     figure = {"radar": radar_series(ex.result, ua, ub, lang), "waterfall": {"x": water["x"], "y": water["y"]}}
-    top = c.headline(fw)
+    order = [fw.index_code, *fw.pillars()]  # the index, then its pillars in the framework's order
+    top = c.headline(fw).sort_values("code", key=lambda codes: codes.map(order.index), kind="stable")
     fav_a, fav_b = c.drivers(5)
-    cities = [(u, ex.name(u, lang)) for u in ex.result.units]
-    return page(ex, "compare.html.j2", lang, a=ua, b=ub, name_a=ex.name(ua, lang), name_b=ex.name(ub, lang), rows=records(top),
-                fav_a=records(fav_a), fav_b=records(fav_b), figure=clean(figure), cities=sorted(cities, key=lambda x: x[1]),
-                names={k: fw.node(k).name(lang) for k in fw.codes})
+    # the cities in the ranking's order, the same in every language (names sorted by code point
+    # would put all of Japanese katakana before kanji)
+    cities = [(r["unit"], r["name"]) for r in ex.ranking(ex.result, lang) if r["rank"] is not None]
+    return page(ex, "compare.html.j2", lang, query={"a": a, "b": b}, a=ua, b=ub, name_a=ex.name(ua, lang), name_b=ex.name(ub, lang),
+                rows=records(top), fav_a=records(fav_a), fav_b=records(fav_b), figure=clean(figure), cities=cities,
+                names=code_names(fw, lang))
 
 
 @router.get("/build", response_class=HTMLResponse)
 def build_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
     fw = ex.fw
     pillars = [{"code": p, "name": fw.node(p).name(lang), "weight": fw.node(p).weight} for p in fw.pillars()]
-    personas = [{"code": k, "name": p.name(lang), "weights": {c: w for c, w in p.weights.items() if c in fw.pillars()}, "why": p.why(lang)}
-                for k, p in fw.personas.items()]
+    # a persona's every weight: its pillars' set the sliders, the others (sub-pillars) go with them
+    personas = [{"code": k, "name": p.name(lang), "weights": dict(p.weights), "why": p.why(lang)} for k, p in fw.personas.items()]
+    step, top = slider_scale([p["weight"] for p in pillars] + [w for p in personas for c, w in p["weights"].items() if c in fw.pillars()])
     return page(ex, "build.html.j2", lang, pillars=pillars, personas=personas, rows=ex.ranking(ex.result, lang),
-                pillar_defaults={p["code"]: p["weight"] for p in pillars})
+                pillar_defaults={p["code"]: p["weight"] for p in pillars}, step=step, top=top)
 
 
 @router.get("/map", response_class=HTMLResponse)
 def map_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
     units = ex.result.dataset.units
     rows = [r for r in ex.ranking(ex.result, lang) if r["rank"] is not None]
+    w = Wording(lang)
     points = [{"name": r["name"], "rank": r["rank"], "score": r["score"], "unit": r["unit"],
+               "label": w.label(w.ranked_name(r["rank"], r["name"]), w.score(r["score"])),
                "lat": clean(units.at[r["unit"], "lat"]) if "lat" in units else None, "lon": clean(units.at[r["unit"], "lon"]) if "lon" in units else None}
               for r in rows]
     return page(ex, "map.html.j2", lang, points=[p for p in points if p["lat"] is not None])
@@ -113,17 +159,17 @@ def map_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
 def data_page(ex: ExplorerDep, lang: PageLang, indicator: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
     fw = ex.fw
     obs = ex.result.dataset.sources(indicator=indicator or None)
-    if indicator and obs.empty and indicator not in fw.indicators:  # context variables (population) have sources too
-        raise HTTPException(404, detail=f"no indicator '{indicator}' in the served data")
+    names = code_names(fw, lang)
+    codes = [*fw.indicators, *(v.code for v in fw.context)]  # context variables (population) have sources too
+    if indicator and obs.empty and indicator not in codes:
+        raise PageNotFound(f"no indicator '{indicator}' in the served data", "no_indicator", indicator)
     rows = clean(obs.to_dict(orient="records"))
-    units = ex.result.dataset.units
     for r in rows:
         r["unit_name"] = ex.name(r["unit"], lang)
-        if r.get("geo") == "country":  # the country a national figure stands in from, in the page's language
-            code = units.at[r["unit"], "country"] if "country" in units.columns and r["unit"] in units.index else None
-            r["geo_name"] = country_name(code, lang, r.get("geo_name") or "")
-        r["indicator_name"] = fw.node(r["indicator"]).name(lang) if r["indicator"] in fw.nodes else r["indicator"]
-    return page(ex, "data.html.j2", lang, rows=rows, indicators=[(c, fw.node(c).name(lang)) for c in fw.indicators], selected=indicator)
+        r["country"] = proxy_country(ex, r, lang)
+        r["indicator_name"] = names.get(r["indicator"], r["indicator"])
+    choices = [(c, names[c]) for c in codes]
+    return page(ex, "data.html.j2", lang, query={"indicator": indicator}, rows=rows, indicators=choices, selected=indicator)
 
 
 @router.get("/favicon.ico")
