@@ -46,6 +46,14 @@ FILES = {
     "ri_cols.csv": "unit,p05\nX,1\n",
     "ri_order.csv": "unit,p05,p95\nX,2,1\n",
     "hex.csv": "unit,a,b\nX,0x10,2\nY,2,3\n",
+    "unc_typo.yaml": "pipeline: {normalize: minmax}\nuncertainty: {sampels: 10, inputs: {weights: {noise: 0.2}}}\n",
+    "unc_no_inputs.yaml": "uncertainty: {samples: 10, inputs: []}\n",
+    "unc_exclude.yaml": "uncertainty: {inputs: {exclude_indicator: {values: [none, zz]}}}\n",
+    "names_kr.yaml": OK_FRAMEWORK.replace("{code: b, parent: IDX}", "{code: b, parent: IDX, names: {en: B, kr: 비}}"),
+    "cycle.yaml": "index: {code: IDX}\ngroups:\n  - {code: G1, parent: G2}\n  - {code: G2, parent: G1}\n"
+                  "indicators:\n  - {code: a, parent: G1}\n  - {code: b, parent: G2}\n",
+    "code_null.yaml": "index: {code: IDX}\nindicators:\n  - {code: a, parent: IDX}\n  - {code: null, parent: IDX}\n",
+    "units_latlon.csv": "code,name_en,lat,lon\nX,Ex,95,10\nY,Why,10,500\n",
 }
 CASES = [
     (["build", "-f", "{ok.yaml}", "-d", "{empty.csv}"], "no units to rank"),
@@ -90,6 +98,19 @@ CASES = [
     (["uncertainty", "--dask", "local:abc"], "local:N needs a whole number of workers"),
     (["uncertainty", "--dask", "local:0"], "local:N needs a whole number of workers"),
     (["build", "--xlsx", "sometimes"], "'sometimes': choose auto, always or never"),  # was accepted, no workbook
+    # build read past a typo in the pipeline file's uncertainty section
+    (["build", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{unc_typo.yaml}"], "unknown key 'sampels' in the uncertainty section"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{unc_no_inputs.yaml}"], "the uncertainty section needs 'inputs'"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{unc_exclude.yaml}"], "exclude_indicator: 'zz' must be"),
+    (["validate", "-f", "{names_kr.yaml}", "-d", "{ok.csv}"], "'b': names: unknown language 'kr' (known: en, ko, ja)"),
+    (["validate", "-f", "{cycle.yaml}", "-d", "{ok.csv}"], "cycle in the hierarchy: G1 -> G2 -> G1"),
+    (["validate", "-f", "{code_null.yaml}", "-d", "{ok.csv}"], "indicators[1] needs a 'code'"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 2, column 'lat': lat 95 is outside -90 to 90"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 3, column 'lon': lon 500 is outside"),
+    (["rank", "--weights", "infrastructure=2,infrastructure=5"], "'infrastructure' is given twice"),
+    (["sources", "--indicator", "cloud_regins"], "no code or alias 'cloud_regins'"),  # printed "0 values", exit 0
+    (["audit", "--corr-threshold", "nan"], "corr_threshold must be a number from 0 to 1"),
+    (["audit", "--corr-threshold", "5"], "corr_threshold must be a number from 0 to 1"),
     (["rank", "--persona", "citizen", "--weights", "infrastructure=2"], "give a persona or --weights, not both"),
     (["whatif", "Tokyo"], "give INDICATOR=VALUE changes, --reach-rank or --beat"),  # printed nothing, exit 0
     (["whatif", "Tokyo", "--reach-rank", "0"], "rank must be a whole number between 1 and"),

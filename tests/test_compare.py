@@ -301,3 +301,13 @@ def test_a_year_few_units_were_measured_in_is_called_thin(tmp_path):
     assert t.years == [2020, 2021, 2022]
     assert t.thin_years() == [(2021, 1)]  # Y and Z carried from 2020
     assert "Thin years: 2021 (1)" in " ".join(t.caveats())
+
+
+def test_a_claim_in_an_unknown_language_is_an_error(tmp_path):
+    from aicity.claims import load_claims
+    from aicity.errors import InputError
+
+    p = tmp_path / "claims.yaml"
+    p.write_text("claims:\n  - {id: c, text: {en: X, kr: 엑스}, subject: SEL, other: TYO, expected: higher}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="claim 'c': text and note map languages .*unknown language\\(s\\) text: 'kr'"):
+        load_claims(p)

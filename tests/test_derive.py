@@ -6,6 +6,7 @@ at (0, 1) and C a 30 km circle at (0, 0.5); one degree of longitude on the equat
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -860,3 +861,16 @@ def test_a_small_csv_is_read_as_text_under_its_header(tmp_path):
 
     with pytest.raises(InputError, match="cw.csv.*line 2 has 14 fields, the header 13"):
         read_crosswalk(bad, ["A", "B", "C"])
+
+
+@pytest.mark.parametrize(("names", "message"), [
+    ("{en: N, fr: n}", "unknown language(s) ['fr'] (known: en, ko, ja)"),  # was accepted and never shown
+    ("{ko: 엔}", "names need 'en'"),
+])
+def test_indicator_names_are_in_the_products_languages(tmp_path, names, message):
+    from aicity.derive.recipe import load_recipe
+
+    p = _write(tmp_path, "r.yaml", "records: {files: p.csv}\n" + SRC + "place: {lat: lat, lon: lon}\n"
+               f"indicators: [{{code: n, unit_of_measure: x, count: rows, year: 2025, names: {names}}}]\n")
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_recipe(p)

@@ -270,3 +270,28 @@ def test_head_is_get_without_the_body(client, path):
 
 def test_head_of_an_unknown_page_is_404(client):
     assert client.head("/city/Atlantis").status_code == 404
+
+
+@pytest.mark.parametrize(("method", "url", "body", "where"), [
+    # json.loads kept the last of two keys: the weight a client meant may be the dropped one
+    ("post", "/api/rank", b'{"weights": {"INFRA": 2, "INFRA": 5}}', "INFRA"),
+    ("post", "/api/rank", b'{"pillars": true, "pillars": false}', "pillars"),
+    ("get", "/api/compare?a=Seoul&a=Tokyo&b=Paris", None, "a"),
+])
+def test_a_key_given_twice_is_a_422_naming_it(client, method, url, body, where):
+    headers = {"content-type": "application/json"}
+    r = client.post(url, content=body, headers=headers) if method == "post" else client.get(url)
+    assert r.status_code == 422, r.text
+    assert any(d["loc"][-1] == where and "more than once" in d["msg"] for d in r.json()["errors"]), r.text
+
+
+@pytest.mark.parametrize("body", [
+    {"dataset": "cities", "version": "1"}, {"dataset": "cities", "version": True}, {"dataset": "cities", "version": 1.0},
+])
+def test_a_build_request_takes_json_numbers_as_they_are(client, body):
+    assert client.post("/api/builds", json=body, headers={"authorization": f"Bearer {TOKEN}"}).status_code == 422
+
+
+def test_rank_pillars_must_be_a_boolean(client):
+    assert client.post("/api/rank", json={"pillars": "yes"}).status_code == 422
+    assert client.post("/api/rank", json={"pillars": True}).status_code == 200

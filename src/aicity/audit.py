@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from aicity.errors import InputError, Problem
 from aicity.export import atomic_write, to_csv, to_excel
 from aicity.pipeline.aggregate import METHODS as AGG_METHODS
 from aicity.pipeline.aggregate import aggregate, aggregate_level, rescale_minmax
@@ -98,6 +99,12 @@ def audit(
     tolerance of the weight optimisation (COINr's `toler` default 0.1, coarse: with more
     than two children it may stop near the starting equal weights; 1e-8 runs it to the end).
     """
+    bad = [f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}"
+           for name, value, lo, hi in (("corr_threshold", corr_threshold, 0, 1), ("weak_threshold", weak_threshold, -1, 1),
+                                       ("avail_threshold", avail_threshold, 0, 1), ("opt_reltol", opt_reltol, 0, 1))
+           if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi]  # NaN fails too
+    if bad:
+        raise InputError([Problem("audit", reason) for reason in bad])
     fw = result.framework
     raw = result.stages["raw"].loc[result.units, fw.indicators]
     normalised = result.stages["normalised"].loc[result.units, fw.indicators]

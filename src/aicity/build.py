@@ -134,6 +134,9 @@ def build(
     """
     fw, ds = resolve_inputs(framework, data, units)
     steps = resolve_spec(fw, pipeline, overrides)
+    _, problems = uncertainty_section(fw, pipeline)  # a typo there is an error now, not at `uncertainty`
+    if problems:
+        raise InputError(problems)
     result = run_pipeline(fw, ds, steps, progress=progress)
     # The data file's hash was taken beside the pipeline; the result leaves with it settled,
     # so a caller may delete or rewrite the inputs from here on.
@@ -438,6 +441,25 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def uncertainty_section(fw: Framework, pipeline: str | Path | dict | None) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The `uncertainty:` section `aicity uncertainty` would read (the pipeline file's, else the
+    framework's) and its problems, checked as that command checks it."""
+    if pipeline is None and fw.uncertainty is None:
+        return None, []  # nothing to read (and the uncertainty module not to import)
+    from aicity.uncertainty import load_uncertainty, parse_uncertainty
+
+    own = load_uncertainty(pipeline) if pipeline is not None else None
+    raw = own or fw.uncertainty
+    if raw is None:
+        return None, []
+
+    try:
+        parse_uncertainty(raw, fw, str(pipeline) if own else fw.source)
+    except InputError as exc:
+        return raw, exc.problems
+    return raw, []
+
+
 @dataclass(frozen=True)
 class Checked:
     """What `check` found valid: the inputs and the resolved spec, ready to build."""
@@ -465,8 +487,6 @@ def check(
         >>> aicity.check().spec.steps[-1]
         'rank'
     """
-    from aicity.uncertainty import load_uncertainty, parse_uncertainty
-
     fw, ds = resolve_inputs(framework, data, units)
     problems: list[Problem] = []
     spec = None
@@ -474,12 +494,8 @@ def check(
         spec = resolve_spec(fw, pipeline)
     except InputError as exc:
         problems += exc.problems
-    raw_u = (load_uncertainty(pipeline) if pipeline is not None else None) or fw.uncertainty  # as run_uncertainty reads it
-    if raw_u is not None:
-        try:
-            parse_uncertainty(raw_u, fw, str(pipeline) if pipeline is not None and load_uncertainty(pipeline) else fw.source)
-        except InputError as exc:
-            problems += exc.problems
+    raw_u, found = uncertainty_section(fw, pipeline)
+    problems += found
     names = [fw.node(c).transform for c in fw.indicators]
     if any(n != "none" for n in names):
         gp = [fw.node(c).goalposts for c in fw.indicators]

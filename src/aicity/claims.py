@@ -82,6 +82,14 @@ def load_claims(path: str | Path | None = None) -> list[Claim]:
         if entry["expected"] not in ("higher", "lower"):
             problems.append(Problem(str(path), f"claim '{entry['id']}': expected must be 'higher' or 'lower'"))
             continue
+        from aicity.framework import TEXT_LANGS
+
+        texts = [("text", entry["text"]), ("note", entry.get("note") or {})]
+        bad = [f"{key}: {lang!r}" for key, value in texts if isinstance(value, dict) for lang in value if lang not in TEXT_LANGS]
+        if not isinstance(entry["text"], dict) or bad:
+            problems.append(Problem(str(path), f"claim '{entry['id']}': text and note map languages ({', '.join(TEXT_LANGS)}) "
+                                               f"to text" + (f"; unknown language(s) {', '.join(bad)}" if bad else "")))
+            continue
         claims.append(
             Claim(
                 id=str(entry["id"]),

@@ -349,9 +349,12 @@ def load_units(path: str | Path) -> pd.DataFrame:
     units = _unit_table(df, str(path), problems)
     code_col = _find_column(list(df.columns), UNIT_COLUMNS)
     _text_control_problems(str(path), df, [c for c in df.columns if c != code_col], problems)
-    for col in ("lat", "lon", "population"):
+    bounds = {"lat": (-90, 90), "lon": (-180, 180), "population": (0, math.inf)}
+    for col, (lo, hi) in bounds.items():
         if col in units.columns:
             units[col] = _to_numbers(units[col].reset_index(drop=True), str(path), col, problems)
+            for i in np.flatnonzero(~np.isnan(units[col].to_numpy()) & ~((units[col].to_numpy() >= lo) & (units[col].to_numpy() <= hi))):
+                problems.append(Problem(str(path), f"{col} {units[col].iat[i]:g} is outside {lo:g} to {hi:g}", int(i) + 2, col))
     if problems:
         raise InputError(problems)
     return units

@@ -315,16 +315,20 @@ def _validate(nodes: list[Node], source: str) -> list[Problem]:
             problems.append(Problem(source, f"'{n.code}' has weight {bad_weight}"))
         if n.goalposts is not None and not (n.goalposts[0] < n.goalposts[1]):
             problems.append(Problem(source, f"'{n.code}' goalposts must be [lo, hi] with lo < hi"))
-    if problems:
-        return problems
-    # Cycles: walk up from every node; a walk longer than the node count loops.
+    # Cycles: walk up from every node; a walk longer than the node count loops. Reported with
+    # the other problems: a cycle is why a group above it seems to have no children.
     parent_of = {n.code: n.parent for n in nodes}
     for n in nodes:
         steps, cur = 0, n.code
-        while cur is not None and steps <= len(nodes):
+        while cur is not None and cur in parent_of and steps <= len(nodes):
             cur, steps = parent_of[cur], steps + 1
-        if cur is not None:
-            problems.append(Problem(source, f"cycle in the hierarchy through '{n.code}'"))
+        if cur is not None and cur in parent_of:
+            loop = [n.code]
+            nxt = parent_of[n.code]
+            while nxt is not None and nxt not in loop and len(loop) <= len(nodes):
+                loop.append(nxt)
+                nxt = parent_of.get(nxt)
+            problems.insert(0, Problem(source, f"cycle in the hierarchy: {' -> '.join(loop + ([nxt] if nxt else []))}"))
             break
     if problems:
         return problems
@@ -386,18 +390,26 @@ def all_zero_reason(parent: str) -> str:
 # -- readers ---------------------------------------------------------------------------
 
 
-def _names(raw: Any, code: str, source: str, problems: list[Problem]) -> dict[str, str]:
+TEXT_LANGS = ("en", "ko", "ja")  # the languages names, limits and counters are written in
+
+
+def _names(raw: Any, code: str, source: str, problems: list[Problem], what: str = "names") -> dict[str, str]:
+    """Text by language ({en: ..., ko: ..., ja: ...}, with en; a plain text is the English).
+    A language the product does not write (`kr`, `fr`) is an error: it would never be shown."""
     if raw is None:
         return {"en": code}
     if isinstance(raw, str):
         return {"en": raw}
     if not isinstance(raw, dict) or "en" not in raw:
-        problems.append(Problem(source, f"'{code}': names must map languages to text, with 'en'"))
+        problems.append(Problem(source, f"'{code}': {what} must map languages to text, with 'en'"))
         return {"en": code}
-    return {str(k): str(v) for k, v in raw.items()}
+    for lang in raw:
+        if lang not in TEXT_LANGS:
+            problems.append(Problem(source, f"'{code}': {what}: unknown language {lang!r} (known: {', '.join(TEXT_LANGS)})"))
+    return {str(k): str(v) for k, v in raw.items() if k in TEXT_LANGS}
 
 
-COUNTER_LANGS = ("en", "ko", "ja")
+COUNTER_LANGS = TEXT_LANGS
 
 
 def _counters(raw: Any, code: str, source: str, problems: list[Problem]) -> dict[str, str]:
@@ -510,8 +522,9 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
             problems.append(Problem(source, f"'{section}' must be a list"))
             continue
         for i, entry in enumerate(entries):
-            if not isinstance(entry, dict) or "code" not in entry:
-                problems.append(Problem(source, f"{section}[{i}] needs a 'code'"))
+            if not isinstance(entry, dict) or not isinstance(entry.get("code"), str) or not entry["code"].strip():
+                problems.append(Problem(source, f"{section}[{i}] needs a 'code' (a name such as fiveg_share)"
+                                                + (f", not {entry['code']!r}" if isinstance(entry, dict) and "code" in entry else "")))
                 continue
             code = str(entry["code"])
             strict(entry, GROUP_KEYS if kind == "group" else INDICATOR_KEYS, f"{kind} '{code}'", (section, i))
@@ -565,15 +578,15 @@ def framework_from_dict(spec: dict[str, Any], source: str = "<framework>", text:
                     aliases=aliases_of(entry, code),
                     geo=geo,
                     national=national,
-                    limits=_names(entry["limits"], code, source, problems) if entry.get("limits") is not None else {},
+                    limits=_names(entry["limits"], code, source, problems, "limits") if entry.get("limits") is not None else {},
                     counter=_counters(entry.get("counter"), code, source, problems),
                     meta=_meta(entry),
                 )
             )
     context = []
     for i, entry in enumerate(spec.get("context") or [] if isinstance(spec.get("context"), list | None) else []):
-        if not isinstance(entry, dict):
-            problems.append(Problem(source, f"context[{i}] must be a mapping (code, names, unit...)"))
+        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str) or not entry["code"].strip():
+            problems.append(Problem(source, f"context[{i}] must be a mapping with a 'code' (and names, unit...)"))
             continue
         code = str(entry.get("code"))
         strict(entry, CONTEXT_KEYS, f"context variable '{code}'", ("context", i))

@@ -93,7 +93,11 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
         raise InputError([Problem(source, "the uncertainty section must be a mapping")])
     problems += unknown_keys(raw, ("samples", "seed", "target", "inputs", "sobol_samples"), source=source,
                              where="the uncertainty section")
-    inputs_raw = raw.get("inputs") or {}
+    inputs_raw = raw.get("inputs")
+    if not isinstance(inputs_raw, dict) or not inputs_raw:  # else every sample is the nominal run
+        problems.append(Problem(source, "the uncertainty section needs 'inputs': a mapping of the inputs to vary "
+                                        f"({', '.join(INPUTS)}), at least one"))
+        inputs_raw = {}
     inputs: dict[str, dict[str, Any]] = {}
     for name, spec in inputs_raw.items():
         if name == "meta":
@@ -125,7 +129,7 @@ def parse_uncertainty(raw: dict[str, Any] | None, framework: Framework, source: 
         if not isinstance(values, list) or not values:
             problems.append(Problem(source, f"{name}: 'values' must be a non-empty list"))
             continue
-        problems.extend(_check_values(name, values, source))
+        problems.extend(_check_values(name, values, source, framework.indicators))
         inputs[name] = {"values": values}
     target = (raw.get("target") or {}).get("code") if isinstance(raw.get("target"), dict) else raw.get("target")
     if target is not None and (target not in framework.nodes or framework.nodes[target].kind == "indicator"):
@@ -178,7 +182,7 @@ def sobol_samples_problems(base: Any, n_inputs: int, source: str = "uncertainty"
     return []
 
 
-def _check_values(name: str, values: list, source: str) -> list[Problem]:
+def _check_values(name: str, values: list, source: str, indicators: Iterable[str] = ()) -> list[Problem]:
     out = []
     for v in values:
         if name == "winmax" and (not isinstance(v, int) or v < 0):
@@ -203,8 +207,8 @@ def _check_values(name: str, values: list, source: str) -> list[Problem]:
                 parse_pipeline({name: v}, source)
             except InputError as exc:
                 out += [Problem(source, f"an option of uncertain input '{name}' ({v!r}): {p.reason}") for p in exc.problems]
-        if name == "exclude_indicator" and v not in ("none", "each") and not isinstance(v, str):
-            out.append(Problem(source, f"exclude_indicator: {v!r} must be 'none', 'each' or an indicator code"))
+        if name == "exclude_indicator" and v not in ("none", "each") and (not isinstance(v, str) or v not in indicators):
+            out.append(Problem(source, f"exclude_indicator: {v!r} must be 'none', 'each' or an indicator code of the framework"))
     return out
 
 

@@ -64,6 +64,9 @@ def parse_weights(framework: Framework, text: str, source: str = "--weights") ->
             problems.append(Problem(source, f"'{part}' is not CODE=WEIGHT"))
             continue
         key, value = (s.strip() for s in part.split("=", 1))
+        if key in pairs:
+            problems.append(Problem(source, f"'{key}' is given twice ({key}={pairs[key]}, {key}={value})"))
+            continue
         pairs[key] = value
     if problems:
         raise InputError(problems)

@@ -78,6 +78,10 @@ def sources(
     """Every value with its source: unit, indicator, value, year, geographic unit, publisher, URL."""
     from aicity.data import find_unit
     fw, ds = read_inputs(framework, data, units)
+    if indicator:  # a typo is an error, never "0 values"
+        from aicity.framework import find_code
+
+        indicator = find_code(fw, indicator) if indicator not in ds.values.columns else indicator
     rows = ds.sources(find_unit(ds, unit) if unit else None, indicator or None).copy()
     rows.insert(1, "unit_name", [ds.unit_name(u, lang) for u in rows.unit])
     for col in SOURCE_COLUMNS:

@@ -231,6 +231,18 @@ class Indicator(_Strict):
             raise ValueError(f"'{v}' is not a code (a letter, then letters, digits or _)")
         return v
 
+    @field_validator("names")
+    @classmethod
+    def _names(cls, v: dict[str, str]) -> dict[str, str]:
+        from aicity.framework import TEXT_LANGS
+
+        unknown = [lang for lang in v if lang not in TEXT_LANGS]
+        if unknown:
+            raise ValueError(f"unknown language(s) {unknown} (known: {', '.join(TEXT_LANGS)})")
+        if v and "en" not in v:
+            raise ValueError("names need 'en' (the other languages are optional)")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
         if self.count in ("distinct", "sum", "mean") and not self.field:

@@ -146,6 +146,37 @@ async def known_query(request: Request) -> None:
         raise RequestValidationError([{"type": "extra_forbidden", "loc": ("query", key),
                                        "msg": f"unknown query parameter (this endpoint takes: {known})",
                                        "input": request.query_params.get(key)} for key in unknown])
+    keys = [key for key, _ in request.query_params.multi_items()]
+    twice = [key for key in dict.fromkeys(keys) if keys.count(key) > 1]
+    if twice:  # ?a=Seoul&a=Tokyo: one of them would be dropped without a word
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", key), "msg": "given more than once",
+                                       "input": request.query_params.getlist(key)} for key in twice])
+    if request.method in ("POST", "PUT", "PATCH") and "json" in request.headers.get("content-type", ""):
+        body = await request.body()  # kept by Starlette: the route reads the same bytes
+        twice_in_body = _keys_twice(body)
+        if twice_in_body:
+            raise RequestValidationError([{"type": "value_error", "loc": ("body", key),
+                                           "msg": "key given more than once in one JSON object", "input": None}
+                                          for key in twice_in_body])
+
+
+def _keys_twice(body: bytes) -> list[str]:
+    """Keys written twice in one object of a JSON body (json.loads keeps the last silently);
+    an unreadable body is left to the route's own parsing and its 422."""
+    import json
+
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [k for k, _ in items]
+        twice.extend(k for k in dict.fromkeys(names) if names.count(k) > 1)
+        return dict(items)
+
+    try:
+        json.loads(body or b"null", object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return []
+    return list(dict.fromkeys(twice))
 
 
 KnownQuery = Depends(known_query)

@@ -23,7 +23,7 @@ Number = float | int
 
 # Request bodies refuse keys they do not know (a typo such as "wieghts" is a 422 naming it, never
 # silently the default ranking) and numbers given as anything but JSON numbers (true, "2").
-STRICT_BODY = ConfigDict(extra="forbid")
+STRICT_BODY = ConfigDict(extra="forbid", strict=True)  # "1", true and 1.0 are not the integer 1, "yes" is not true
 
 
 class RankRequest(BaseModel):
