@@ -54,6 +54,7 @@ FILES = {
                   "indicators:\n  - {code: a, parent: G1}\n  - {code: b, parent: G2}\n",
     "code_null.yaml": "index: {code: IDX}\nindicators:\n  - {code: a, parent: IDX}\n  - {code: null, parent: IDX}\n",
     "units_latlon.csv": "code,name_en,lat,lon\nX,Ex,95,10\nY,Why,10,500\n",
+    "denominate.yaml": "pipeline: {denominate: maybe}\n",
 }
 CASES = [
     (["build", "-f", "{ok.yaml}", "-d", "{empty.csv}"], "no units to rank"),
@@ -108,6 +109,7 @@ CASES = [
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 2, column 'lat': lat 95 is outside -90 to 90"),
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 3, column 'lon': lon 500 is outside"),
     (["rank", "--weights", "infrastructure=2,infrastructure=5"], "'infrastructure' is given twice"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{denominate.yaml}"], "denominate is true or false"),
     (["sources", "--indicator", "cloud_regins"], "no code or alias 'cloud_regins'"),  # printed "0 values", exit 0
     (["audit", "--corr-threshold", "nan"], "corr_threshold must be a number from 0 to 1"),
     (["audit", "--corr-threshold", "5"], "corr_threshold must be a number from 0 to 1"),
@@ -290,4 +292,26 @@ def test_an_unknown_versus_unit_stops_the_build_before_anything_is_written(files
 
     with Store(store) as st:
         assert len(st.runs()) == 0
+
+
+def test_an_indicator_without_any_value_is_a_warning():
+    result = aicity.build(framework_from_dict({"index": {"code": "IDX"}, "indicators": [
+        {"code": "a", "parent": "IDX"}, {"code": "b", "parent": "IDX"}]}), __import__("pandas").DataFrame(
+        {"unit": ["X", "Y"], "a": [1.0, 2.0], "b": [float("nan")] * 2}))
+    assert any("no unit has a value for b" in w for w in result.warnings)
+
+
+def test_a_huge_value_is_treated_without_overflow():
+    """whatif with 1e308 printed numpy's overflow warning: the moments overflowed."""
+    import warnings
+
+    import numpy as np
+
+    from aicity.pipeline.treat import _skew_kurt_block
+
+    col = np.array([[1.0], [2.0], [3.0], [40.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        n, skew, kurt = _skew_kurt_block(col * 1e300)
+    assert np.allclose(skew, _skew_kurt_block(col)[1]) and np.allclose(kurt, _skew_kurt_block(col)[2])
 

@@ -301,6 +301,9 @@ def run_pipeline(fw: Framework, ds: Dataset, steps: Steps, progress: Callable[[s
                 imputed=np.zeros_like(raw, dtype=bool), stages=_Stages(), weights=plan.weight_vector(),
                 rank_digits=next((p.get("digits") for s, p in steps if s == "rank"), None))
     st.stages["raw"] = _frame(raw, st.units, st.codes)
+    empty = [c for c, none in zip(st.codes, np.isnan(raw).all(axis=0), strict=True) if none]
+    if empty:  # an indicator no unit has a value for weighs nothing anywhere: said, not silent
+        st.warnings.append(f"no unit has a value for {', '.join(empty)}: it counts for nothing in this build")
     timings: dict[str, float] = {}
     for step, params in steps:
         t0 = time.perf_counter()

@@ -50,6 +50,8 @@ def _shorthand(step: str, value: Any) -> dict[str, Any]:
     """`impute: median`, `denominate: false`, `weights: equal` and full mappings all work."""
     if step == "denominate" and isinstance(value, bool):
         return {"enabled": value}
+    if step == "denominate" and not isinstance(value, dict | None):
+        raise TypeError(f"denominate is true or false (or {{enabled: true}}), not {value!r}")
     if step == "weights" and (isinstance(value, str) or value is None):
         return {"set": value or "framework"}
     if step == "weights" and isinstance(value, dict) and "set" not in value:

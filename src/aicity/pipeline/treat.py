@@ -102,9 +102,18 @@ def _skew_kurt(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
+# Above this magnitude a column's fourth powers could overflow: it is scaled first (skewness and
+# kurtosis do not change with scale; ordinary data is left exactly as it is).
+_HUGE = 1e50
+
+
 def _skew_kurt_block(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     present = ~np.isnan(x)
     n = present.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        top = np.nanmax(np.abs(np.where(present, x, 0.0)), axis=0) if x.size else np.zeros(x.shape[1])
+    if (top > _HUGE).any():
+        x = np.where(top > _HUGE, x / np.where(top > 0, top, 1.0), x)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(present, x, 0.0).sum(axis=0) / n
         dev = np.where(present, x - mean, 0.0)
