@@ -315,3 +315,29 @@ def test_a_huge_value_is_treated_without_overflow():
         n, skew, kurt = _skew_kurt_block(col * 1e300)
     assert np.allclose(skew, _skew_kurt_block(col)[1]) and np.allclose(kurt, _skew_kurt_block(col)[2])
 
+
+
+IMETA = ("iCode,iName,Level,Direction,Weight,Type,Parent\n"
+         "a,A,1,1,1,Indicator,IDX\nb,B,1,1,1,Indicator,IDX\nIDX,Index,2,,,Aggregate,\n")
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    (IMETA.replace("Parent", "Parnt"), "unknown column 'Parnt'; did you mean 'Parent'?"),  # 8 errors, none naming it
+    (IMETA.replace("Parent", "Parnt"), "missing column(s) ['Parent'] of COINr's iMeta"),
+    (IMETA.replace("a,A,1,", "a,A,x,"), "row 2, column 'Level': Level 'x' of 'a' is not its level"),  # was ignored
+    (IMETA.replace("IDX,Index,2,", "IDX,Index,3,"), "row 4, column 'Level': Level '3' of 'IDX'"),
+    (IMETA.replace("a,A,1,1,1,", "a,A,1,1,heavy,"), "row 2, column 'Weight': weight 'heavy' is not a number"),
+])
+def test_a_coinr_imeta_with_a_wrong_column_or_level_is_an_error_naming_it(tmp_path, table, message):
+    meta = tmp_path / "iMeta.csv"
+    meta.write_text(table, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        aicity.load_framework(meta)
+    assert message in " ".join(str(p) for p in info.value.problems)
+    assert aicity.load_framework(_write_ok(tmp_path)).n_levels == 2  # the well-formed table reads
+
+
+def _write_ok(tmp_path):
+    ok = tmp_path / "ok_iMeta.csv"
+    ok.write_text(IMETA, encoding="utf-8")
+    return ok

@@ -675,13 +675,22 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
 
+IMETA_COLUMNS = ("iCode", "iName", "Level", "Direction", "Weight", "Type", "Parent", "Unit", "Target", "Denominator")
+
+
 def framework_from_coinr(table: pd.DataFrame, source: str = "<iMeta>") -> Framework:
     """COINr's iMeta: one row per indicator, aggregate, group column and denominator."""
     problems: list[Problem] = []
     required = {"iCode", "Type"}
+    if table.get("Type") is not None and table["Type"].astype(str).str.strip().isin(["Indicator", "Aggregate"]).any():
+        required |= {"Parent", "Level"}  # the tree itself: without Parent every node would be a root
     missing = required - set(table.columns)
-    if missing:
-        raise InputError([Problem(source, f"missing column(s) {sorted(missing)} of COINr's iMeta")])
+    # a column a letter away from one of COINr's ('Parnt') is a typo; other columns are notes
+    near = {c: n for c in table.columns if c not in IMETA_COLUMNS and (n := nearest(str(c), IMETA_COLUMNS)) is not None}
+    if missing or near:
+        raise InputError([Problem(source, f"missing column(s) {sorted(missing)} of COINr's iMeta", 1)] * bool(missing)
+                         + [Problem(source, f"unknown column '{c}'; did you mean '{n}'?", 1, str(c)) for c, n in near.items()])
+    stated_levels: dict[str, tuple[int, Any]] = {}  # code -> (row, Level as written), checked against the tree
     nodes: list[Node] = []
     denominators: dict[str, dict[str, Any]] = {}
     unit_groups: list[str] = []
@@ -692,11 +701,12 @@ def framework_from_coinr(table: pd.DataFrame, source: str = "<iMeta>") -> Framew
         name = None if _is_blank(row.get("iName")) else str(row.get("iName"))
         names = {"en": name or code}
         if kind in ("Indicator", "Aggregate"):
+            stated_levels[code] = (rownum, row.get("Level"))
             parent = None if _is_blank(row.get("Parent")) else str(row["Parent"]).strip()
             try:
                 weight = 1.0 if _is_blank(row.get("Weight")) else float(row["Weight"])
             except ValueError:
-                problems.append(Problem(source, "weight is not a number", rownum, "Weight"))
+                problems.append(Problem(source, f"weight {row['Weight']!r} is not a number", rownum, "Weight"))
                 continue
             direction = 1
             if kind == "Indicator":
@@ -729,7 +739,19 @@ def framework_from_coinr(table: pd.DataFrame, source: str = "<iMeta>") -> Framew
             problems.append(Problem(source, f"unknown Type '{kind}'", rownum, "Type"))
     if problems:
         raise InputError(problems)
-    return Framework(nodes, denominators=denominators, unit_groups=unit_groups, source=source)
+    fw = Framework(nodes, denominators=denominators, unit_groups=unit_groups, source=source)
+    for code, (rownum, written) in stated_levels.items():  # COINr's Level is the tree's, or the file is wrong
+        try:
+            level = float(written)
+        except (TypeError, ValueError):
+            level = math.nan
+        if not level == fw.levels[code]:  # NaN, text and a wrong level alike
+            problems.append(Problem(source, f"Level {written!r} of '{code}' is not its level in the tree of Parents "
+                                            f"({fw.levels[code]}: indicators are 1, each aggregate one above its children)",
+                                    rownum, "Level"))
+    if problems:
+        raise InputError(problems)
+    return fw
 
 
 def read_table(path: Path) -> pd.DataFrame:
