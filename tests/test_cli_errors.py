@@ -55,6 +55,7 @@ FILES = {
     "code_null.yaml": "index: {code: IDX}\nindicators:\n  - {code: a, parent: IDX}\n  - {code: null, parent: IDX}\n",
     "units_latlon.csv": "code,name_en,lat,lon\nX,Ex,95,10\nY,Why,10,500\n",
     "denominate.yaml": "pipeline: {denominate: maybe}\n",
+    "weights_unknown.yaml": "pipeline: {weights: {G3: 1}}\n",
 }
 CASES = [
     (["build", "-f", "{ok.yaml}", "-d", "{empty.csv}"], "no units to rank"),
@@ -110,6 +111,8 @@ CASES = [
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 3, column 'lon': lon 500 is outside"),
     (["rank", "--weights", "infrastructure=2,infrastructure=5"], "'infrastructure' is given twice"),
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{denominate.yaml}"], "denominate is true or false"),
+    # was "weights: unknown code(s) ['G3']", without the file
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{weights_unknown.yaml}"], "weights_unknown.yaml: step 'weights': unknown code(s) G3"),
     (["sources", "--indicator", "cloud_regins"], "no code or alias 'cloud_regins'"),  # printed "0 values", exit 0
     (["audit", "--corr-threshold", "nan"], "corr_threshold must be a number from 0 to 1"),
     (["audit", "--corr-threshold", "5"], "corr_threshold must be a number from 0 to 1"),

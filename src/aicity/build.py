@@ -81,11 +81,17 @@ def resolve_spec(framework: Framework, pipeline: str | Path | dict | None, overr
         steps = parse_pipeline(framework.pipeline, framework.source, framework.text, ("pipeline",))
     if overrides:
         steps = apply_overrides(steps, overrides)
+    source = str(pipeline) if isinstance(pipeline, str | Path) else "pipeline" if pipeline is not None else framework.source
+    for step, params in steps:
+        if step == "weights":  # checked against the framework before anything runs, naming the file
+            step_weights(framework, params, source)
     return Spec(with_defaults(steps))
 
 
-def weight_vector(framework: Framework, plan: AggregationPlan, params: dict[str, Any]) -> np.ndarray:
-    """Weights by code position for the `weights` step: the framework's, equal, or a set."""
+def step_weights(framework: Framework, params: dict[str, Any], source: str = "pipeline") -> dict[str, float]:
+    """The weights a `weights` step gives every code (the framework's, equal, a named set or
+    custom values over the framework's), checked: known codes and set, no group left at 0.
+    Problems name `source` (the pipeline file) and the step."""
     choice = params.get("set", "framework")
     weights = framework.weights()
     if choice == "equal":
@@ -95,19 +101,22 @@ def weight_vector(framework: Framework, plan: AggregationPlan, params: dict[str,
     elif choice != "framework":
         sets = framework.weight_sets
         if choice not in sets:
-            raise InputError([Problem("pipeline", f"unknown weight set '{choice}' (use framework, equal, or one of {sorted(sets)})")])
+            raise InputError([Problem(source, f"step 'weights': unknown weight set '{choice}' "
+                                              f"(use framework, equal, or one of {sorted(sets)})")])
         weights = {**weights, **sets[choice]}
-    unknown = set(weights) - set(plan.codes)
+    unknown = sorted(set(weights) - set(framework.nodes) - {framework.index_code})
     if unknown:
-        raise InputError([Problem("weights", f"unknown code(s) {sorted(unknown)}")])
-    w = np.array([float(weights[c]) for c in plan.codes])
-    if (w < 0).any():
-        raise InputError([Problem("weights", "weights must be >= 0")])
+        raise InputError([Problem(source, f"step 'weights': unknown code(s) {', '.join(unknown)} (not in the framework)")])
     empty = sorted(framework.groups_without_weight(weights))  # the framework's own rule
     if empty:
-        where = "pipeline" if choice == "custom" else f"weight set '{choice}'"
-        raise InputError([Problem(where, f"step 'weights': {all_zero_reason(p)}") for p in empty])
-    return w
+        raise InputError([Problem(source, f"step 'weights': {all_zero_reason(p)}") for p in empty])
+    return weights
+
+
+def weight_vector(framework: Framework, plan: AggregationPlan, params: dict[str, Any]) -> np.ndarray:
+    """Weights by code position for the `weights` step (`step_weights`)."""
+    weights = step_weights(framework, params)
+    return np.array([float(weights.get(c, 1.0)) for c in plan.codes])
 
 
 def build(
