@@ -78,3 +78,31 @@ def test_the_comparison_ranks_in_the_prose(ranks):
     assert f"Seattle is 6th on Oxford and {o['SEA']} in the index, New York 1st on Oxford and {o['NYC']} in the index" in text
     assert (f"Beijing is {ordinal(ranks['INDUSTRY']['BJS'])} and Shanghai {ordinal(ranks['INDUSTRY']['SHA'])} on "
             f"INDUSTRY alone") in text
+
+
+def test_the_institutions_crosswalk_size_in_the_prose():
+    rows = len(pd.read_csv(Path(aicity.__file__).parent / "data" / "derive" / "crosswalks" / "institutions.csv"))
+    assert f"crosswalk ({rows} curated rows" in _text()
+
+
+def test_the_audit_figures_in_the_prose():
+    """The leave-one-out shifts, correlations and alphas docs/data.md quotes are `aicity audit`'s."""
+    from aicity.audit import audit
+
+    a = audit(aicity.build())
+    loo = a.leave_one_out.set_index("code")
+    corr = a.correlations[a.correlations.method == "pearson"].set_index(["x", "y"])["r"]
+    alpha = a.cronbach.set_index("group")["alpha"]
+    text = _text()
+    said = [
+        f"shifts cities by {loo.at['cloud_regions', 'mean_abs_rank_shift']:.2f} places on average and up to "
+        f"{loo.at['cloud_regions', 'max_abs_rank_shift']:.0f}",
+        f"INFRA correlates only {corr[('INFRA', 'AICI')]:.2f} with the index",
+        f"({loo.at['oxford_quality_of_life_pctl', 'mean_abs_rank_shift']:.2f} places on average each)",
+        f"open-data portal owners ({loo.at['open_data_portal_owners', 'mean_abs_rank_shift']:.2f})",
+        f"(Pearson {corr[('ai_conf_papers_growth', 'AICI')]:.2f})",
+        f"alpha {alpha['IND_KNOW']:.2f} and {alpha['IND_RND']:.2f})",
+    ]
+    for sentence in said:
+        assert sentence in text, sentence
+    assert f"{loo.at['oxford_environment_pctl', 'mean_abs_rank_shift']:.2f}" == f"{loo.at['oxford_quality_of_life_pctl', 'mean_abs_rank_shift']:.2f}"

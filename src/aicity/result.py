@@ -182,26 +182,16 @@ class IndexResult:
         return pd.DataFrame(r, index=pd.Index(self.units, name="unit"), columns=self.codes)
 
     def to_frame(self, group: str | None = None) -> pd.DataFrame:
-        """Tidy results: a row per unit and per code (`unit, code, level, score, rank`, then
-        `imputed` (any imputed value underneath) and `n_imputed`)."""
-        n_units, codes = len(self.units), self.codes
-        levels = np.array([self.framework.levels[c] for c in codes])
-        counts = self.imputed_counts()
-        frame = pd.DataFrame(
-            {
-                "unit": np.repeat(np.array(self.units, dtype=object), len(codes)),
-                "code": np.tile(np.array(codes, dtype=object), n_units),
-                "level": np.tile(levels, n_units),
-                "score": self.scores_array.reshape(-1),
-                "rank": self.ranks_array.reshape(-1),
-                "imputed": counts.reshape(-1) > 0,
-                "n_imputed": counts.reshape(-1),
-            }
-        )
-        if group is not None:
-            labels = self.dataset.unit_column(group)[pd.Index(self.dataset.unit_codes).get_indexer(self.units)]
-            frame["group"] = np.repeat(labels, len(codes))
-            frame["group_rank"] = self.group_ranks(group).to_numpy().reshape(-1)
+        """Tidy results, the rows and columns of results.csv (`export.results_table`, the one
+        rule for both): a row per unit and per code (`unit, code, level, score, rank`, then
+        `imputed` (any imputed value underneath) and `n_imputed`, `national` where the
+        framework has a national group, `group, group_rank` with a group)."""
+        from aicity.export import results_table
+
+        frame = results_table(self, group).to_pandas()
+        for col in ("unit", "code", "group"):
+            if col in frame and isinstance(frame[col].dtype, pd.CategoricalDtype):
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
         return frame
 
     def spec_dict(self) -> dict[str, Any]:
