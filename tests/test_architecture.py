@@ -120,3 +120,16 @@ def test_the_methods_page_is_generated_from_the_registry():
 
     page = Path(__file__).resolve().parents[1] / "docs" / "methods.md"
     assert page.read_text(encoding="utf-8") == render(), "docs/methods.md is stale: run python -m aicity.methoddoc"
+
+
+def test_the_command_reference_is_generated_from_the_cli():
+    """docs/cli.md lists every command and option with the help `--help` shows; an option
+    without help text would leave a reader guessing."""
+    from aicity.clidoc import render
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+    text = render()
+    assert page.read_text(encoding="utf-8") == text, "docs/cli.md is stale: run python -m aicity.clidoc"
+    import re
+
+    assert not re.findall(r"^\| `[^|]*\|  \|", text, flags=re.M), "an option has no help text"

@@ -33,8 +33,8 @@ def report(
     claims: Path = typer.Option(None, "--claims", help="Claims YAML (default: the bundled Seoul–Tokyo claims)."),
     panel: Path = typer.Option(None, "--panel", help="Multi-year data for the trends section (default: the bundled panel)."),
     samples: int = typer.Option(2000, "--samples", help="Monte Carlo samples for the rank intervals."),
-    out: Path = typer.Option(Path("out/report"), "--out", "-o"),
-    formats: str = typer.Option("html,md,xlsx,pdf", "--formats"),
+    out: Path = typer.Option(Path("out/report"), "--out", "-o", help="Folder for the report's files."),
+    formats: str = typer.Option("html,md,xlsx,pdf", "--formats", help="Comma-separated: html, md, xlsx, pdf (pdf needs Debian's chromium)."),
 ) -> None:
     """The comparative report: report.html (offline), report.pdf, report.md and report.xlsx."""
     from aicity.build import build as build_index

@@ -29,7 +29,7 @@ from aicity.cli.output import fmt
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host"),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port, 1-65535."),
     store: Path = StoreOpt,
     framework: Path = FrameworkOpt,
@@ -160,7 +160,7 @@ def diff(
     run_a: str = typer.Argument(..., help="Earlier run."),
     run_b: str = typer.Argument(..., help="Later run."),
     store: Path = StoreOpt,
-    code: str = typer.Option(None, "--code"),
+    code: str = typer.Option(None, "--code", help="Code to compare ranks on (default: the index)."),
     all_units: bool = typer.Option(False, "--all", help="Show units whose rank did not change too."),
 ) -> None:
     """Rank changes between two runs (positive change = moved up)."""
