@@ -344,3 +344,12 @@ def _write_ok(tmp_path):
     ok = tmp_path / "ok_iMeta.csv"
     ok.write_text(IMETA, encoding="utf-8")
     return ok
+
+
+def test_a_narrow_console_never_cuts_a_score(monkeypatch):
+    """At 80 columns the ranking cut 100.00 to "100.…"; the names fold instead."""
+    monkeypatch.setenv("COLUMNS", "80")
+    res = CliRunner().invoke(app, ["rank", "--persona", "citizen", "--lang", "ko"], terminal_width=80)
+    assert res.exit_code == 0, res.output
+    table = res.output.split("top 10 of")[1]
+    assert "…" not in table and "100.00" in table

@@ -34,23 +34,24 @@ def print_ranking(result: IndexResult, top: int, lang: str = "en") -> None:
     fw = result.framework
     ranking = result.ranking(lang).head(top)
     table = Table(title=f"{fw.node(fw.index_code).name(lang)}: top {min(top, len(ranking))} of {len(result.units)}")
-    table.add_column("Rank", justify="right")
-    table.add_column("Unit")
-    table.add_column(fw.index_code, justify="right")
-    for p in fw.pillars():
-        table.add_column(p, justify="right")  # codes keep the table narrow; names in the caption
-    table.add_column("Missing", justify="right")
-    table.add_column("Imputed", justify="right")
-    table.caption = " · ".join(f"{p}: {fw.node(p).name(lang)}" for p in fw.pillars())
     digits = max(2, result.score_digits)  # 2 on a 0-100 scale; 3 on a 0-1 index or when ranked at 3 decimals
+    # A score is never cut ("100.…"): the scores keep their width and the names fold; codes keep
+    # the table narrow (names in the caption); missing and imputed share one column (2/0).
+    width = len(f"{100:.{digits}f}")
+    table.add_column("Rank", justify="right", no_wrap=True)
+    table.add_column("Unit", overflow="fold", min_width=6)
+    for code in [fw.index_code, *fw.pillars()]:
+        table.add_column(code, justify="right", min_width=width, overflow="fold")
+    table.add_column("Miss/Imp", justify="right", overflow="fold")
+    table.caption = " · ".join(f"{p}: {fw.node(p).name(lang)}" for p in fw.pillars()) + \
+        " · Miss/Imp: indicators missing / values imputed"
     for unit, row in ranking.iterrows():
         table.add_row(
             fmt(row["rank"], 0),
             f"{row['name']} ({unit})",
             fmt(row[fw.index_code], digits),
             *[fmt(row[p], digits) for p in fw.pillars()],
-            str(int(row["missing"])),
-            str(int(row["imputed"])),
+            f"{int(row['missing'])}/{int(row['imputed'])}",
         )
     console.print(table)
 
