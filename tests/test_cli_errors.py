@@ -56,6 +56,12 @@ FILES = {
     "units_latlon.csv": "code,name_en,lat,lon\nX,Ex,95,10\nY,Why,10,500\n",
     "denominate.yaml": "pipeline: {denominate: maybe}\n",
     "weights_unknown.yaml": "pipeline: {weights: {G3: 1}}\n",
+    "claims_note.yaml": "claims:\n  - {id: c, theme: policy, text: {en: X}, note: hello, subject: SEL, other: TYO, expected: higher}\n",
+    "claims_theme.yaml": "claims:\n  - {id: c, theme: sport, text: {en: X}, subject: SEL, other: TYO, expected: higher}\n",
+    "claims_twice.yaml": "claims:\n  - {id: c, theme: policy, text: {en: X}, subject: SEL, other: TYO, expected: higher}\n"
+                         "  - {id: c, theme: policy, text: {en: Y}, subject: SEL, other: TYO, expected: higher}\n",
+    "claims_codes.yaml": "claims:\n  - {id: c, theme: policy, text: {en: X}, subject: SEL, other: TYO, indicators: INFRA, expected: higher}\n",
+    "ragged_units.csv": "code,name_en,region\nX,Ex,R1\nY,Why\n",
 }
 CASES = [
     (["build", "-f", "{ok.yaml}", "-d", "{empty.csv}"], "no units to rank"),
@@ -110,6 +116,14 @@ CASES = [
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 2, column 'lat': lat 95 is outside -90 to 90"),
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 3, column 'lon': lon 500 is outside"),
     (["rank", "--weights", "infrastructure=2,infrastructure=5"], "'infrastructure' is given twice"),
+    (["serve", "--workers", "100000"], "less than or equal to 32"),  # started 366 processes and ran out of memory
+    (["serve", "--workers", "0"], "greater than or equal to 1"),
+    (["report", "--compare", "Seoul", "Seoul"], "the same unit (SEL)"),  # was a pandas traceback
+    (["report", "--compare", "Seoul", "Tokyo", "--claims", "{claims_note.yaml}"], "claim 'c': text and note map languages"),
+    (["report", "--compare", "Seoul", "Tokyo", "--claims", "{claims_theme.yaml}"], "theme 'sport' is not a section"),
+    (["report", "--compare", "Seoul", "Tokyo", "--claims", "{claims_twice.yaml}"], "claim 'c' is given twice"),
+    (["report", "--compare", "Seoul", "Tokyo", "--claims", "{claims_codes.yaml}"], "'indicators' a list of codes"),
+    (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{ragged_units.csv}"], "line 3 has 2 fields, the header 3"),
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{denominate.yaml}"], "denominate is true or false"),
     # was "weights: unknown code(s) ['G3']", without the file
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "-p", "{weights_unknown.yaml}"], "weights_unknown.yaml: step 'weights': unknown code(s) G3"),

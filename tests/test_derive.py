@@ -846,8 +846,11 @@ def test_a_domain_is_placed_only_in_the_country_its_text_names(tmp_path):
 def test_a_small_csv_is_read_as_text_under_its_header(tmp_path):
     from aicity.csvtext import read_csv_text
 
-    frame = read_csv_text(_write(tmp_path, "ok.csv", "a,b,c\n1,,3\n4,5\n"))
+    frame = read_csv_text(_write(tmp_path, "ok.csv", "a,b,c\n1,,3\n4,5,\n"))
     assert frame.columns.tolist() == ["a", "b", "c"] and frame.values.tolist() == [["1", "", "3"], ["4", "5", ""]]
+    # a row narrower than the header passed for one with empty cells (a metro's population lost)
+    with pytest.raises(pd.errors.ParserError, match="line 3 has 2 fields, the header 3"):
+        read_csv_text(_write(tmp_path, "narrow.csv", "a,b,c\n1,,3\n4,5\n"))
     with pytest.raises(pd.errors.ParserError, match="line 3 has 4 fields, the header 3"):
         read_csv_text(_write(tmp_path, "wide.csv", "a,b,c\n1,2,3\n4,5,6,7\n"))
     with pytest.raises(pd.errors.ParserError, match="line 2 has 4 fields, the header 3"):
@@ -872,5 +875,39 @@ def test_indicator_names_are_in_the_products_languages(tmp_path, names, message)
 
     p = _write(tmp_path, "r.yaml", "records: {files: p.csv}\n" + SRC + "place: {lat: lat, lon: lon}\n"
                f"indicators: [{{code: n, unit_of_measure: x, count: rows, year: 2025, names: {names}}}]\n")
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_recipe(p)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.replace("A,Alphaville", ",Alphaville"), "row 2, column 'unit': required"),  # values for unit ""
+    (lambda t: t.replace("2000000,2020", "1e400,2020"), "population 1e400 is not a number of people"),  # OverflowError
+    (lambda t: t.replace("2000000,2020", "-5,2020"), "population -5 is not a number of people"),
+    (lambda t: t.replace("2000000,2020", "2000000,2020.7"), "population_year 2020.7 is not a year"),
+])
+def test_a_bad_metro_row_is_an_error_naming_it(tmp_path, change, message):
+    from aicity.derive.metros import read_metros
+
+    path = tmp_path / "metros.csv"
+    path.write_text(change((FIX / "metros.csv").read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_metros(path)
+    assert message in " ".join(str(p) for p in info.value.problems)
+
+
+@pytest.mark.parametrize(("indicator", "message"), [
+    ("{code: n, unit_of_measure: x, count: rows, year: true}", "year"),  # became year 1
+    ("{code: n, unit_of_measure: x, count: rows, year: -5}", "greater than or equal to 1800"),
+    ('{code: "n\\n", unit_of_measure: x, count: rows, year: 2025}', "is not a code"),  # "abc\n" passed the $ regex
+    ("{code: n, unit_of_measure: x, count: rows, year: 2025, per_capita: {per: .inf}}", "finite number"),
+    ("{code: n, unit_of_measure: x, count: rows, year: 2025, quote: '{count.__class__}'}", "'{count.__class__}' is not one of the fields"),
+    ("{code: n, unit_of_measure: x, count: rows, year: 2025, quote: '{count:>10}'}", "'{count:>10}' is not one of the fields"),
+    ("{code: n, unit_of_measure: x, count: rows, year: 2025, quote: '{count'}", "quote is not a template"),
+])
+def test_a_recipe_value_the_engine_would_misread_is_an_error(tmp_path, indicator, message):
+    from aicity.derive.recipe import load_recipe
+
+    p = _write(tmp_path, "r.yaml", "records: {files: p.csv}\n" + SRC + "place: {lat: lat, lon: lon}\n"
+               f"indicators: [{indicator}]\n")
     with pytest.raises(InputError, match=re.escape(message)):
         load_recipe(p)

@@ -86,9 +86,21 @@ def load_claims(path: str | Path | None = None) -> list[Claim]:
 
         texts = [("text", entry["text"]), ("note", entry.get("note") or {})]
         bad = [f"{key}: {lang!r}" for key, value in texts if isinstance(value, dict) for lang in value if lang not in TEXT_LANGS]
-        if not isinstance(entry["text"], dict) or bad:
-            problems.append(Problem(str(path), f"claim '{entry['id']}': text and note map languages ({', '.join(TEXT_LANGS)}) "
-                                               f"to text" + (f"; unknown language(s) {', '.join(bad)}" if bad else "")))
+        shaped = all(isinstance(value, dict) and all(isinstance(t, str) and t.strip() for t in value.values())
+                     for _, value in texts) and "en" in entry["text"]
+        if not shaped or bad:
+            problems.append(Problem(str(path), f"claim '{entry['id']}': text and note map languages ({', '.join(TEXT_LANGS)}; "
+                                               f"text needs en) to text" + (f"; unknown language(s) {', '.join(bad)}" if bad else "")))
+            continue
+        if not isinstance(entry["id"], str) or not isinstance(entry.get("indicators") or [], list) \
+                or not all(isinstance(c, str) for c in entry.get("indicators") or []):
+            problems.append(Problem(str(path), f"claim {i + 1}: 'id' is a name and 'indicators' a list of codes"))
+            continue
+        if entry["id"] in {c.id for c in claims}:
+            problems.append(Problem(str(path), f"claim '{entry['id']}' is given twice"))
+            continue
+        if str(entry["subject"]) == str(entry["other"]):
+            problems.append(Problem(str(path), f"claim '{entry['id']}': subject and other are the same unit"))
             continue
         claims.append(
             Claim(

@@ -1,5 +1,5 @@
 """Reading a small CSV as text: every cell a string, nothing coerced, and no row wider than the
-header.
+header, nor narrower.
 
 pandas, given a header shorter than every data row (a value holding an unquoted comma on each
 line), takes the extra leading fields as an index and shifts every column silently; this reader
@@ -30,6 +30,7 @@ def read_csv_text(path: str | Path, encoding: str = "utf-8-sig") -> pd.DataFrame
         width, line, saw = m.groups()
         raise pd.errors.ParserError(f"line {line} has {saw} fields, the header {width} "
                                     f"(a value holding a comma needs double quotes)") from None
+    _check_narrow_rows(path, encoding, frame.shape[1])
     header = [str(h).strip() for h in frame.iloc[0]]
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
@@ -37,3 +38,17 @@ def read_csv_text(path: str | Path, encoding: str = "utf-8-sig") -> pd.DataFrame
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = header
     return body
+
+
+def _check_narrow_rows(path: str | Path, encoding: str, width: int) -> None:
+    """pandas fills a row with fewer fields than the header with '' (as empty cells), so a
+    ragged row would pass for one with empty cells: counted here, by the csv module's
+    reading of the same quoting rules."""
+    import csv
+
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        for row in reader:
+            if row and len(row) < width:
+                raise pd.errors.ParserError(f"line {reader.line_num} has {len(row)} fields, the header {width} "
+                                            f"(every row needs a field for each column, empty ones included)")

@@ -1136,6 +1136,8 @@ def make_report(
         raise InputError([Problem("report", f"language '{lang}': choose ko, en or ja")])
     fw = result.framework
     ua, ub = result.ranked_unit(a), result.ranked_unit(b)
+    if ua == ub:
+        raise InputError([Problem("--compare", f"'{a}' and '{b}' are the same unit ({ua}): compare two different ones")])
     comp: Comparison = compare(result, ua, ub, lang)
     name_a, name_b = result.dataset.unit_name(ua, lang), result.dataset.unit_name(ub, lang)
     from aicity.bundled import framework_path
@@ -1174,6 +1176,11 @@ def make_report(
     if claims_path is None:
         claims_path = None if bundled else False
     verdicts = about_pair(check_claims(result, load_claims(claims_path)), ua, ub) if claims_path is not False else []
+    themes = {THEMES.get(p, p.lower()) for p in fw.pillars()}
+    lost = [v.claim for v in verdicts if v.claim.theme not in themes]
+    if lost:  # a claim under no pillar's section would be missing from the prose
+        raise InputError([Problem(str(claims_path or "claims"), f"claim '{c.id}': theme '{c.theme}' is not a section of this "
+                                  f"report (one of {', '.join(sorted(themes))})") for c in lost])
     contrib = comp.contributions.set_index("code")
     for pillar in fw.pillars():
         theme = THEMES.get(pillar, pillar.lower())

@@ -36,7 +36,7 @@ def serve(
     data: Path = DataOpt,
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
-    workers: int = typer.Option(1, "--workers", help="Worker processes (each builds the index at start)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=32, help="Worker processes, 1 to 32 (each builds the index at start)."),
 ) -> None:
     """The web explorer and REST API (OpenAPI at /openapi.json and /docs). Writes need the
     bearer token in $AICITY_TOKEN; CORS stays closed unless $AICITY_CORS_ORIGINS lists origins."""

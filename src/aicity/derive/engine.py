@@ -42,7 +42,15 @@ from aicity.derive.match import (
     read_crosswalk,
 )
 from aicity.derive.metros import Metros
-from aicity.derive.recipe import Indicator, Place, Recipe, Records, RecordsCrosswalk, Source
+from aicity.derive.recipe import (
+    TEMPLATE_FIELDS,
+    Indicator,
+    Place,
+    Recipe,
+    Records,
+    RecordsCrosswalk,
+    Source,
+)
 from aicity.errors import InputError, Problem
 from aicity.messages import LICENCE_LABELS
 
@@ -1225,10 +1233,6 @@ def _fmt(x: float) -> str:
     return f"{int(round(x)):,}" if float(x).is_integer() else f"{x:,.2f}"
 
 
-_TEMPLATE_FIELDS = ("value", "count", "records", "records_total", "counted", "unit_name", "metro", "year",
-                    "years", "years_all", "unit_of_measure", "indicator", "population", "population_year", "missing")
-
-
 def _quote(ind: Indicator, recipe: Recipe, fields: dict[str, Any], shown: str) -> str:
     template = ind.quote or ("{count} {unit_of_measure} in {unit_name} ({metro}): {records} of the "
                              "{records_total} {counted} ({years}) placed there")
@@ -1236,7 +1240,7 @@ def _quote(ind: Indicator, recipe: Recipe, fields: dict[str, Any], shown: str) -
         return template.format(**fields)
     except (KeyError, IndexError, ValueError) as exc:
         raise InputError([Problem(shown, f"indicators: quote template of '{ind.code}' uses an unknown field {exc} "
-                                         f"(known: {', '.join(_TEMPLATE_FIELDS)})")]) from None
+                                         f"(known: {', '.join(TEMPLATE_FIELDS)})")]) from None
 
 
 def _source_text(src: Source) -> str:
@@ -1283,6 +1287,9 @@ def _outputs(recipe: Recipe, ctx: Context, shown: str, records: int, t: Totals) 
         })
         if ind.per_capita is not None and ind.per_capita.column not in metros.table.columns:
             raise InputError([Problem(shown, f"indicators: per_capita column '{ind.per_capita.column}' is not in the metro table {metros.path}")])
+        if ind.per_capita is not None and not pd.api.types.is_numeric_dtype(metros.table[ind.per_capita.column]):
+            raise InputError([Problem(shown, f"indicators: per_capita column '{ind.per_capita.column}' of the metro table "
+                                             f"{metros.path} holds text, not numbers (population is the usual one)")])
         years = [None] if ind.per_year is None else years_all
         for unit in metros.units:
             pop_row = metro_rows[unit]

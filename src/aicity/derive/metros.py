@@ -113,6 +113,13 @@ def read_metros(path: str | Path, units: list[str] | None = None) -> Metros:
                                     row=row, column="country"))
         if r["population"] != "" and not r["population_source"]:
             problems.append(Problem(shown, "a population needs its source", row=row, column="population_source"))
+        if not r["unit"].strip():
+            problems.append(Problem(shown, "required", row=row, column="unit"))
+        pop, year = numbers["population"].iat[i], numbers["population_year"].iat[i]
+        if pd.notna(pop) and not (0 < pop < 1e10):  # 1e400 reads as inf
+            problems.append(Problem(shown, f"population {r['population']} is not a number of people (above 0)", row=row, column="population"))
+        if pd.notna(year) and not (1800 <= year <= 2100 and float(year).is_integer()):
+            problems.append(Problem(shown, f"population_year {r['population_year']} is not a year", row=row, column="population_year"))
     dup = df["unit"][df["unit"].duplicated()]
     for i, u in dup.items():
         problems.append(Problem(shown, f"unit '{u}' has more than one row", row=int(i) + 2, column="unit"))

@@ -10,13 +10,24 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from aicity.errors import InputError, Problem
 from aicity.keys import line_of, nearest
 from aicity.yamlfile import read_yaml
 
-_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# The fields a quote template may use (docs/derive.md says what each holds).
+TEMPLATE_FIELDS = ("value", "count", "records", "records_total", "counted", "unit_name", "metro", "year",
+                   "years", "years_all", "unit_of_measure", "indicator", "population", "population_year", "missing")
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")  # \Z: "abc\n" is not a code ($ allowed it)
 
 
 class _Strict(BaseModel):
@@ -36,7 +47,7 @@ class Source(_Strict):
     path: str | None = None  # the file's path in the repository
     url: str | None = None  # used as it is when there is no repository
     licence: str | None = None
-    year: int | None = None  # the records' edition, if they have one
+    year: StrictInt | None = Field(default=None, ge=1800, le=2100)  # the records' edition, if they have one (true is not 1)
 
     @model_validator(mode="after")
     def _one_address(self) -> Source:
@@ -201,7 +212,7 @@ class Place(_Strict):
 
 class PerCapita(_Strict):
     column: str = "population"  # a column of the metro table
-    per: float = Field(default=1_000_000, gt=0)
+    per: float = Field(default=1_000_000, gt=0, allow_inf_nan=False)
 
 
 class Indicator(_Strict):
@@ -210,7 +221,7 @@ class Indicator(_Strict):
     count: Literal["rows", "distinct", "fractional", "sum", "mean"]
     field: str | None = None  # the field for distinct, sum and mean
     per_year: str | None = None  # field holding each record's year: one value per unit and year
-    year: int | None = None  # the year of a single value
+    year: StrictInt | None = Field(default=None, ge=1800, le=2100)  # the year of a single value (true is not 1)
     per_capita: PerCapita | None = None
     # which placed items count (fractional counts only): `kind`, those whose place text (else
     # e-mail domain) first matches a crosswalk row of this kind, rows of kind `place` aside;
@@ -229,6 +240,27 @@ class Indicator(_Strict):
     def _code(cls, v: str) -> str:
         if not _CODE.match(v):
             raise ValueError(f"'{v}' is not a code (a letter, then letters, digits or _)")
+        return v
+
+    @field_validator("quote")
+    @classmethod
+    def _quote(cls, v: str | None) -> str | None:
+        """A template of the known fields only, written {field}: no attribute, index, format
+        spec or conversion ({count.__class__}, {count[0]}, {count:>10}, {count!r})."""
+        if v is None:
+            return v
+        import string
+
+        try:
+            parts = list(string.Formatter().parse(v))
+        except ValueError as exc:
+            raise ValueError(f"quote is not a template ({exc}); write {{field}}, and {{{{ }}}} for a brace") from None
+        for _, name, spec, conversion in parts:
+            if name is None:
+                continue
+            if name not in TEMPLATE_FIELDS or spec or conversion:
+                raise ValueError(f"quote: '{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}' is not "
+                                 f"one of the fields {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}")
         return v
 
     @field_validator("names")
