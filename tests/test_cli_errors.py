@@ -367,3 +367,22 @@ def test_a_narrow_console_never_cuts_a_score(monkeypatch):
     assert res.exit_code == 0, res.output
     table = res.output.split("top 10 of")[1]
     assert "…" not in table and "100.00" in table
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda rows: rows[5].__setitem__(0, "Tokyo"), "row 6, column 'unit': unknown unit 'Tokyo'"),  # was a 55th unit
+    (lambda rows: rows[5].__setitem__(3, ""), "row 6, column 'year': trends need a year on every row"),  # was dropped
+    (lambda rows: rows[5].__setitem__(3, "1e10"), "row 6, column 'year': year 1e+10 is not a year from 1800 to 2100"),
+])
+def test_a_panel_row_the_trends_would_misread_is_an_error(tmp_path, edit, message):
+    import csv
+
+    from aicity.bundled import panel_path
+
+    rows = list(csv.reader(panel_path().open(encoding="utf-8")))
+    edit(rows)
+    panel = tmp_path / "panel.csv"
+    with panel.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    res = CliRunner().invoke(app, ["trends", "-d", str(panel), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and message in " ".join(res.output.split()), res.output

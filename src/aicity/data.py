@@ -422,6 +422,10 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
         frac = np.flatnonzero(~np.isnan(year) & (year != np.round(year)))
         for i in frac:
             problems.append(Problem(file, f"year {year[i]} is not a whole number", int(i) + 2, "year"))
+        with np.errstate(invalid="ignore"):
+            odd = np.flatnonzero(~np.isnan(year) & (year == np.round(year)) & ((year < 1800) | (year > 2100)))
+        for i in odd:
+            problems.append(Problem(file, f"year {year[i]:g} is not a year from 1800 to 2100", int(i) + 2, "year"))
     for i, code in enumerate(ind_col):
         if code not in variables:
             problems.append(Problem(file, f"unknown indicator code '{code}'", i + 2, "indicator"))

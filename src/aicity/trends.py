@@ -241,9 +241,17 @@ def build_trends(
     """An index per year, normalised across years. Default data: the bundled panel."""
     from aicity.bundled import panel_path
 
+    if framework is None and data is not None and units is None:
+        from aicity.bundled import units_path
+
+        units = units_path()  # the bundled index's cities: a panel row for 'Seoul' or 'sel' is an error, not a 55th unit
     fw, ds = resolve_inputs(framework, data, units, bundled_data=panel_path() if framework is None else None)
     if "year" not in ds.observations or ds.observations["year"].isna().all():
         raise InputError([Problem(ds.source, "trends need a 'year' column (long data)")])
+    rows = ds.long_rows
+    if rows is not None and rows["year"].isna().any():  # such a row would drop out of every year unsaid
+        raise InputError([Problem(ds.source, "trends need a year on every row", int(r), "year")
+                          for r in rows.loc[rows["year"].isna(), "row"].head(20)])
     support = trend_support(ds, fw.indicators)
     left_out = [c for c in fw.indicators if not support.at[c, "enough"]]
     if len(left_out) == len(fw.indicators):
