@@ -911,3 +911,21 @@ def test_a_recipe_value_the_engine_would_misread_is_an_error(tmp_path, indicator
                f"indicators: [{indicator}]\n")
     with pytest.raises(InputError, match=re.escape(message)):
         load_recipe(p)
+
+
+CW_HEAD = "key,match,kind,place,country,lat,lon,unit,alias,flag,source,url,note\n"
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("Alpha Inc,contains,company,,XA,0,0,A,,,test,,\n", "row 2, column 'unit': a row gives a unit or a point"),
+    ("Alpha Inc,contains,company,,Betaland,0,0,,,,test,,\n", "'Betaland' is not a two-letter ISO country code"),
+    ("Alpha Inc,contains,company,,XA,0,0,,,,test,,\nAlpha Inc,contains,company,,XA,0,1,,,,test,,\n",
+     "row 3, column 'key': key 'Alpha Inc' (contains, XA) already names another place at row 2"),  # the first won unsaid
+])
+def test_a_crosswalk_row_that_would_be_misread_is_an_error(tmp_path, rows, message):
+    from aicity.derive.match import read_crosswalk
+
+    path = _write(tmp_path, "cw.csv", CW_HEAD + rows)
+    with pytest.raises(InputError) as info:
+        read_crosswalk(path, ["A", "B"])
+    assert message in " ".join(str(p) for p in info.value.problems)

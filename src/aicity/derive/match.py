@@ -91,7 +91,33 @@ def read_crosswalk(path: str | Path, units: Iterable[str], name: str | None = No
 
 @functools.lru_cache(maxsize=32)
 def _read_crosswalk(path_str: str, _stamp: tuple[int, int], units: tuple[str, ...], name: str) -> Crosswalk:
-    return check_crosswalk(read_table(Path(path_str), "crosswalk file"), path_str, units, name)
+    table = read_table(Path(path_str), "crosswalk file")
+    crosswalk = check_crosswalk(table, path_str, units, name)
+    clashes = _clashes(crosswalk.rows, path_str)
+    if clashes:
+        raise InputError(clashes)
+    return crosswalk
+
+
+def _clashes(rows: pd.DataFrame, shown: str) -> list[Problem]:
+    """In a crosswalk file, one key, match and country naming two places: the first row would
+    win unsaid. Place rows are exempt (the gazetteer's first, most populous, is its rule), as
+    are crosswalks built from record files at run time (a record list repeats its rows)."""
+    def text(col: str) -> pd.Series:
+        return rows[col].astype(str).where(rows[col].notna(), "")
+
+    target = text("unit") + "|" + text("lat") + "|" + text("lon") + "|" + text("place") + "|" + text("alias")
+    named = pd.DataFrame({"key": rows["key"].map(normalize), "match": rows["match"], "country": rows["country"], "target": target})
+    named = named[rows["kind"] != "place"]
+    out = []
+    seen: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for i, r in named.iterrows():
+        k = (r.key, r.match, r.country)
+        if k in seen and seen[k][1] != r.target:
+            out.append(Problem(shown, f"key '{rows['key'].iat[int(i)]}' ({r.match}, {r.country or 'no country'}) already names "
+                                      f"another place at row {seen[k][0]}", row=int(i) + 2, column="key"))
+        seen.setdefault(k, (int(i) + 2, r.target))
+    return out
 
 
 def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: str) -> Crosswalk:
@@ -119,6 +145,10 @@ def check_crosswalk(df: pd.DataFrame, shown: str, units: Iterable[str], name: st
     flag(~has_unit & ~half & (df["lat"] == "") & (df["place"].str.strip() == "") & (df["alias"].str.strip() == ""), "unit",
          "a row needs a unit, lat and lon, a place (looked up in the gazetteer) or an alias")
     flag(~df["flag"].isin(["", "hq"]), "flag", lambda i: f"flag '{df['flag'].iat[i]}' is not empty or 'hq' (placed at a headquarters)")
+    flag(has_unit & (df["lat"] != ""), "unit", "a row gives a unit or a point (lat, lon), not both")
+    country = df["country"].str.strip()
+    flag((country != "") & ~country.str.upper().str.fullmatch(r"[A-Z]{2}"), "country",
+         lambda i: f"'{df['country'].iat[i]}' is not a two-letter ISO country code (such as KR)")
     problems.sort(key=lambda p: (p.row or 0))
     if problems:
         raise InputError(problems)
