@@ -929,3 +929,19 @@ def test_a_crosswalk_row_that_would_be_misread_is_an_error(tmp_path, rows, messa
     with pytest.raises(InputError) as info:
         read_crosswalk(path, ["A", "B"])
     assert message in " ".join(str(p) for p in info.value.problems)
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ("XA,Alphaland\nXB,Alphaland\n", "row 3, column 'alias': alias 'Alphaland' already names XA (row 2)"),  # moved records
+    ("xb1,Betaland\n", "'xb1' is not a two-letter ISO country code"),  # lost B's records
+    ("XA,\n", "row 2, column 'alias': empty alias"),
+])
+def test_a_country_list_row_that_would_move_records_is_an_error(tmp_path, rows, message):
+    from aicity.derive import make_context
+
+    path = _write(tmp_path, "countries.csv", "code,alias\n" + rows)
+    with pytest.raises(InputError) as info:
+        make_context(tmp_path, tmp_path, countries_path=path)
+    assert message in " ".join(str(p) for p in info.value.problems)
+    with pytest.raises(InputError, match="unknown column 'foo'"):
+        make_context(tmp_path, tmp_path, countries_path=_write(tmp_path, "c2.csv", "code,alias,foo\nXA,Alphaland,x\n"))

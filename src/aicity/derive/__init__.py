@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from aicity.derive.engine import (
 )
 from aicity.derive.metros import Metros, read_metros
 from aicity.derive.recipe import Recipe, load_recipe
-from aicity.derive.tables import read_table
+from aicity.derive.tables import conform, read_table
 from aicity.errors import InputError, Problem
 
 __all__ = [
@@ -100,10 +101,20 @@ def make_context(records_dir: Path, recipe_dir: Path, metros_path: Path | None =
             if n:
                 names[u] = n
     unit_names = {u: names.get(u, u) for u in metros.units}
-    countries = read_table(countries_path or derive_dir() / "countries.csv", "country list")
-    missing = [c for c in ("code", "alias") if c not in countries.columns]
-    if missing:
-        raise InputError([Problem(str(countries_path), f"the country list needs the columns code and alias; missing {missing}")])
+    shown = str(countries_path or derive_dir() / "countries.csv")
+    countries = conform(read_table(Path(shown), "country list"), shown, ("code", "alias"), ("code", "alias"))
+    problems = [Problem(shown, f"'{c}' is not a two-letter ISO country code (such as KR)", row=i + 2, column="code")
+                for i, c in enumerate(countries["code"]) if not re.fullmatch(r"[A-Za-z]{2}", c.strip())]
+    problems += [Problem(shown, "empty alias", row=i + 2, column="alias") for i, a in enumerate(countries["alias"]) if not a.strip()]
+    owner: dict[str, tuple[str, int]] = {}
+    for i, (c, a) in enumerate(zip(countries["code"].str.strip().str.upper(), countries["alias"], strict=True)):
+        name = a.strip().casefold()
+        if name in owner and owner[name][0] != c:  # the name would place records in one of them, unsaid
+            problems.append(Problem(shown, f"alias '{a.strip()}' already names {owner[name][0]} (row {owner[name][1]})",
+                                    row=i + 2, column="alias"))
+        owner.setdefault(name, (c, i + 2))
+    if problems:
+        raise InputError(problems)
     known = set(countries["code"].str.strip().str.upper())
     unknown = [Problem(metros.path, f"country '{c}' is not in the country list ({countries_path or 'the bundled countries.csv'}): "
                                     f"a unit of an unknown country would hold no point placed by name", row=i + 2, column="country")
