@@ -229,3 +229,23 @@ def test_a_store_that_cannot_be_opened_and_unknown_report_formats(tmp_path):
     assert res.exit_code == 2 and "the run store cannot be opened" in " ".join(res.output.split())
     res = CliRunner().invoke(app, ["report", "--formats", "docx", "--samples", "0", "--out", str(tmp_path / "r")])
     assert res.exit_code == 2 and "choose from html, md, xlsx, pdf" in " ".join(res.output.split())
+
+
+def test_a_code_a_run_does_not_have_is_an_error_and_run_ids_are_never_cut(tmp_path, monkeypatch):
+    """show/diff --code NOPE printed an empty table with exit 0; piped at 80 columns, `runs`
+    cut the ids it exists to give ("20261201-05020…")."""
+    from typer.testing import CliRunner
+
+    from aicity.cli import app
+
+    store = str(tmp_path / "s.duckdb")
+    assert CliRunner().invoke(app, ["build", "--store", store, "--out", str(tmp_path / "o")]).exit_code == 0
+    for argv in (["show", "latest", "--code", "NOPE"], ["diff", "latest", "latest", "--code", "NOPE"]):
+        res = CliRunner().invoke(app, [*argv, "--store", store])
+        assert res.exit_code == 2 and "has no code 'NOPE' (it has AICI" in " ".join(res.output.split()), res.output
+    res = CliRunner().invoke(app, ["runs", "--store", store], terminal_width=80)
+    from aicity.store import Store
+
+    with Store(store, read_only=True) as st:
+        run_id = str(st.runs().run_id.iloc[0])
+    assert run_id in res.output, res.output

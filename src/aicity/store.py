@@ -531,13 +531,19 @@ class Store:
             if code is not None:
                 sql += " AND code = ?"
                 params.append(code)
-            return con.execute(sql + " ORDER BY code, rank, unit", params).df()
+            frame = con.execute(sql + " ORDER BY code, rank, unit", params).df()
+            if code is not None and frame.empty:
+                _no_code(con, params[0], code)
+            return frame
 
     def diff(self, run_a: str, run_b: str, code: str | None = None) -> pd.DataFrame:
         """Rank and score changes from run A to run B for one code (default: the index)."""
         with self._connect(write=False) as con:
             a, b = self._resolve(con, run_a), self._resolve(con, run_b)
             code = code or self._run_info(con, a)["index_code"]
+            for run in (a, b):
+                if not con.execute("SELECT 1 FROM results WHERE run_id = ? AND code = ? LIMIT 1", [run, code]).fetchone():
+                    _no_code(con, run, code)
             return con.execute(
                 """
                 SELECT coalesce(x.unit, y.unit) AS unit, coalesce(x.unit_name, y.unit_name) AS unit_name,
@@ -549,6 +555,13 @@ class Store:
                 """,
                 [a, code, b, code],
             ).df()
+
+
+def _no_code(con: duckdb.DuckDBPyConnection, run_id: str, code: str) -> None:
+    """A code the run does not have is an error naming a few it has, never an empty table."""
+    some = [r[0] for r in con.execute("SELECT DISTINCT code FROM results WHERE run_id = ? ORDER BY level DESC, code LIMIT 8",
+                                      [run_id]).fetchall()]
+    raise InputError([Problem("--code", f"run {run_id} has no code '{code}' (it has {', '.join(some)}, ...)")])
 
 
 def _insert(con: duckdb.DuckDBPyConnection, target: str, run_key: int, rows: pa.Table) -> None:

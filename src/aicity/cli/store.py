@@ -121,7 +121,8 @@ def runs(store: Path = StoreOpt) -> None:
         return
     table = Table(title="Runs")
     for col in ("run_id", "created_at", "index_code", "n_units", "label", "data"):
-        table.add_column(col)
+        # a run id is copied to `show` and `diff`: never cut to "…" (the label and data fold)
+        table.add_column(col, no_wrap=col == "run_id", overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(str(row.run_id), str(row.created_at)[:19], str(row.index_code), str(row.n_units),
                       _text(row.label), _text(row.data))
