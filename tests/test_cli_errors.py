@@ -117,6 +117,10 @@ CASES = [
     (["validate", "-f", "{ok.yaml}", "-d", "{ok.csv}", "--units", "{units_latlon.csv}"], "row 3, column 'lon': lon 500 is outside"),
     (["rank", "--weights", "infrastructure=2,infrastructure=5"], "'infrastructure' is given twice"),
     (["serve", "--workers", "100000"], "less than or equal to 32"),  # started 366 processes and ran out of memory
+    # computed everything, then said only "File exists"
+    (["trends", "-o", "{ok.csv}"], "is a file"),
+    (["report", "--compare", "Seoul", "Tokyo", "-o", "{ok.csv}/x"], "is below the file"),
+    (["report", "--compare", "Seoul", "Tokyo", "--samples", "-5"], "greater than or equal to 0"),
     (["serve", "--workers", "0"], "greater than or equal to 1"),
     (["report", "--compare", "Seoul", "Seoul"], "the same unit (SEL)"),  # was a pandas traceback
     (["report", "--compare", "Seoul", "Tokyo", "--claims", "{claims_note.yaml}"], "claim 'c': text and note map languages"),
@@ -155,8 +159,10 @@ def files(tmp_path_factory):
 @pytest.mark.parametrize(("args", "message"), CASES, ids=[" ".join(a[:2]) + f" {i}" for i, (a, _) in enumerate(CASES)])
 def test_bad_input_is_a_message_and_a_nonzero_exit(files, tmp_path, monkeypatch, args, message):
     monkeypatch.setenv("AICITY_STORE", str(tmp_path / "store.duckdb"))
-    argv = [files[a[1:-1]] if a.startswith("{") and a.endswith("}") else a.replace("{dir}", files["dir"]) for a in args]
-    if argv[0] in ("build", "report", "trends", "uncertainty"):
+    import re
+
+    argv = [re.sub(r"\{([^{}]+)\}", lambda m: files[m.group(1)], a) if re.fullmatch(r"\{[^{}]+\}.*", a) else a for a in args]
+    if argv[0] in ("build", "report", "trends", "uncertainty") and "-o" not in argv:
         argv += ["--out", str(tmp_path / "out")]
     res = CliRunner().invoke(app, argv)
     output = res.output + (res.stderr if res.stderr_bytes is not None else "")

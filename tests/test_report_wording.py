@@ -121,3 +121,16 @@ def test_numbers_and_rank_intervals_in_each_language():
     assert rank_interval(3, 3, "ko") == "3위"
     assert [rank_with_interval(7, 5, 10, lang) for lang in ("en", "ko", "ja")] == ["7 (5–10)", "7위 (5~10위)", "7位（5～10位）"]
     assert rank_with_interval(7, float("nan"), float("nan"), "ja") == "7位"
+
+
+def test_a_pdf_alone_leaves_no_html_behind(hdi, tmp_path, monkeypatch):
+    """The PDF is printed from the HTML; asked for the PDF alone, report.html was written too."""
+    import aicity.report as report
+
+    printed = []
+    monkeypatch.setattr(report, "print_pdf", lambda html, pdf: (printed.append(html.read_text(encoding="utf-8")[:15]),
+                                                                  pdf.write_bytes(b"%PDF-1.4")))
+    rep = make_report(hdi, "Switzerland", "Norway", "en", claims_path=False, today=DAY)
+    written = rep.write(tmp_path / "out", ("pdf",))
+    assert set(written) == {"pdf"} and printed and printed[0].lower().startswith("<!doctype html")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.pdf"]

@@ -118,6 +118,18 @@ def to_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> None:
 # -- a build's files, moved into place together --------------------------------------------
 
 
+def check_out_folder(out: Path, option: str = "--out") -> None:
+    """`out` can hold output files: a folder, or nothing yet under a folder (it is made). A
+    file in its place, or above it, is an error naming the option, before anything runs."""
+    out = Path(out)
+    for place in (out, *out.parents):
+        if place.exists():
+            if not place.is_dir():
+                what = "is a file" if place == out else f"is below the file {place}"
+                raise InputError([Problem(option, f"'{out}' {what}: give a folder for the outputs")])
+            return
+
+
 class Staging:
     """Output files written into a fresh folder inside `out` (the same file system, so moving
     them is a rename) and moved into place together by `commit`. Write each file to
@@ -125,6 +137,7 @@ class Staging:
 
     def __init__(self, out: Path):
         self.out = out
+        check_out_folder(out)
         out.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=".aicity-staging-", dir=out))
         self.names: list[str] = []

@@ -863,8 +863,12 @@ class Report:
 
         written: dict[str, Path | str] = {}
         with staged(out) as stage:
+            # the PDF is printed from the HTML; asked for the PDF alone, the HTML stays in the
+            # staging folder, never moved into place
+            html_file = stage.path("report.html") if "html" in formats else stage.dir / ".report-for-pdf.html"
             if "html" in formats or "pdf" in formats:
-                stage.path("report.html").write_text(self.html(), encoding="utf-8")
+                html_file.write_text(self.html(), encoding="utf-8")
+            if "html" in formats:
                 written["html"] = stage.final("report.html")
             if "md" in formats:
                 stage.path("report.md").write_text(self.markdown(), encoding="utf-8")
@@ -874,7 +878,7 @@ class Report:
                 written["xlsx"] = stage.final("report.xlsx")
             if "pdf" in formats:
                 try:
-                    print_pdf(stage.path("report.html"), stage.path("report.pdf"))
+                    print_pdf(html_file, stage.path("report.pdf"))
                     written["pdf"] = stage.final("report.pdf")
                 except BrowserMissing as exc:
                     stage.path("report.pdf").unlink(missing_ok=True)

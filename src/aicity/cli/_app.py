@@ -86,6 +86,18 @@ ReportLangOpt = typer.Option("en", "--lang", callback=_check_lang, help="The rep
 TopOpt = typer.Option(10, "--top", min=1, help="How many units to print.")
 
 
+def out_folder(value: Path | None) -> Path | None:
+    """--out names a folder (made when missing): a file there is an error before any work."""
+    if value is not None:
+        from aicity.export import check_out_folder
+
+        try:
+            check_out_folder(value)
+        except InputError as exc:
+            raise typer.BadParameter(exc.problems[0].reason) from None
+    return value
+
+
 def fail(exc: Exception) -> NoReturn:
     """The message on stderr, exit status 2 (the one way a command reports bad input)."""
     err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)

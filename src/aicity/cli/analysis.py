@@ -21,6 +21,7 @@ from aicity.cli._app import (
     build_result,
     console,
     err,
+    out_folder,
     problem,
     styled,
 )
@@ -34,7 +35,7 @@ def audit_cmd(
     data: Path = DataOpt,
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
-    out: Path = typer.Option(Path("out/audit"), "--out", "-o", help="Folder for the audit's CSV files and audit.xlsx."),
+    out: Path = typer.Option(Path("out/audit"), "--out", "-o", callback=out_folder, help="Folder for the audit's CSV files and audit.xlsx."),
     corr_threshold: float = typer.Option(0.9, "--corr-threshold", help="Flag sibling correlations with |r| above this."),
     weak_threshold: float = typer.Option(0.2, "--weak-threshold", help="Flag a code correlating with its parent below this."),
 ) -> None:
@@ -70,7 +71,7 @@ def uncertainty(
     sobol: bool = typer.Option(False, "--sobol", help="Also estimate first-order and total Sobol' indices."),
     sobol_samples: int = typer.Option(None, "--sobol-samples", help="Sobol' base samples N, a power of 2 (runs: N x (inputs + 2))."),
     dask: str = typer.Option(None, "--dask", help="Run chunks on Dask: tcp://HOST:PORT, or local:N for a LocalCluster of N workers."),
-    out: Path = typer.Option(Path("out/uncertainty"), "--out", "-o", help="Folder for rank_intervals.csv, sensitivity.csv (with --sobol) and samples.parquet (with --save-samples)."),
+    out: Path = typer.Option(Path("out/uncertainty"), "--out", "-o", callback=out_folder, help="Folder for rank_intervals.csv, sensitivity.csv (with --sobol) and samples.parquet (with --save-samples)."),
     save_samples: bool = typer.Option(False, "--save-samples", help="Also write every sampled score to samples.parquet."),
     top: int = TopOpt,
     store: Path = StoreOpt,
@@ -131,7 +132,7 @@ def profile(
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
     lang: str = LangOpt,
-    out: Path = typer.Option(None, "--out", "-o", help="Also write profile.csv, strengths.csv, sources.csv here."),
+    out: Path = typer.Option(None, "--out", "-o", callback=out_folder, help="Also write profile.csv, strengths.csv, sources.csv here."),
     intervals: Path = typer.Option(None, "--intervals", help="rank_intervals.csv of an uncertainty run (default: the store's latest on the same data)."),
     store: Path = StoreOpt,
 ) -> None:
@@ -181,7 +182,7 @@ def compare_cmd(
     units: Path = UnitsOpt,
     pipeline: Path = PipelineOpt,
     lang: str = LangOpt,
-    out: Path = typer.Option(Path("out/compare"), "--out", "-o", help="Folder for levels.csv, contributions.csv and waterfall.html."),
+    out: Path = typer.Option(Path("out/compare"), "--out", "-o", callback=out_folder, help="Folder for levels.csv, contributions.csv and waterfall.html."),
 ) -> None:
     """Head-to-head: scores per pillar and indicator, the gap, and each indicator's
     contribution to it (contributions.csv, waterfall.html)."""
@@ -314,7 +315,7 @@ def trends(
     pipeline: Path = PipelineOpt,
     carry: str = typer.Option("latest", "--carry", help="Missing years: none, latest or linear (flagged either way)."),
     cities: str = typer.Option(None, "--cities", help="Comma-separated cities to show (default: all)."),
-    out: Path = typer.Option(Path("out/trends"), "--out", "-o", help="Folder for trends.csv and momentum_stability.csv."),
+    out: Path = typer.Option(Path("out/trends"), "--out", "-o", callback=out_folder, help="Folder for trends.csv and momentum_stability.csv."),
 ) -> None:
     """An index per year (normalised across years), rank trajectories, momentum and stability."""
     from aicity.export import atomic_write, to_csv

@@ -15,6 +15,7 @@ from aicity.cli._app import (
     UnitsOpt,
     app,
     console,
+    out_folder,
     problem,
     styled,
 )
@@ -32,8 +33,8 @@ def report(
     pipeline: Path = PipelineOpt,
     claims: Path = typer.Option(None, "--claims", help="Claims YAML (default: the bundled Seoul–Tokyo claims)."),
     panel: Path = typer.Option(None, "--panel", help="Multi-year data for the trends section (default: the bundled panel)."),
-    samples: int = typer.Option(2000, "--samples", help="Monte Carlo samples for the rank intervals."),
-    out: Path = typer.Option(Path("out/report"), "--out", "-o", help="Folder for the report's files."),
+    samples: int = typer.Option(2000, "--samples", min=0, help="Monte Carlo samples for the rank intervals (0: no uncertainty analysis)."),
+    out: Path = typer.Option(Path("out/report"), "--out", "-o", callback=out_folder, help="Folder for the report's files."),
     formats: str = typer.Option("html,md,xlsx,pdf", "--formats", help="Comma-separated: html, md, xlsx, pdf (pdf needs Debian's chromium)."),
 ) -> None:
     """The comparative report: report.html (offline), report.pdf, report.md and report.xlsx."""
