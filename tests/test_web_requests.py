@@ -307,3 +307,22 @@ def test_the_duplicate_key_check_is_linear_and_reads_any_content_type(client):
     assert sorted(_keys_twice(body)) == ["a", "k7"]  # inner objects are parsed first
     r = client.post("/api/rank", content=b'{"pillars": true, "pillars": false}', headers={"content-type": "text/plain"})
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize("body", [
+    {"dataset": ".", "version": 1}, {"dataset": "..", "version": 1},  # were accepted as names
+    {"dataset": "cities", "label": "a\x00b"}, {"dataset": "cities", "label": "\u202eevil"},  # printed raw by `aicity runs`
+])
+def test_a_build_request_refuses_dot_names_and_invisible_label_characters(client, body):
+    assert client.post("/api/builds", json=body, headers=AUTH).status_code == 422
+
+
+def test_a_unit_code_with_an_invisible_character_is_refused(tmp_path):
+    """"\\u202eSEL" became a unit apart from SEL."""
+    import pandas as pd
+
+    fw = {"index": {"code": "IDX"}, "indicators": [{"code": "a", "parent": "IDX"}]}
+    with pytest.raises(InputError, match="a unit code with a control or invisible character"):
+        aicity.build(fw, pd.DataFrame({"unit": ["\u202eSEL", "TYO"], "a": [1.0, 2.0]}))
+    with pytest.raises(InputError, match="holds a control or invisible character"):
+        Store(tmp_path / "s.duckdb").save(aicity.build(), label="a\x01b")

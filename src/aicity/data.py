@@ -24,6 +24,7 @@ import pandas as pd
 
 from aicity.errors import InputError, Problem, UnitNotFound
 from aicity.framework import Framework, read_table
+from aicity.keys import INVISIBLE
 
 # Cells that mean "no value" in a number column. Anything else that is not a number is an error.
 MISSING_TOKENS = ("", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A", "..", "-")
@@ -227,7 +228,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _INFINITY = re.compile(r"[+-]?(?:inf|infinity)", re.IGNORECASE)
 
 
-_CONTROL = r"[\x00-\x1f\x7f]"
+_CONTROL = INVISIBLE  # unit codes: no control or invisible character (keys.INVISIBLE)
 _CONTROL_RE = re.compile(_CONTROL)
 
 
@@ -326,7 +327,7 @@ def _unit_table(df: pd.DataFrame, file: str, problems: list[Problem]) -> pd.Data
     for i in np.flatnonzero(codes.isin(["", "nan", "None"]).to_numpy()):
         problems.append(Problem(file, "empty unit code", int(i) + 2, code_col))
     for i in np.flatnonzero(codes.str.contains(_CONTROL, regex=True).to_numpy()):
-        problems.append(Problem(file, "a unit code with a control character (tab, NUL...)", int(i) + 2, code_col))
+        problems.append(Problem(file, "a unit code with a control or invisible character (tab, NUL, a right-to-left mark...)", int(i) + 2, code_col))
     dup = codes.duplicated(keep="first")
     for i in np.flatnonzero(dup.to_numpy()):
         first = int(np.flatnonzero((codes == codes.iloc[i]).to_numpy())[0]) + 2
@@ -433,7 +434,7 @@ def _load_long(path: Path, df: pd.DataFrame, framework: Framework, problems: lis
         if code in ("", "nan", "None"):
             problems.append(Problem(file, "empty unit code", i + 2, "unit"))
         elif _CONTROL_RE.search(code):
-            problems.append(Problem(file, "a unit code with a control character (tab, NUL...)", i + 2, "unit"))
+            problems.append(Problem(file, "a unit code with a control or invisible character (tab, NUL, a right-to-left mark...)", i + 2, "unit"))
     _text_control_problems(file, df, [c for c in PROVENANCE_COLUMNS if c in df.columns and c != "year"], problems)
     if "geo" in df.columns:
         problems.extend(_geo_problems(file, ind_col, _text(df["geo"]), framework))

@@ -48,6 +48,12 @@ def line_of(text: str, loc: Iterable[Any]) -> int | None:
     return line
 
 
+# Characters no name, code or label may hold: C0 controls, DEL, and the invisible format
+# characters (bidi overrides such as U+202E, zero-width spaces, a byte-order mark) that would make
+# "\u202eSEL" a unit apart from SEL or reach a terminal raw. One class for every check.
+INVISIBLE = "[\x00-\x1f\x7f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+
+
 def nearest(key: str, known: Iterable[str]) -> str | None:
     """The known key closest to a misspelt one, if any is close."""
     found = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.6)

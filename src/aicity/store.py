@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import sys
 import threading
@@ -376,6 +377,10 @@ class Store:
         row insert). `table` is the build's tidy table (`export.results_table`) when the caller
         already has it, so nothing is computed twice."""
         from aicity.export import results_table
+        from aicity.keys import INVISIBLE
+
+        if label is not None and re.search(INVISIBLE, label):
+            raise InputError([Problem("--label", f"{label!r} holds a control or invisible character (NUL, a right-to-left mark...)")])
 
         now = datetime.now(UTC).replace(tzinfo=None)
         run_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"

@@ -52,7 +52,7 @@ def build(
     versus: str = typer.Option(None, "--versus", help="Two units to compare by pillar, e.g. Seoul,Tokyo (codes or names)."),
     xlsx: str = typer.Option("auto", "--xlsx", help="auto (skip when very large), always or never."),
     group_ranks: str = typer.Option(None, "--group-ranks", help="Unit column to rank within (adds group_rank)."),
-    label: str = typer.Option(None, "--label", help="A label stored with the run."),
+    label: str = typer.Option(None, "--label", help="A label stored with the run (printable text)."),
     lang: str = LangOpt,
 ) -> None:
     """Build an index and write results.csv, .parquet, .json and .xlsx, and record the run."""

@@ -4,6 +4,7 @@ the run store."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from aicity.cli._app import (
     styled,
 )
 from aicity.cli.output import fmt
+from aicity.keys import INVISIBLE
 
 
 @app.command()
@@ -104,9 +106,16 @@ def sources(
     console.print(table)
 
 
+_INVISIBLE = re.compile(INVISIBLE)
+
+
 def _text(value: object) -> str:
-    """A stored text column for a table cell: '' for a missing value (None or NaN)."""
-    return "" if value is None or value != value else str(value)
+    """A stored text column for a table cell: '' for a missing value (None or NaN); a control
+    or bidi character (a label stored by an older version) shows as its escape, never raw to
+    the terminal."""
+    if value is None or value != value:
+        return ""
+    return _INVISIBLE.sub(lambda m: m.group().encode("unicode_escape").decode(), str(value))
 
 
 @app.command()

@@ -15,7 +15,7 @@ from fastapi import Body, Depends, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from aicity.web.explorer import Explorer
-from aicity.web.models import BuildRequest
+from aicity.web.models import DATASET_NAME, BuildRequest
 from aicity.web.settings import LANG_PATTERN, page_language
 
 
@@ -87,7 +87,7 @@ PageUnit = Annotated[str, Depends(page_unit)]
 # -- writes: the bearer token ------------------------------------------------------------------
 
 Authorization = Annotated[str | None, Header()]
-DatasetName = Annotated[str, Query(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+DatasetName = Annotated[str, Query(max_length=100, pattern=DATASET_NAME)]
 
 
 def upload_name(ex: ExplorerDep, name: DatasetName, authorization: Authorization = None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictFloat
 
+from aicity.keys import INVISIBLE
 from aicity.web.settings import LANG_PATTERN
 
 Row = dict[str, Any]
@@ -23,6 +24,10 @@ Number = float | int
 
 # Request bodies refuse keys they do not know (a typo such as "wieghts" is a 422 naming it, never
 # silently the default ranking) and numbers given as anything but JSON numbers (true, "2").
+# A dataset name is a file-name-like word, not "." or ".."; a label is printable text (no NUL,
+# no right-to-left override that `aicity runs` would print raw).
+DATASET_NAME = r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$"  # a letter, digit, _ or - somewhere
+LABEL_TEXT = "^[^" + INVISIBLE[1:-1] + "]*$"  # keys.INVISIBLE, negated
 STRICT_BODY = ConfigDict(extra="forbid", strict=True)  # "1", true and 1.0 are not the integer 1, "yes" is not true
 
 
@@ -46,9 +51,9 @@ class WhatIfRequest(BaseModel):
 class BuildRequest(BaseModel):
     model_config = STRICT_BODY
 
-    dataset: str = Field(..., max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    dataset: str = Field(..., max_length=100, pattern=DATASET_NAME)
     version: int | None = Field(None, ge=1)
-    label: str | None = Field(None, max_length=200)
+    label: str | None = Field(None, max_length=200, pattern=LABEL_TEXT)
 
 
 # -- GET /api/framework, /api/units, /api/indicators, /api/results ------------------------------
