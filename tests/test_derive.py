@@ -945,3 +945,14 @@ def test_a_country_list_row_that_would_move_records_is_an_error(tmp_path, rows, 
     assert message in " ".join(str(p) for p in info.value.problems)
     with pytest.raises(InputError, match="unknown column 'foo'"):
         make_context(tmp_path, tmp_path, countries_path=_write(tmp_path, "c2.csv", "code,alias,foo\nXA,Alphaland,x\n"))
+
+
+def test_coordinates_off_the_earth_are_unplaced_not_outside_every_unit():
+    """lat 95 / lon 400 was counted as placed ("outside every unit")."""
+    from aicity.derive.engine import resolve_points
+    from aicity.derive.metros import read_metros
+
+    keys = pd.DataFrame({"__lat": [95.0, 0.0, float("nan"), 0.0], "__lon": [0.0, 400.0, 0.0, 0.0], "__t": ["a", "b", "c", "d"]})
+    out = resolve_points(keys, read_metros(FIX / "metros.csv"))
+    assert out.reason.tolist() == ["coordinates out of range", "coordinates out of range", "no coordinates", ""]
+    assert out.unit.tolist()[3] == "A"

@@ -829,10 +829,13 @@ def resolve_points(keys: pd.DataFrame, metros: Metros, corrections: dict[str, tu
         for i, label in enumerate(keys["__t"].fillna("").astype(str).str.strip()):
             if label in corrections:
                 lat[i], lon[i] = corrections[label]
-    ok = ~(np.isnan(lat) | np.isnan(lon))
+    given = ~(np.isnan(lat) | np.isnan(lon))
+    with np.errstate(invalid="ignore"):
+        ok = given & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)  # lat 95 or lon 400 is no place on Earth
     unit = np.full(len(keys), "", dtype=object)
     unit[ok] = metros.assign(lat[ok], lon[ok])
-    reason = np.where(~ok, "no coordinates", np.where(unit == "", "outside every unit", ""))
+    reason = np.where(~given, "no coordinates", np.where(~ok, "coordinates out of range",
+                                                         np.where(unit == "", "outside every unit", "")))
     out = keys.copy()
     out["unit"], out["reason"], out["hq"], out["place"] = unit, reason, False, keys["__t"].fillna("")
     out["kind"] = ""
