@@ -7,8 +7,6 @@ documented with the help text `aicity CMD --help` shows, and cannot drift from i
 from __future__ import annotations
 
 import inspect
-import sys
-from pathlib import Path
 from typing import Any
 
 
@@ -54,12 +52,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    path = Path((argv or sys.argv[1:] or ["docs/cli.md"])[0])
-    text = render()
-    changed = not path.exists() or path.read_text(encoding="utf-8") != text
-    if changed:
-        path.write_text(text, encoding="utf-8")
-    print(f"{path}: {'updated' if changed else 'already up to date'}")
+    from aicity.methoddoc import write_page
+
+    write_page(argv, "docs/cli.md", render())
 
 
 if __name__ == "__main__":

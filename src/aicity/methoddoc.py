@@ -67,13 +67,18 @@ def render() -> str:
     return "\n".join(out) + "\n"
 
 
-def main(argv: list[str] | None = None) -> None:
-    path = Path((argv or sys.argv[1:] or ["docs/methods.md"])[0])
-    text = render()
+def write_page(argv: list[str] | None, default: str, text: str) -> None:
+    """A generated page written to the path in `argv` (else `default`) when its text changed;
+    the one rule for the generated docs (methods.md, cli.md)."""
+    path = Path((argv or sys.argv[1:] or [default])[0])
     changed = not path.exists() or path.read_text(encoding="utf-8") != text
     if changed:
         path.write_text(text, encoding="utf-8")
     print(f"{path}: {'updated' if changed else 'already up to date'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    write_page(argv, "docs/methods.md", render())
 
 
 if __name__ == "__main__":
