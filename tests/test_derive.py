@@ -956,3 +956,18 @@ def test_coordinates_off_the_earth_are_unplaced_not_outside_every_unit():
     out = resolve_points(keys, read_metros(FIX / "metros.csv"))
     assert out.reason.tolist() == ["coordinates out of range", "coordinates out of range", "no coordinates", ""]
     assert out.unit.tolist()[3] == "A"
+
+
+def test_a_nan_coordinate_in_parquet_is_unplaced_and_counted(tmp_path):
+    """A Parquet float NaN became a null through Arrow and the record fell out of coverage
+    (records 2, placed 1, unplaced 0)."""
+    pq.write_table(pa.table({"name": ["ok", "nan", "inf"], "lat": [0.0, float("nan"), float("inf")],
+                             "lon": [0.1, 0.1, 0.1]}), tmp_path / "p.parquet")
+    recipe = _write(tmp_path, "r.yaml", "records: {files: p.parquet}\n" + SRC + "place: {lat: lat, lon: lon, label: name}\n"
+                    "indicators: [{code: sites, unit_of_measure: sites, count: rows, year: 2025}]\n")
+    r = derive_recipes([recipe], **KW)
+    assert values(r, "sites") == {("A", 2025): 1, ("B", 2025): 0, ("C", 2025): 0}
+    cov = r.coverage.set_index("indicator").loc["sites"]
+    assert int(cov["records"]) == 3
+    un = r.unplaced.set_index("place")
+    assert un.loc["nan", "reason"] == "no coordinates" and un.loc["inf", "reason"] == "no coordinates"

@@ -338,6 +338,13 @@ def _number(expr: str, cast: str = "DOUBLE") -> str:
     return f"TRY_CAST(TRIM({expr}) AS {cast})"
 
 
+def _coordinate(expr: str) -> str:
+    """A latitude or longitude, NULL unless a finite number: a NaN (a Parquet float) became
+    a null on its way through Arrow and the record fell out of every count, coverage included."""
+    value = _number(expr)
+    return f"(CASE WHEN isfinite({value}) THEN {value} END)"
+
+
 def _items_sql(recipe: Recipe, source: str, rid: bool) -> str:
     """Filtered records, one row per placed item: __t text, __u domain, __c country (or __lat,
     __lon, __t label), __y year, __w share, __v value (sum), __d distinct value, __rid."""
@@ -350,7 +357,7 @@ def _items_sql(recipe: Recipe, source: str, rid: bool) -> str:
         cols.append("row_number() OVER () AS __rid")
     keep = f"__y, __v, __d, __c{', __rid' if rid else ''}"
     if p.lat is not None:
-        cols += [f"{_number(_as_text(p.lat))} AS __lat", f"{_number(_as_text(p.lon))} AS __lon",
+        cols += [f"{_coordinate(_as_text(p.lat))} AS __lat", f"{_coordinate(_as_text(p.lon))} AS __lon",
                  f"{_as_text(p.label)} AS __t"]
         return (f"SELECT {keep}, __lat, __lon, __t, NULL::VARCHAR AS __u, CAST(1 AS {_W}) AS __w "
                 f"FROM (SELECT {', '.join(cols)} FROM {source} WHERE {_filter_sql(recipe)})")
@@ -456,7 +463,7 @@ def _grouped_single_sql(recipe: Recipe, src: str) -> str:
 
     year = f"{_number(_as_text(_year_field(recipe), ref))} AS __y"
     if p.lat is not None:
-        keys = (f"{_number(_as_text(p.lat, ref))} AS __lat, {_number(_as_text(p.lon, ref))} AS __lon, "
+        keys = (f"{_coordinate(_as_text(p.lat, ref))} AS __lat, {_coordinate(_as_text(p.lon, ref))} AS __lon, "
                 f"{_as_text(p.label, ref)} AS __t")
     else:
         keys = (f"{_text_key(_place_text(p, ref))} AS __t, {_domain_key(_as_text(p.domain_field, ref))} AS __u, "
