@@ -971,3 +971,17 @@ def test_a_nan_coordinate_in_parquet_is_unplaced_and_counted(tmp_path):
     assert int(cov["records"]) == 3
     un = r.unplaced.set_index("place")
     assert un.loc["nan", "reason"] == "no coordinates" and un.loc["inf", "reason"] == "no coordinates"
+
+
+def test_a_records_csv_naming_a_column_twice_is_an_error(tmp_path):
+    _write(tmp_path, "p.csv", "name,lat,lat,lon\na,0,9,0.1\n")
+    recipe = _write(tmp_path, "r.yaml", "records: {files: p.csv}\n" + SRC + "place: {lat: lat, lon: lon, label: name}\n"
+                    "indicators: [{code: sites, unit_of_measure: sites, count: rows, year: 2025}]\n")
+    with pytest.raises(InputError, match="records file p.csv: the header names 'lat' more than once"):
+        derive_recipes([recipe], **KW)
+    from aicity.derive.recipe import load_recipe
+
+    blank = _write(tmp_path, "b.yaml", "records: {files: p.csv, delimiter: ''}\n" + SRC + "place: {lat: lat, lon: lon}\n"
+                   "indicators: [{code: sites, unit_of_measure: sites, count: rows, year: 2025}]\n")
+    with pytest.raises(InputError, match="delimiter"):
+        load_recipe(blank)

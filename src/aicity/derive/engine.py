@@ -201,6 +201,9 @@ def plan(recipe: Recipe, base: Path, shown: str, split_files: bool = False, rows
     for spec in recipe.records:
         files = resolve_files(spec, base, shown)
         fmt = _format_of(spec, files, shown)
+        if fmt == "csv" and spec.header and not spec.columns:
+            for f in files:
+                _check_csv_header(f, spec, shown)
         if not split_files:
             parts.append(Part(reader_sql(spec, files, fmt), ", ".join(f.name for f in files), constants=_constants(spec)))
             continue
@@ -224,6 +227,25 @@ def plan(recipe: Recipe, base: Path, shown: str, split_files: bool = False, rows
                 parts.append(Part("__arrow", f"{f.name} row groups {block[0] if block else 0}-{block[-1] if block else 0}",
                                   str(f), tuple(block), constants=_constants(spec)))
     return parts
+
+
+def _check_csv_header(path: Path, spec: Records, shown: str) -> None:
+    """A records CSV whose header names a column twice is an error: DuckDB would read the
+    second as `city_1` and a recipe's `city` would mean the first, unsaid."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for _ in range(int(spec.skip or 0)):
+                fh.readline()
+            lines = (line for line in fh if not (spec.comment and line.startswith(spec.comment)) and line.strip())
+            header = next(csv.reader(lines, delimiter=spec.delimiter or ","), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return  # the reader says what is wrong with the file
+    twice = sorted({h.strip() for h in header if [x.strip() for x in header].count(h.strip()) > 1})
+    if twice:
+        raise InputError([Problem(shown, f"records file {path.name}: the header names {', '.join(repr(t) for t in twice)} "
+                                         "more than once", row=1)])
 
 
 def _connect(part: Part, columns: Sequence[str]) -> tuple[duckdb.DuckDBPyConnection, str]:

@@ -71,7 +71,7 @@ class Records(_Strict):
     files: list[str] = Field(min_length=1)  # paths or globs, relative to --records (or the recipe)
     format: Literal["csv", "json", "parquet"] | None = None  # default: from each file's extension
     # CSV only: the reader's options, for files such as a script's data block
-    delimiter: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1)  # "" was ignored unsaid
     header: bool = True
     skip: int = Field(default=0, ge=0)  # lines before the header (or the first record)
     comment: str | None = None  # lines starting with it are skipped
