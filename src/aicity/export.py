@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from aicity.errors import InputError, Problem
+from aicity.i18n import is_missing
 from aicity.result import IndexResult
 
 # openpyxl writes roughly 100k cells a second; past this a workbook would dominate the build.
@@ -232,13 +233,9 @@ def results_table(result: IndexResult, group: str | None = None) -> pa.Table:
         columns["national"] = np.tile(np.array([fw.is_national(c) for c in codes], dtype=bool), n_units)
     if group is not None:
         labels = result.dataset.unit_column(group)[pd.Index(result.dataset.unit_codes).get_indexer(result.units)]
-        columns["group"] = pa.DictionaryArray.from_arrays(unit_idx, pa.array([None if _missing(v) else str(v) for v in labels], pa.string()))
+        columns["group"] = pa.DictionaryArray.from_arrays(unit_idx, pa.array([None if is_missing(v) else str(v) for v in labels], pa.string()))
         columns["group_rank"] = pa.array(result.group_ranks(group).to_numpy().reshape(-1), from_pandas=True)
     return pa.table(columns)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def neutralised(table: pa.Table) -> pa.Table:

@@ -120,9 +120,14 @@ def josa(word: str, pair: str) -> str:
     return word + particle(word, pair)
 
 
+def is_missing(value: object) -> bool:
+    """The one test for a value that is not there: None or a float NaN (numpy's included)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def number(value: float, digits: int = 1, lang: str = "en") -> str:
     """A number with thousands separators (all three languages use commas)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return {"en": "n/a", "ko": "자료 없음", "ja": "データなし"}[lang]
     if float(value).is_integer() and abs(value) >= 100:
         return f"{int(round(value)):,}"
@@ -148,7 +153,7 @@ def gap_digits(a: float, b: float, digits: int = 1) -> int:
 
 def value_text(value: float, lang: str = "en") -> str:
     """A raw indicator value at the precision it was published with."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return number(float("nan"), lang=lang)
     if float(value).is_integer():
         return f"{int(value):,}"
@@ -160,7 +165,7 @@ def value_text(value: float, lang: str = "en") -> str:
 
 def ordinal(n: float, lang: str = "en") -> str:
     """A rank: 1st, 2nd, 3rd / 1위 / 1位."""
-    if n is None or (isinstance(n, float) and math.isnan(n)):
+    if is_missing(n):
         return {"en": "unranked", "ko": "순위 없음", "ja": "順位なし"}[lang]
     n = int(n)
     if lang == "ko":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,10 +54,6 @@ class Footnotes:
 
 
 # -- the writers: one per language ----------------------------------------------------------
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 class Writer:
@@ -171,7 +166,7 @@ class English(Writer):
     def pillar(self, c: dict) -> str:
         ra, rb = self.pair_ranks(c["ra"], c["rb"])
         # a unit without a score has none for want of data: said so, never "n/a points"
-        a, b = ("has no score (too little data)" if _missing(v) else f"scores {self.pts(v)} ({r})"
+        a, b = ("has no score (too little data)" if i18n.is_missing(v) else f"scores {self.pts(v)} ({r})"
                 for v, r in ((c["sa"], ra), (c["sb"], rb)))
         return f"In {i18n.lower_first(c['name'])}, {self.a} {a} and {self.b} {b}.{c['fn_method']}"
 
@@ -370,8 +365,8 @@ class Korean(Writer):
     def pillar(self, c: dict) -> str:
         ra, rb = self.pair_ranks(c["ra"], c["rb"])
         # a unit without a score has none for want of data: said so, never "n/a점"
-        a = "자료가 부족해 점수가 없고" if _missing(c["sa"]) else f"{i18n.number(c['sa'], self.digits)}점({ra})"
-        if _missing(c["sb"]):
+        a = "자료가 부족해 점수가 없고" if i18n.is_missing(c["sa"]) else f"{i18n.number(c['sa'], self.digits)}점({ra})"
+        if i18n.is_missing(c["sb"]):
             b = "자료가 부족해 점수가 없다"
         else:
             b = f"{i18n.number(c['sb'], self.digits)}점({rb})이다"
@@ -593,9 +588,9 @@ class Japanese(Writer):
     def pillar(self, c: dict) -> str:
         ra, rb = self.pair_ranks(c["ra"], c["rb"])
         # a unit without a score has none for want of data: said so, never "n/a点"
-        a = "データ不足のため得点がなく" if _missing(c["sa"]) else f"{i18n.number(c['sa'], self.digits)}点（{ra}）"
-        b = "データ不足のため得点がない" if _missing(c["sb"]) else f"{i18n.number(c['sb'], self.digits)}点（{rb}）である"
-        topic = "は" if _missing(c["sa"]) or _missing(c["sb"]) else "が"  # contrasted: AはX、BはY
+        a = "データ不足のため得点がなく" if i18n.is_missing(c["sa"]) else f"{i18n.number(c['sa'], self.digits)}点（{ra}）"
+        b = "データ不足のため得点がない" if i18n.is_missing(c["sb"]) else f"{i18n.number(c['sb'], self.digits)}点（{rb}）である"
+        topic = "は" if i18n.is_missing(c["sa"]) or i18n.is_missing(c["sb"]) else "が"  # contrasted: AはX、BはY
         return f"{c['name']}の分野では、{self.a}{topic}{a}、{self.b}{topic}{b}{c['fn_method']}。"
 
     def widest(self, c: dict) -> str:
@@ -981,7 +976,7 @@ def _value_with_unit(value: float, unit: str | None, lang: str, decimals: int | 
     language writes them; descriptive English units ('score (0-100)') stay in the tables,
     where the indicator's name already says what it counts."""
     text = value_text(_prose_precision(value, decimals=decimals), lang)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if i18n.is_missing(value):
         return text  # "n/a", with no unit or counter after it
     unit = (unit or "").strip()
     head = unit.split()[0].lower() if unit else ""
@@ -1040,7 +1035,7 @@ def _cite_value(fn: Footnotes, row: dict | None, lang: str) -> str:
     parts = [str(row.get("publisher") or ""), source]
     year = row.get("year")
     text = ", ".join(p for p in parts if p and p != "nan")
-    if year is not None and not (isinstance(year, float) and math.isnan(year)):
+    if not i18n.is_missing(year):
         text += f" ({int(year)})"
     url = row.get("url") if isinstance(row.get("url"), str) else None
     return fn.cite(f"{row.get('source')}|{url}|{year}", text, url)

@@ -85,8 +85,9 @@ def ranking_page(ex: ExplorerDep, lang: PageLang) -> HTMLResponse:
 def city_page(ex: ExplorerDep, code: PageUnit, lang: PageLang) -> HTMLResponse:
     p = profile(ex.result, code, lang, rank_intervals=ex.rank_intervals())
     sources = p.sources.to_dict(orient="records")
-    for s in sources:  # what a distinct count counted, where the bundled derivation says and agrees
+    for s in sources:  # what a distinct count counted (where the bundled derivation says and agrees), and
         s["counted"] = counted_values(str(s.get("indicator")), p.unit, s.get("year"), s.get("value"))
+        s["country"] = proxy_country(ex, s, lang)  # the country a national figure stands in from
     fw = ex.fw
     # The tree as the framework draws it: each pillar followed by its own sub-pillars.
     by_code = {r["code"]: r for r in records(p.scores) if r["level"] > 1}
@@ -100,8 +101,6 @@ def city_page(ex: ExplorerDep, code: PageUnit, lang: PageLang) -> HTMLResponse:
 
     walk(fw.index_code)
     levels = [dict(by_code[c], indent=fw.n_levels - by_code[c]["level"]) for c in tree]
-    for s in sources:
-        s["country"] = proxy_country(ex, s, lang)
     return page(ex, "city.html.j2", lang, p=p, levels=levels, strengths=records(p.strengths), weaknesses=records(p.weaknesses),
                 peers=records(p.peers), sources=clean(sources), names=code_names(fw, lang))
 
